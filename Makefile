@@ -1,0 +1,78 @@
+# NUP Portal. The two commands a newcomer needs: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test lint format install install-dev messages setup-db serve web worker beat \
+        bench backup restore check-deploy clean
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/activate
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/activate
+	$(PIP) install --quiet -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# Compiled catalogues come from the committed .po files; msgfmt is part of gettext.
+messages: $(VENV)/.installed
+	@if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages --ignore '.venv' -v 0; \
+	else echo "msgfmt not found (apt-get install gettext): using the committed .mo files"; fi
+
+setup-db: $(VENV)/.installed messages
+	$(PY) manage.py migrate --no-input -v 0
+	$(PY) manage.py load_reference_data
+	$(PY) manage.py seed_demo --seed 42
+	$(PY) manage.py recompute_scores
+	$(PY) manage.py snapshot_scores --since 2011-01
+
+## demo: from a fresh clone to a running portal on http://127.0.0.1:8000 (SQLite, eager tasks)
+demo: export DATABASE_URL :=
+demo: export REDIS_URL :=
+demo: export CELERY_BROKER_URL :=
+demo: setup-db
+	@echo "NUP Portal: http://$(HOST):$(PORT)/  (demo logins in README.md; Ctrl+C stops)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+## test: the whole suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
+test: $(VENV)/.installed-dev messages
+	$(PY) manage.py makemigrations --check --dry-run -v 0
+	$(PY) manage.py check --fail-level WARNING
+	$(PY) -m pytest --create-db $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+## production-like processes; servers come from DATABASE_URL / REDIS_URL in the environment
+web: $(VENV)/.installed messages
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py collectstatic --no-input -v 0
+	$(VENV)/bin/gunicorn nupportal.wsgi --bind $(HOST):$(PORT) --workers $${WEB_CONCURRENCY:-3} --access-logfile -
+
+worker: $(VENV)/.installed
+	$(VENV)/bin/celery -A nupportal worker --loglevel INFO --concurrency $${CELERY_CONCURRENCY:-2}
+
+beat: $(VENV)/.installed
+	$(VENV)/bin/celery -A nupportal beat --loglevel INFO --schedule /tmp/celerybeat-schedule
+
+check-deploy: $(VENV)/.installed
+	$(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles media

@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import datetime
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from buildingblocks.levels import Confidence, Level
+
+# Where no agreement-specific deadline is known, the end of the i-NUP programme.
+PROGRAMME_END = datetime.date(2015, 1, 1)
+
+
+class ResultAgreement(models.Model):
+    """One of the 19 i-NUP result agreements (resultaatafspraken), as reconstructed."""
+
+    number = models.PositiveSmallIntegerField(
+        _("number"),
+        unique=True,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+    )
+    title = models.CharField(_("title"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    original_deadline = models.DateField(_("original deadline"), default=PROGRAMME_END)
+    deadline = models.DateField(
+        _("current deadline"), default=PROGRAMME_END, db_index=True
+    )
+    # True when no deadline for this agreement was found and the programme end is used.
+    deadline_is_reference = models.BooleanField(
+        _("deadline is the programme end"), default=True
+    )
+    source = models.URLField(_("source"), max_length=400, blank=True)
+    confidence = models.CharField(
+        _("confidence"),
+        max_length=6,
+        choices=Confidence.choices,
+        default=Confidence.MEDIUM,
+    )
+    source_note = models.TextField(_("note on the source"), blank=True)
+    blocks = models.ManyToManyField(
+        "buildingblocks.BuildingBlock",
+        through="Requirement",
+        related_name="agreements",
+        verbose_name=_("required building blocks"),
+    )
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("result agreement")
+        verbose_name_plural = _("result agreements")
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("agreements:detail", kwargs={"number": self.number})
+
+
+class Requirement(models.Model):
+    """A building block an agreement requires, and the level it must at least reach."""
+
+    agreement = models.ForeignKey(
+        ResultAgreement,
+        on_delete=models.CASCADE,
+        related_name="requirements",
+        verbose_name=_("agreement"),
+    )
+    block = models.ForeignKey(
+        "buildingblocks.BuildingBlock",
+        on_delete=models.PROTECT,
+        related_name="requirements",
+        verbose_name=_("building block"),
+    )
+    minimum_level = models.CharField(
+        _("minimum level"), max_length=16, choices=Level.choices, default=Level.IN_USE
+    )
+
+    class Meta:
+        ordering = ["agreement__number", "block__order"]
+        verbose_name = _("requirement")
+        verbose_name_plural = _("requirements")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "block"], name="requirement_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    minimum_level__in=[
+                        Level.PREPARING,
+                        Level.IMPLEMENTING,
+                        Level.IN_USE,
+                    ]
+                ),
+                name="requirement_level_countable",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement.number}: {self.block} ≥ {self.get_minimum_level_display()}"
+
+
+class DeadlineRevision(models.Model):
+    """A postponement (or advancement) of an agreement's deadline."""
+
+    agreement = models.ForeignKey(
+        ResultAgreement,
+        on_delete=models.CASCADE,
+        related_name="revisions",
+        verbose_name=_("agreement"),
+    )
+    old_deadline = models.DateField(_("old deadline"))
+    new_deadline = models.DateField(_("new deadline"))
+    decided_on = models.DateField(_("decided on"))
+    reason = models.TextField(_("reason"))
+    synthetic = models.BooleanField(
+        _("synthetic (demo data)"),
+        default=False,
+        help_text=_("Invented for the demonstration; not a real decision."),
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["agreement__number", "decided_on", "id"]
+        verbose_name = _("deadline revision")
+        verbose_name_plural = _("deadline revisions")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(new_deadline=models.F("old_deadline")),
+                name="revision_changes_deadline",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement.number}: {self.old_deadline} → {self.new_deadline}"

@@ -1,0 +1,204 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, URLValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from buildingblocks.levels import Category, Confidence, Level
+
+
+class BuildingBlock(models.Model):
+    """A NUP building block (bouwsteen) that municipalities adopt."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    name_en = models.CharField(_("name (English)"), max_length=120, blank=True)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    owner = models.CharField(_("owner organisation"), max_length=200, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    weight = models.DecimalField(
+        _("weight"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("1"),
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    source = models.URLField(_("source"), max_length=400, blank=True)
+    confidence = models.CharField(
+        _("confidence"),
+        max_length=6,
+        choices=Confidence.choices,
+        default=Confidence.MEDIUM,
+    )
+
+    class Meta:
+        ordering = ["order", "code"]
+        verbose_name = _("building block")
+        verbose_name_plural = _("building blocks")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weight__gt=0), name="buildingblock_weight_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("buildingblocks:detail", kwargs={"code": self.code})
+
+
+class AdoptionStatus(models.Model):
+    """Where one municipality stands with one building block now."""
+
+    municipality = models.ForeignKey(
+        "municipalities.Municipality",
+        on_delete=models.CASCADE,
+        related_name="statuses",
+        verbose_name=_("municipality"),
+    )
+    block = models.ForeignKey(
+        BuildingBlock,
+        on_delete=models.CASCADE,
+        related_name="statuses",
+        verbose_name=_("building block"),
+    )
+    level = models.CharField(
+        _("level"), max_length=16, choices=Level.choices, default=Level.NOT_STARTED
+    )
+    planned_date = models.DateField(_("planned date"), null=True, blank=True)
+    achieved_date = models.DateField(_("achieved date"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    evidence_url = models.URLField(
+        _("evidence URL"),
+        max_length=500,
+        blank=True,
+        validators=[URLValidator(schemes=["http", "https"])],
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("updated by"),
+    )
+    updated_at = models.DateTimeField(_("updated at"), null=True, blank=True)
+    # Optimistic locking: a save must name the version it was loaded with.
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    class Meta:
+        ordering = ["municipality__name", "block__order"]
+        verbose_name = _("adoption status")
+        verbose_name_plural = _("adoption statuses")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "block"], name="status_unique_per_block"
+            ),
+            models.CheckConstraint(
+                condition=Q(level__in=Level.values), name="status_level_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(achieved_date__isnull=True) | Q(level=Level.IN_USE),
+                name="status_achieved_only_in_use",
+            ),
+            models.CheckConstraint(
+                condition=~Q(level=Level.NOT_APPLICABLE) | ~Q(note=""),
+                name="status_not_applicable_needs_note",
+            ),
+        ]
+        indexes = [models.Index(fields=["block", "level"])]
+
+    def __str__(self) -> str:
+        return f"{self.municipality} · {self.block}: {self.get_level_display()}"
+
+
+class StatusChangeQuerySet(models.QuerySet):
+    """History is append-only: bulk updates and deletes are refused."""
+
+    def update(self, **kwargs):
+        raise PermissionError("StatusChange history is append-only.")
+
+    def delete(self):
+        raise PermissionError("StatusChange history is append-only.")
+
+
+class StatusChange(models.Model):
+    """One change of an adoption status; the history from which any past state is rebuilt."""
+
+    class Source(models.TextChoices):
+        FORM = "form", _("status editor")
+        IMPORT = "import", _("import")
+        MERGER = "merger", _("merger")
+        ADMIN = "admin", _("admin")
+        SEED = "seed", _("demo data")
+
+    municipality = models.ForeignKey(
+        "municipalities.Municipality",
+        on_delete=models.PROTECT,
+        related_name="status_changes",
+        verbose_name=_("municipality"),
+    )
+    block = models.ForeignKey(
+        BuildingBlock,
+        on_delete=models.PROTECT,
+        related_name="status_changes",
+        verbose_name=_("building block"),
+    )
+    from_level = models.CharField(
+        _("from level"), max_length=16, choices=Level.choices, blank=True
+    )
+    to_level = models.CharField(_("to level"), max_length=16, choices=Level.choices)
+    from_planned_date = models.DateField(
+        _("previous planned date"), null=True, blank=True
+    )
+    to_planned_date = models.DateField(_("planned date"), null=True, blank=True)
+    from_achieved_date = models.DateField(
+        _("previous achieved date"), null=True, blank=True
+    )
+    to_achieved_date = models.DateField(_("achieved date"), null=True, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    # When the change took effect; the state on a date is the last change on or before it.
+    changed_at = models.DateTimeField(_("changed at"), db_index=True)
+    source = models.CharField(_("source"), max_length=8, choices=Source.choices)
+    note = models.TextField(_("note"), blank=True)
+    batch_id = models.CharField(_("batch"), max_length=40, blank=True, db_index=True)
+
+    objects = StatusChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(to_level__in=Level.values), name="change_level_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["municipality", "block", "changed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.municipality} · {self.block}: {self.from_level or '—'} → {self.to_level}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise PermissionError("StatusChange history is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("StatusChange history is append-only.")

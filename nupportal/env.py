@@ -1,0 +1,78 @@
+"""Reading deployment settings from the environment, with clear errors.
+
+Kept apart from settings.py so the parsing rules can be tested as plain functions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+
+import environ
+
+SUPPORTED_DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql", "pgsql")
+
+
+def database_config(url: str | None, *, default_sqlite: Path) -> dict[str, Any]:
+    """Return a DATABASES['default'] dict for DATABASE_URL, or raise a clear error."""
+    if not url:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(default_sqlite),
+            "OPTIONS": {"timeout": 20},
+        }
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in SUPPORTED_DATABASE_SCHEMES:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL {_redact(url)!r} is not understood: use "
+            "'postgres://user:password@host:5432/name' or 'sqlite:////path/to/db.sqlite3'."
+        )
+    try:
+        config = environ.Env.db_url_config(url)
+    except Exception as exc:  # django-environ raises several types
+        raise ImproperlyConfigured(
+            f"DATABASE_URL {_redact(url)!r} cannot be parsed: {exc}"
+        ) from exc
+    if config["ENGINE"].endswith("postgresql"):
+        if not config.get("NAME"):
+            raise ImproperlyConfigured(
+                f"DATABASE_URL {_redact(url)!r} names no database (…/<name>)."
+            )
+        # Reused connections that notice a restarted server (see DESIGN §8).
+        config["CONN_MAX_AGE"] = 60
+        config["CONN_HEALTH_CHECKS"] = True
+    elif config["ENGINE"].endswith("sqlite3"):
+        config.setdefault("OPTIONS", {})["timeout"] = 20
+    return config
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a URL before it is shown in an error message."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
+
+
+def cache_config(redis_url: str | None) -> dict[str, Any]:
+    """Redis when configured (tolerant of outages), local memory otherwise."""
+    if not redis_url:
+        return {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "nupportal",
+        }
+    if not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            f"REDIS_URL {_redact(redis_url)!r} is not understood: use "
+            "'redis://host:6379/0'."
+        )
+    return {
+        "BACKEND": "nupportal.cache.TolerantRedisCache",
+        "LOCATION": redis_url,
+        "KEY_PREFIX": "nup",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }

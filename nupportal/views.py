@@ -1,0 +1,24 @@
+"""Project-wide views: health check and the landing page after login."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.views.decorators.cache import never_cache
+
+from nupportal.health import collect_health
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    report, healthy = collect_health()
+    return JsonResponse(report, status=200 if healthy else 503)
+
+
+@login_required
+def after_login(request: HttpRequest) -> HttpResponse:
+    """CIOs land on their own municipality; everyone else on the overview."""
+    if request.user.editor_memberships.exists():
+        return redirect("municipalities:mine")
+    return redirect("scoring:overview")

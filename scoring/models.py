@@ -1,0 +1,159 @@
+"""Derived figures: written only by scoring.compute, read by every dashboard."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ComplianceStatus(models.TextChoices):
+    MET = "met", _("Met")
+    ON_TRACK = "on_track", _("On track")
+    AT_RISK = "at_risk", _("At risk")
+    OVERDUE = "overdue", _("Overdue")
+
+
+class Scope(models.TextChoices):
+    NATIONAL = "national", _("Netherlands")
+    SIZE_CLASS = "size_class", _("size class")
+    PROVINCE = "province", _("province")
+
+
+class Measure(models.TextChoices):
+    MUNICIPALITIES = "municipalities", _("municipalities")
+    MEAN_SCORE = "mean_score", _("mean score")
+    MEDIAN_SCORE = "median_score", _("median score")
+    IN_USE_SHARE = "in_use_share", _("share of municipalities in use")
+    COVERAGE = "coverage", _("share of inhabitants covered")
+    COMPLIANCE_SHARE = "compliance_share", _("share of municipalities that meet it")
+    ALL_MET = "all_met", _("municipalities meeting every agreement")
+    STATUS_COUNT = "status_count", _("municipalities with this agreement status")
+
+
+class MunicipalityScore(models.Model):
+    """The current adoption score of one municipality and its agreement counts."""
+
+    municipality = models.OneToOneField(
+        "municipalities.Municipality",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="score",
+        verbose_name=_("municipality"),
+    )
+    score = models.FloatField(_("adoption score"), null=True, db_index=True)
+    rank = models.PositiveIntegerField(_("rank"), null=True)
+    agreements_met = models.PositiveSmallIntegerField(_("agreements met"), default=0)
+    agreements_on_track = models.PositiveSmallIntegerField(
+        _("agreements on track"), default=0
+    )
+    agreements_at_risk = models.PositiveSmallIntegerField(
+        _("agreements at risk"), default=0
+    )
+    agreements_overdue = models.PositiveSmallIntegerField(
+        _("agreements overdue"), default=0
+    )
+    category_scores = models.JSONField(_("score per category"), default=dict)
+    last_status_update = models.DateTimeField(_("last status update"), null=True)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        ordering = ["-score"]
+        verbose_name = _("municipality score")
+        verbose_name_plural = _("municipality scores")
+
+    def __str__(self) -> str:
+        return f"{self.municipality_id}: {self.score}"
+
+
+class AgreementCompliance(models.Model):
+    """The status of one agreement for one municipality, as last computed."""
+
+    municipality = models.ForeignKey(
+        "municipalities.Municipality",
+        on_delete=models.CASCADE,
+        related_name="compliance",
+        verbose_name=_("municipality"),
+    )
+    agreement = models.ForeignKey(
+        "agreements.ResultAgreement",
+        on_delete=models.CASCADE,
+        related_name="compliance",
+        verbose_name=_("agreement"),
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=ComplianceStatus.choices
+    )
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        ordering = ["agreement__number"]
+        verbose_name = _("agreement compliance")
+        verbose_name_plural = _("agreement compliance")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "agreement"], name="compliance_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["agreement", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.municipality_id} · {self.agreement_id}: {self.status}"
+
+
+class FigureBase(models.Model):
+    """One aggregate number: a measure for a scope (country, size class, province)."""
+
+    scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices)
+    # '' for national, the size-class code, or the province slug.
+    key = models.CharField(_("key"), max_length=60, blank=True)
+    measure = models.CharField(_("measure"), max_length=20, choices=Measure.choices)
+    block = models.ForeignKey(
+        "buildingblocks.BuildingBlock",
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="+",
+    )
+    agreement = models.ForeignKey(
+        "agreements.ResultAgreement",
+        on_delete=models.CASCADE,
+        null=True,
+        related_name="+",
+    )
+    # For STATUS_COUNT: which compliance status is counted.
+    status = models.CharField(max_length=8, blank=True)
+    value = models.FloatField(_("value"), null=True)
+
+    class Meta:
+        abstract = True
+
+
+class Aggregate(FigureBase):
+    """Current aggregate figures, rewritten by every full recompute."""
+
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("aggregate figure")
+        verbose_name_plural = _("aggregate figures")
+        indexes = [models.Index(fields=["measure", "scope", "key"])]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key} {self.measure} = {self.value}"
+
+
+class Snapshot(FigureBase):
+    """An aggregate figure as it stood at the end of a month, derived from the history."""
+
+    month = models.DateField(_("month"))
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        ordering = ["month"]
+        verbose_name = _("monthly snapshot")
+        verbose_name_plural = _("monthly snapshots")
+        indexes = [models.Index(fields=["measure", "scope", "month"])]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.month:%Y-%m} {self.scope}:{self.key} {self.measure} = {self.value}"
+        )
