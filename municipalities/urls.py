@@ -1,9 +1,7 @@
-from django.urls import path
+from django.urls import path  # noqa: F401
 
-from municipalities import views
+from municipalities import views  # noqa: F401
 
 app_name = "municipalities"
 
-urlpatterns = [
-    path("mijn-gemeente/", views.MineView.as_view(), name="mine"),
-]
+urlpatterns: list = []

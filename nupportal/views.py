@@ -20,5 +20,5 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def after_login(request: HttpRequest) -> HttpResponse:
     """CIOs land on their own municipality; everyone else on the overview."""
     if request.user.editor_memberships.exists():
-        return redirect("municipalities:mine")
+        return redirect("buildingblocks:mine")
     return redirect("scoring:overview")

@@ -1,0 +1,64 @@
+"""Rules for one adoption status, shared by the status editor, the import and the admin.
+
+Pure: values in, messages out; no queries, no settings.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.utils.translation import gettext_lazy as _
+
+from buildingblocks.levels import LEVELS_NEEDING_PLANNED_DATE, Level
+
+
+@dataclass(frozen=True)
+class StatusValues:
+    level: str
+    planned_date: datetime.date | None = None
+    achieved_date: datetime.date | None = None
+    note: str = ""
+    evidence_url: str = ""
+
+
+def validate_status(
+    values: StatusValues, *, today: datetime.date
+) -> dict[str, list[str]]:
+    """Return the errors per field name ('' for the whole status); empty when valid."""
+    errors: dict[str, list[str]] = {}
+
+    def add(field: str, message) -> None:
+        errors.setdefault(field, []).append(str(message))
+
+    if values.level not in Level.values:
+        add("level", _("Choose one of the levels in the list."))
+        return errors
+    if values.achieved_date is not None:
+        if values.level != Level.IN_USE:
+            add(
+                "achieved_date",
+                _("An achieved date is only possible for the level “In use”."),
+            )
+        elif values.achieved_date > today:
+            add("achieved_date", _("The achieved date cannot lie in the future."))
+    if values.level in LEVELS_NEEDING_PLANNED_DATE and values.planned_date is None:
+        add(
+            "planned_date",
+            _(
+                "Give the planned date for a block that is being prepared or implemented."
+            ),
+        )
+    if values.level == Level.NOT_APPLICABLE and not values.note.strip():
+        add("note", _("Explain in the note why this block does not apply."))
+    if values.evidence_url:
+        parts = urlsplit(values.evidence_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            add(
+                "evidence_url",
+                _(
+                    "The evidence link must be a web address starting with http:// or https://."
+                ),
+            )
+    return errors
