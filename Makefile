@@ -74,5 +74,12 @@ beat: $(VENV)/.installed
 check-deploy: $(VENV)/.installed
 	$(PY) manage.py check --deploy --fail-level WARNING
 
+backup: $(VENV)/.installed
+	$(PY) manage.py backup $(if $(FILE),--output $(FILE),)
+
+restore: $(VENV)/.installed
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/nup-….dump"; exit 2; }
+	$(PY) manage.py restore --no-input $(FILE)
+
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles media

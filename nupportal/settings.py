@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "template_partials",
     "axes",
     "csp",
+    "nupportal",
     "municipalities",
     "buildingblocks",
     "agreements",
@@ -161,6 +162,8 @@ NUP_UPLOAD_MAX_BYTES = env.int("NUP_UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
 NUP_IMPORT_MAX_ROWS = env.int("NUP_IMPORT_MAX_ROWS", default=20_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = NUP_UPLOAD_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = NUP_UPLOAD_MAX_BYTES
+# Absolute links in e-mails (weekly reminders) start with this address.
+NUP_BASE_URL = env.str("NUP_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # Celery: eager (in-process) unless a broker is configured.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL) or "memory://"

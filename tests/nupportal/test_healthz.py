@@ -1,0 +1,73 @@
+from unittest import mock
+
+from django.db.utils import OperationalError
+from django.test import override_settings
+
+import pytest
+
+from nupportal import health
+
+
+@pytest.mark.django_db
+def test_healthz_reports_every_dependency(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["database"] == "ok"
+    assert set(body) >= {"database", "cache", "broker", "worker", "scores_age_seconds"}
+    assert body["cache"] == "ok"
+
+
+@pytest.mark.django_db
+def test_healthz_is_503_when_the_database_is_down(client):
+    with mock.patch.object(
+        health, "_check_database", return_value="error: connection refused"
+    ):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["database"].startswith("error")
+
+
+@pytest.mark.django_db
+def test_database_check_turns_driver_errors_into_text():
+    with mock.patch.object(
+        health.connection, "cursor", side_effect=OperationalError("server closed")
+    ):
+        assert health._check_database() == "error: server closed"
+
+
+@pytest.mark.django_db
+@override_settings(
+    REDIS_URL="redis://127.0.0.1:1/0",
+    CACHES={
+        "default": {
+            "BACKEND": "nupportal.cache.TolerantRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    },
+)
+def test_healthz_reports_a_stopped_redis_without_crashing(client):
+    """Port 1 has no Redis: the cache check says so, the page still answers."""
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["cache"].startswith("error")
+
+
+@override_settings(
+    CACHES={
+        "default": {
+            "BACKEND": "nupportal.cache.TolerantRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+)
+def test_tolerant_cache_treats_an_unreachable_redis_as_a_miss():
+    from django.core.cache import caches
+
+    cache = caches.create_connection("default")
+    assert cache.set("k", "v") is None
+    assert cache.get("k", "fallback") == "fallback"
+    assert cache.add("k", "v") is False
+    assert cache.get_many(["a", "b"]) == {}
