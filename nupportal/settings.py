@@ -259,6 +259,7 @@ LOGGING = {
     },
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
         "nupportal.audit": {"level": "INFO"},
     },
 }
