@@ -1,0 +1,614 @@
+"""What the overview, block and agreement pages show: figures read, charts built.
+
+Each `*_context` function reads the stored scores, aggregates and snapshots in a
+fixed handful of queries (whatever the number of municipalities) and turns them
+into `Chart`/`MapFigure` objects and headline numbers for the templates. Shares are
+stored as fractions (0–1) by scoring.figures and shown here as percentages.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Count, Max
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from agreements.models import ResultAgreement
+from buildingblocks.levels import Level
+from buildingblocks.models import AdoptionStatus, BuildingBlock
+from municipalities.sizeclasses import SizeClass
+from municipalities.templatetags.portal import localized_attr
+from scoring import charts, maps, queries
+from scoring.charts import Bar, Group, Series, StackRow, number, percent
+from scoring.models import (
+    Aggregate,
+    AgreementCompliance,
+    ComplianceStatus,
+    Measure,
+    MunicipalityScore,
+    Scope,
+)
+from scoring.rules import meets_minimum
+
+# The blocks whose reach the overview headlines (share of inhabitants covered), with
+# the short official names the headline uses (the full name is on the block's page).
+KEY_BLOCKS = {
+    "digid": "DigiD",
+    "eherkenning": "eHerkenning",
+    "mijnoverheid_berichtenbox": "Berichtenbox",
+    "brp": "BRP",
+    "bag": "BAG",
+}
+SIZE_CLASS_ORDER = [c.value for c in SizeClass]
+STATUS_ORDER = [s.value for s in ComplianceStatus]
+
+
+def size_class_label(code: str) -> str:
+    """A short label for charts: '< 10,000', '10,000–20,000', …, '≥ 100,000'."""
+    bounds = {
+        SizeClass.XS: (None, 10_000),
+        SizeClass.S: (10_000, 20_000),
+        SizeClass.M: (20_000, 50_000),
+        SizeClass.L: (50_000, 100_000),
+        SizeClass.XL: (100_000, None),
+    }
+    low, high = bounds[SizeClass(code)]
+    if low is None:
+        return f"< {number(high)}"
+    if high is None:
+        return f"≥ {number(low)}"
+    return f"{number(low)}–{number(high)}"
+
+
+def as_percent(share: float | None) -> float | None:
+    return None if share is None else 100.0 * share
+
+
+def _series_labels() -> list[str]:
+    return [size_class_label(c) for c in SIZE_CLASS_ORDER]
+
+
+@dataclass
+class Headline:
+    label: str
+    value: str
+    note: str = ""
+
+
+def snapshot_trend(
+    measure: str, *, block=None, agreement=None
+) -> list[tuple[str, str, datetime.date, float | None]]:
+    """(scope, key, month, value) of one figure, national and per size class.
+
+    Two queries, through scoring.queries (which knows how snapshots are stored).
+    """
+    rows = [
+        (Scope.NATIONAL, "", month, value)
+        for month, value in queries.snapshot_series(
+            measure, block=block, agreement=agreement
+        )
+    ]
+    by_key = queries.snapshot_series_by_key(
+        measure, Scope.SIZE_CLASS, block=block, agreement=agreement
+    )
+    for key, points in by_key.items():
+        rows += [(Scope.SIZE_CLASS, key, month, value) for month, value in points]
+    return rows
+
+
+def _trend(
+    rows: Iterable[tuple[str, str, datetime.date, float | None]], *, scale: float
+) -> list[Series]:
+    """National + one line per size class from (scope, key, month, value) rows."""
+    by_line: dict[str, list[tuple[datetime.date, float]]] = defaultdict(list)
+    for scope, key, month, value in rows:
+        if value is None:
+            continue
+        line = "" if scope == Scope.NATIONAL else key
+        by_line[line].append((month, value * scale))
+    series = [Series(_("Netherlands"), sorted(by_line.get("", [])))]
+    series += [
+        Series(size_class_label(code), sorted(by_line.get(code, [])))
+        for code in SIZE_CLASS_ORDER
+    ]
+    return series
+
+
+def _trend_summary(series: list[Series], fmt) -> str:
+    national = series[0].points
+    if not national:
+        return _("No monthly snapshots yet.")
+    (first_month, first), (last_month, last) = national[0], national[-1]
+    return _(
+        "Nationally the figure went from %(first)s in %(first_year)s to %(last)s in "
+        "%(last_year)s."
+    ) % {
+        "first": fmt(first),
+        "first_year": first_month.year,
+        "last": fmt(last),
+        "last_year": last_month.year,
+    }
+
+
+def _status_counts(rows) -> dict[int, dict[str, int]]:
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for agreement_id, status, value in rows:
+        counts[agreement_id][status] = int(value or 0)
+    return counts
+
+
+def _status_legend() -> list[tuple[str, str]]:
+    return [(s.value, str(s.label)) for s in ComplianceStatus]
+
+
+# --- overview ---------------------------------------------------------------------
+
+
+def overview_context() -> dict:
+    """Everything `/` shows; about ten queries, whatever the number of municipalities."""
+    scores = list(
+        MunicipalityScore.objects.filter(municipality__active=True).values_list(
+            "score", "computed_at"
+        )
+    )
+    if not scores:
+        return {"empty": True}
+    computed_at = max(at for _s, at in scores)
+
+    aggregates = list(
+        Aggregate.objects.filter(scope__in=[Scope.NATIONAL, Scope.SIZE_CLASS])
+        .exclude(measure=Measure.COMPLIANCE_SHARE)
+        .values_list(
+            "scope", "key", "measure", "block_id", "agreement_id", "status", "value"
+        )
+    )
+    aggregates_at = Aggregate.objects.aggregate(at=Max("computed_at"))["at"]
+    national: dict[tuple[str, int | None], float | None] = {}
+    by_class: dict[tuple[str, int | None, str], float | None] = {}
+    status_rows = []
+    for scope, key, measure, block_id, agreement_id, status, value in aggregates:
+        if measure == Measure.STATUS_COUNT:
+            if scope == Scope.NATIONAL:
+                status_rows.append((agreement_id, status, value))
+        elif scope == Scope.NATIONAL:
+            national[(measure, block_id)] = value
+        else:
+            by_class[(measure, block_id, key)] = value
+    status_counts = _status_counts(status_rows)
+
+    blocks = list(BuildingBlock.objects.filter(active=True))
+    agreements = list(ResultAgreement.objects.order_by("deadline", "number"))
+
+    # Headline figures.
+    mean_score = national.get((Measure.MEAN_SCORE, None))
+    all_met = national.get((Measure.ALL_MET, None))
+    municipality_count = len(scores)
+    overdue_pairs = sum(
+        c.get(ComplianceStatus.OVERDUE, 0) for c in status_counts.values()
+    )
+    overdue_agreements = [
+        a
+        for a in agreements
+        if status_counts.get(a.pk, {}).get(ComplianceStatus.OVERDUE)
+    ]
+    headlines = [
+        Headline(_("Mean adoption score"), number(mean_score), _("out of 100")),
+        Headline(
+            _("Municipalities meeting every agreement"),
+            number(all_met),
+            _("of %(total)s") % {"total": number(municipality_count)},
+        ),
+        Headline(
+            _("Agreements overdue"),
+            number(overdue_pairs),
+            _("municipality × agreement pairs, in %(count)s of %(total)s agreements")
+            % {
+                "count": number(len(overdue_agreements)),
+                "total": number(len(agreements)),
+            },
+        ),
+    ]
+    by_code = {b.code: b for b in blocks}
+    coverage = [
+        (by_code[code], as_percent(national.get((Measure.COVERAGE, by_code[code].pk))))
+        for code in KEY_BLOCKS
+        if code in by_code
+    ]
+
+    # Size-class gap: the mean score per size class.
+    gap_bars = [
+        Bar(size_class_label(c), by_class.get((Measure.MEAN_SCORE, None, c)))
+        for c in SIZE_CLASS_ORDER
+    ]
+    known = [b for b in gap_bars if b.value is not None]
+    gap_summary = (
+        _(
+            "Municipalities with %(small)s inhabitants score %(small_score)s on average, "
+            "those with %(large)s inhabitants %(large_score)s."
+        )
+        % {
+            "small": known[0].label,
+            "small_score": number(known[0].value),
+            "large": known[-1].label,
+            "large_score": number(known[-1].value),
+        }
+        if len(known) >= 2
+        else _("Not enough municipalities to compare size classes.")
+    )
+    gap_chart = charts.bar_chart(
+        chart_id="chart-gap",
+        caption=_("Mean adoption score by size class (inhabitants)"),
+        summary=gap_summary,
+        bars=gap_bars,
+        label_header=_("Size class (inhabitants)"),
+        value_header=_("Mean adoption score"),
+    )
+
+    # Key blocks in use per size class.
+    key_blocks = [by_code[c] for c in KEY_BLOCKS if c in by_code]
+    groups = [
+        Group(
+            KEY_BLOCKS[b.code],
+            [
+                as_percent(by_class.get((Measure.IN_USE_SHARE, b.pk, c)))
+                for c in SIZE_CLASS_ORDER
+            ],
+        )
+        for b in key_blocks
+    ]
+    size_chart = charts.grouped_bar_chart(
+        chart_id="chart-size-blocks",
+        caption=_("Key building blocks in use, by size class (inhabitants)"),
+        summary=_size_block_summary(groups),
+        groups=groups,
+        series=_series_labels(),
+        label_header=_("Building block"),
+    )
+
+    # Adoption per block, nationally.
+    block_bars = [
+        Bar(
+            localized_attr(b, "name"),
+            as_percent(national.get((Measure.IN_USE_SHARE, b.pk))),
+            percent(as_percent(national.get((Measure.IN_USE_SHARE, b.pk)))),
+        )
+        for b in blocks
+    ]
+    ranked = sorted(
+        (b for b in block_bars if b.value is not None), key=lambda b: b.value
+    )
+    block_chart = charts.bar_chart(
+        chart_id="chart-blocks",
+        caption=_("Share of municipalities using each building block"),
+        summary=(
+            _(
+                "Most used: %(top)s (%(top_share)s); least used: %(bottom)s (%(bottom_share)s)."
+            )
+            % {
+                "top": ranked[-1].label,
+                "top_share": ranked[-1].value_text,
+                "bottom": ranked[0].label,
+                "bottom_share": ranked[0].value_text,
+            }
+            if ranked
+            else _("No building blocks yet.")
+        ),
+        bars=block_bars,
+        label_header=_("Building block"),
+        value_header=_("Municipalities in use"),
+    )
+
+    # Score distribution.
+    bins = [0] * 10
+    for score, _at in scores:
+        if score is not None:
+            bins[min(int(score // 10), 9)] += 1
+    histogram = charts.histogram(
+        chart_id="chart-distribution",
+        caption=_("Distribution of adoption scores"),
+        summary=_("The median municipality scores %(median)s.")
+        % {"median": number(national.get((Measure.MEDIAN_SCORE, None)))},
+        bins=[Bar(f"{i * 10}–{i * 10 + 10}", count) for i, count in enumerate(bins)],
+        label_header=_("Adoption score"),
+        value_header=_("Municipalities"),
+    )
+
+    # Trend since the first snapshot.
+    snapshot_rows = snapshot_trend(Measure.MEAN_SCORE)
+    trend_series = _trend(snapshot_rows, scale=1.0)
+    trend_chart = charts.line_chart(
+        chart_id="chart-trend",
+        caption=_("Mean adoption score over time, nationally and by size class"),
+        summary=_trend_summary(trend_series, number),
+        series=trend_series,
+    )
+    snapshot_month = snapshot_rows[-1][2] if snapshot_rows else None
+
+    # Agreements by status, nearest deadline first.
+    status_chart = charts.stacked_bar_chart(
+        chart_id="chart-agreements",
+        caption=_("Agreements by status, ordered by deadline"),
+        summary=_(
+            "%(count)s of %(total)s agreements have overdue municipalities; "
+            "%(pairs)s municipality × agreement pairs are overdue."
+        )
+        % {
+            "count": number(len(overdue_agreements)),
+            "total": number(len(agreements)),
+            "pairs": number(overdue_pairs),
+        },
+        rows=[
+            StackRow(
+                f"{a.number}. {localized_attr(a, 'title')}",
+                [(s, status_counts.get(a.pk, {}).get(s, 0)) for s in STATUS_ORDER],
+            )
+            for a in agreements
+        ],
+        legend=_status_legend(),
+        label_header=_("Agreement"),
+    )
+    most_overdue = sorted(
+        overdue_agreements,
+        key=lambda a: (-status_counts[a.pk].get(ComplianceStatus.OVERDUE, 0), a.number),
+    )
+    agreement_rows = [
+        {
+            "agreement": a,
+            "counts": [status_counts.get(a.pk, {}).get(s, 0) for s in STATUS_ORDER],
+            "overdue": status_counts.get(a.pk, {}).get(ComplianceStatus.OVERDUE, 0),
+        }
+        for a in agreements
+    ]
+    return {
+        "empty": False,
+        "computed_at": computed_at,
+        "aggregates_at": aggregates_at or computed_at,
+        "snapshot_month": snapshot_month,
+        "headlines": headlines,
+        "coverage": [(b, KEY_BLOCKS[b.code], percent(v)) for b, v in coverage],
+        "score_map": maps.score_map(),
+        "gap_chart": gap_chart,
+        "size_chart": size_chart,
+        "block_chart": block_chart,
+        "histogram": histogram,
+        "trend_chart": trend_chart,
+        "status_chart": status_chart,
+        "most_overdue": [
+            (a, status_counts[a.pk].get(ComplianceStatus.OVERDUE, 0))
+            for a in most_overdue[:5]
+        ],
+        "agreement_rows": agreement_rows,
+        "status_labels": [str(s.label) for s in ComplianceStatus],
+    }
+
+
+def _size_block_summary(groups: list[Group]) -> str:
+    gaps = [
+        (g.values[-1] - g.values[0], g.label)
+        for g in groups
+        if g.values and g.values[0] is not None and g.values[-1] is not None
+    ]
+    if not gaps:
+        return _("No figures per size class yet.")
+    gap, label = max(gaps)
+    return _(
+        "The largest gap between the smallest and the largest municipalities is for "
+        "%(block)s: %(gap)s percentage points."
+    ) % {"block": label, "gap": number(gap)}
+
+
+# --- building block ---------------------------------------------------------------
+
+
+def block_context(block: BuildingBlock) -> dict:
+    """The figures of one building block's page."""
+    figures = list(
+        Aggregate.objects.filter(
+            block=block,
+            scope__in=[Scope.NATIONAL, Scope.SIZE_CLASS],
+            measure__in=[Measure.IN_USE_SHARE, Measure.COVERAGE],
+        ).values_list("scope", "key", "measure", "value", "computed_at")
+    )
+    national = {m: v for s, _k, m, v, _a in figures if s == Scope.NATIONAL}
+    per_class = {
+        k: v
+        for s, k, m, v, _a in figures
+        if s == Scope.SIZE_CLASS and m == Measure.IN_USE_SHARE
+    }
+    aggregates_at = max((a for *_r, a in figures), default=None)
+
+    # The map (cached) already counts the active municipalities per level.
+    block_map = maps.block_map(block)
+    level_counts = {c.key: n for c, n in block_map.legend}
+    total = sum(level_counts.values())
+    recorded = total - level_counts.get(maps.NO_DATA, 0)
+    level_bars = [
+        Bar(
+            str(level.label),
+            level_counts.get(level.value, 0),
+            _count_share(level_counts.get(level.value, 0), total),
+            maps.LEVEL_FILLS.get(level.value, "url(#map-dots)"),
+        )
+        for level in Level
+    ]
+    if total > recorded:
+        level_bars.append(
+            Bar(
+                _("no status recorded"),
+                total - recorded,
+                _count_share(total - recorded, total),
+                maps.NO_DATA_FILL,
+            )
+        )
+    in_use = level_counts.get(Level.IN_USE, 0)
+    level_chart = charts.bar_chart(
+        chart_id="chart-levels",
+        caption=_("Municipalities by level of %(block)s") % {"block": block.name},
+        summary=_("%(count)s of %(total)s municipalities use %(block)s.")
+        % {"count": number(in_use), "total": number(total), "block": block.name},
+        bars=level_bars,
+        label_header=_("Level"),
+        value_header=_("Municipalities"),
+        max_value=max(total, 1),
+    )
+    class_bars = [
+        Bar(
+            size_class_label(c),
+            as_percent(per_class.get(c)),
+            percent(as_percent(per_class.get(c))),
+        )
+        for c in SIZE_CLASS_ORDER
+    ]
+    known = [b for b in class_bars if b.value is not None]
+    class_chart = charts.bar_chart(
+        chart_id="chart-block-size",
+        caption=_("Share in use by size class (inhabitants)"),
+        summary=_(
+            "%(small_share)s of municipalities with %(small)s inhabitants use it, "
+            "%(large_share)s of those with %(large)s."
+        )
+        % {
+            "small_share": known[0].value_text,
+            "small": known[0].label,
+            "large_share": known[-1].value_text,
+            "large": known[-1].label,
+        }
+        if len(known) >= 2
+        else _("Not enough municipalities to compare size classes."),
+        bars=class_bars,
+        label_header=_("Size class (inhabitants)"),
+        value_header=_("Municipalities in use"),
+    )
+    snapshot_rows = snapshot_trend(Measure.IN_USE_SHARE, block=block)
+    trend_series = _trend(snapshot_rows, scale=100.0)
+    trend_chart = charts.line_chart(
+        chart_id="chart-block-trend",
+        caption=_("Share of municipalities using %(block)s over time")
+        % {"block": block.name},
+        summary=_trend_summary(trend_series, percent),
+        series=trend_series,
+        value_format=percent,
+    )
+    requirements = list(
+        block.requirements.select_related("agreement").order_by("agreement__number")
+    )
+    return {
+        "in_use_share": percent(as_percent(national.get(Measure.IN_USE_SHARE))),
+        "coverage": percent(as_percent(national.get(Measure.COVERAGE))),
+        "aggregates_at": aggregates_at,
+        "level_chart": level_chart,
+        "class_chart": class_chart,
+        "trend_chart": trend_chart,
+        "block_map": block_map,
+        "requirements": requirements,
+    }
+
+
+def _count_share(count: int, total: int) -> str:
+    if not total:
+        return number(count)
+    return f"{number(count)} ({percent(100.0 * count / total)})"
+
+
+# --- agreement --------------------------------------------------------------------
+
+
+def agreement_context(agreement: ResultAgreement) -> dict:
+    """The figures of one agreement's page."""
+    counts: dict[str, int] = {}
+    computed_at = None
+    for status, n, at in (
+        AgreementCompliance.objects.filter(
+            agreement=agreement, municipality__active=True
+        )
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"), at=Max("computed_at"))
+    ):
+        counts[status] = n
+        computed_at = max(at, computed_at or at)
+    total = sum(counts.values())
+    status_bars = [
+        Bar(
+            str(s.label),
+            counts.get(s.value, 0),
+            _count_share(counts.get(s.value, 0), total),
+            charts.STATUS_FILLS[s.value],
+        )
+        for s in ComplianceStatus
+    ]
+    status_chart = charts.bar_chart(
+        chart_id="chart-agreement-status",
+        caption=_("Municipalities by status"),
+        summary=_(
+            "%(met)s of %(total)s municipalities meet this agreement; %(overdue)s are overdue."
+        )
+        % {
+            "met": number(counts.get(ComplianceStatus.MET, 0)),
+            "total": number(total),
+            "overdue": number(counts.get(ComplianceStatus.OVERDUE, 0)),
+        },
+        bars=status_bars,
+        label_header=_("Status"),
+        value_header=_("Municipalities"),
+        max_value=max(total, 1),
+    )
+    snapshot_rows = snapshot_trend(Measure.COMPLIANCE_SHARE, agreement=agreement)
+    trend_series = _trend(snapshot_rows, scale=100.0)
+    trend_chart = charts.line_chart(
+        chart_id="chart-agreement-trend",
+        caption=_("Share of municipalities meeting the agreement over time"),
+        summary=_trend_summary(trend_series, percent),
+        series=trend_series,
+        value_format=percent,
+    )
+    return {
+        "computed_at": computed_at,
+        "status_chart": status_chart,
+        "trend_chart": trend_chart,
+        "agreement_map": maps.agreement_map(agreement),
+    }
+
+
+class MissingBlocks:
+    """Which required blocks an overdue or at-risk municipality lacks, as text.
+
+    One query loads the laggards' states of the required blocks; `get(id)` builds
+    the text for one municipality ("DigiD (Preparing, planned 1-6-2015); BAG (Not
+    started)"). A block without a status counts as not started.
+    """
+
+    def __init__(self, agreement: ResultAgreement, requirements: list) -> None:
+        laggards = AgreementCompliance.objects.filter(
+            agreement=agreement,
+            status__in=[ComplianceStatus.OVERDUE, ComplianceStatus.AT_RISK],
+            municipality__active=True,
+        ).values("municipality_id")
+        self.requirements = [r for r in requirements if r.block.active]
+        self.states = {
+            (s.municipality_id, s.block_id): s
+            for s in AdoptionStatus.objects.filter(
+                municipality_id__in=laggards,
+                block__in=[r.block_id for r in self.requirements],
+            ).only("municipality_id", "block_id", "level", "planned_date")
+        }
+        self.labels = dict(Level.choices)
+
+    def get(self, municipality_id: int) -> str:
+        parts = []
+        for requirement in self.requirements:
+            state = self.states.get((municipality_id, requirement.block_id))
+            level = state.level if state else Level.NOT_STARTED
+            if meets_minimum(level, requirement.minimum_level):
+                continue
+            text = f"{localized_attr(requirement.block, 'name')} ({self.labels[level]}"
+            if state and state.planned_date:
+                text += ", " + _("planned %(date)s") % {
+                    "date": date_format(state.planned_date, "SHORT_DATE_FORMAT")
+                }
+            parts.append(text + ")")
+        return "; ".join(parts)

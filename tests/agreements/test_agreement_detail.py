@@ -1,0 +1,122 @@
+"""/resultaatafspraken/<number>/: agreement, deadline history, compliance and laggards."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+import pytest
+
+from tests.factories import UserFactory
+from tests.scoring.dashboard_world import add_municipalities, build_dashboard
+
+pytestmark = pytest.mark.django_db
+URL = "/resultaatafspraken/4/"
+
+
+@pytest.fixture
+def world():
+    return build_dashboard(8)
+
+
+@pytest.mark.parametrize("role", ["anonymous", "vdp", "king_staff", "municipal_editor"])
+@pytest.mark.parametrize("prefix", ["", "/en"])
+def test_agreement_page_renders_for_every_role_and_language(
+    client, world, role, prefix
+):
+    if role != "anonymous":
+        client.force_login(UserFactory(username=f"{role}-a", groups=[role]))
+    response = client.get(prefix + URL)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count("<h1") == 1
+    assert html.count('class="map-area"') == 8
+
+
+def test_unknown_agreement_is_404(client, world):
+    assert client.get("/resultaatafspraken/77/").status_code == 404
+
+
+def test_agreement_page_shows_what_was_agreed_and_the_deadline_history(client, world):
+    html = client.get("/en" + URL).content.decode()
+    assert "4. Citizen login with DigiD" in html
+    assert "reconstruction" in html
+    assert "Original deadline: Jan. 1, 2015" in html
+    assert "Jan. 1, 2015 → Jan. 1, 2016, decided on Oct. 1, 2014" in html
+    assert "synthetic demo data" in html
+    assert "Extra time for small municipalities" in html
+    # A deadline from a source: no "programme end" note.
+    assert "reference deadline" not in html
+    # Required block and its minimum level.
+    assert 'href="/en/bouwstenen/digid/">DigiD</a>' in html
+    assert "level level--in_use" in html
+
+
+def test_reference_deadline_is_explained(client, world):
+    world.agreement.deadline_is_reference = True
+    world.agreement.save()
+    html = client.get("/en" + URL).content.decode()
+    assert "reference deadline" in html
+
+
+def test_agreement_page_shows_compliance_and_trend(client, world):
+    html = client.get("/en" + URL).content.decode()
+    # STATUS_CYCLE over 8 municipalities: 2 of each status.
+    assert "2 of 8 municipalities meet this agreement; 2 are overdue." in html
+    assert ">2 (25 %)</text>" in html
+    assert "from 5 % in 2011 to 25 % in 2015" in html
+
+
+def test_laggards_table_lists_overdue_and_at_risk_with_what_is_missing(client, world):
+    html = client.get("/en" + URL).content.decode()
+    table = html[html.index('id="laggards-heading"') :]
+    assert "4 municipalities" in table
+    assert table.count("status status--overdue") == 2
+    assert table.count("status status--at_risk") == 2
+    assert "status--met" not in table
+    # Laggards i=1 (preparing, planned) and i=2 (not started) per LEVEL_CYCLE.
+    assert "DigiD (Preparing, planned 06/01/2015)" in table
+    assert "DigiD (Not started)" in table
+
+
+def test_laggards_export_csv(client, world):
+    response = client.get("/en" + URL + "?_export=csv")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == [
+        "Municipality",
+        "Province",
+        "Size class",
+        "Status",
+        "What is missing",
+    ]
+    assert len(rows) == 5
+    assert {r[3] for r in rows[1:]} == {"Overdue", "At risk"}
+    assert all(r[4].startswith("DigiD (") for r in rows[1:])
+
+
+def count_queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_agreement_page_query_count_does_not_grow(
+    client, world, django_assert_max_num_queries
+):
+    cache.clear()
+    small = count_queries(client, URL)
+    add_municipalities(world, 292)
+    cache.clear()
+    large = count_queries(client, URL)
+    assert small == large
+    with django_assert_max_num_queries(15):
+        client.get(URL)
+    client.force_login(UserFactory(username="vdp-aq", groups=["vdp"]))
+    cache.clear()
+    with django_assert_max_num_queries(15):
+        client.get(URL)

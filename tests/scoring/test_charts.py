@@ -1,0 +1,181 @@
+"""The SVG charts: accessible markup, the values as text, a table alternative."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from django.utils import translation
+
+import pytest
+
+from scoring import charts
+from scoring.charts import Bar, Group, Series, StackRow
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
+
+
+def block_bars():
+    return charts.bar_chart(
+        chart_id="chart-test",
+        caption="Share in use",
+        summary="DigiD is used most.",
+        bars=[Bar("DigiD", 75.0, charts.percent(75.0)), Bar("BAG", 50.0, "50 %")],
+        label_header="Block",
+        value_header="Share",
+    )
+
+
+def test_bar_chart_labels_each_bar_with_its_value():
+    chart = block_bars()
+    assert ">DigiD<" in chart.svg
+    assert ">75 %</text>" in chart.svg
+    assert chart.rows == [["DigiD", "75 %"], ["BAG", "50 %"]]
+    assert chart.headers == ["Block", "Share"]
+
+
+def test_bar_lengths_are_proportional_to_the_values():
+    widths = re.findall(r'width="([\d.]+)" height="15"', block_bars().svg)
+    assert float(widths[0]) == pytest.approx(1.5 * float(widths[1]), rel=0.01)
+
+
+def test_chart_is_an_image_named_by_its_title_and_description():
+    svg = block_bars().svg
+    assert 'role="img"' in svg
+    assert 'aria-labelledby="chart-test-title chart-test-desc"' in svg
+    assert '<title id="chart-test-title">Share in use</title>' in svg
+    assert '<desc id="chart-test-desc">DigiD is used most.</desc>' in svg
+
+
+def test_chart_has_no_inline_style():
+    svg = block_bars().svg
+    assert "style=" not in svg
+    assert "<style" not in svg
+    assert "<script" not in svg
+
+
+def test_labels_are_escaped():
+    chart = charts.bar_chart(
+        chart_id="c",
+        caption="<b>caption</b>",
+        summary="s",
+        bars=[Bar("<script>alert(1)</script>", 10.0)],
+        label_header="l",
+        value_header="v",
+    )
+    assert "<script>" not in chart.svg
+    assert "&lt;script&gt;" in chart.svg
+    assert "<b>" not in chart.svg
+
+
+def test_long_labels_are_shortened_with_the_full_text_in_a_title():
+    name = "Basisregistratie Personen (BRP, voorheen GBA)"
+    chart = charts.bar_chart(
+        chart_id="c",
+        caption="c",
+        summary="s",
+        bars=[Bar(name, 1.0)],
+        label_header="l",
+        value_header="v",
+    )
+    assert f"<title>{name}</title>" in chart.svg
+    assert "…" in chart.svg
+
+
+def test_numbers_follow_the_language():
+    with translation.override("nl"):
+        assert charts.number(12345) == "12.345"
+        assert charts.percent(12.5, 1) == "12,5 %"
+    assert charts.number(12345) == "12,345"
+    assert charts.percent(None) == "–"
+
+
+def test_grouped_bars_one_bar_per_series_with_values_and_legend():
+    chart = charts.grouped_bar_chart(
+        chart_id="g",
+        caption="By size class",
+        summary="s",
+        groups=[Group("DigiD", [40.0, 90.0]), Group("BAG", [100.0, None])],
+        series=["small", "large"],
+        label_header="Block",
+    )
+    assert chart.svg.count("chart-series-0") == 2
+    assert chart.svg.count("chart-series-1") == 2
+    assert ">small</text>" in chart.svg and ">large</text>" in chart.svg
+    assert chart.headers == ["Block", "small", "large"]
+    assert chart.rows == [["DigiD", "40 %", "90 %"], ["BAG", "100 %", "–"]]
+
+
+def test_histogram_writes_each_count():
+    chart = charts.histogram(
+        chart_id="h",
+        caption="Distribution",
+        summary="s",
+        bins=[Bar("0–10", 3), Bar("10–20", 12)],
+        label_header="Score",
+        value_header="Municipalities",
+    )
+    assert ">12</text>" in chart.svg and ">3</text>" in chart.svg
+    assert chart.rows == [["0–10", "3"], ["10–20", "12"]]
+
+
+def test_line_chart_one_line_per_series_labelled_at_its_end_and_yearly_table():
+    months = [
+        datetime.date(2011, 12, 1),
+        datetime.date(2012, 6, 1),
+        datetime.date(2012, 12, 1),
+    ]
+    chart = charts.line_chart(
+        chart_id="t",
+        caption="Trend",
+        summary="s",
+        series=[
+            Series("Netherlands", list(zip(months, [10.0, 20.0, 30.0], strict=True))),
+            Series("small", list(zip(months, [5.0, 6.0, 7.0], strict=True))),
+        ],
+    )
+    assert chart.svg.count("<polyline") == 2
+    assert "Netherlands 30</text>" in chart.svg
+    assert "small 7</text>" in chart.svg
+    assert ">2012</text>" in chart.svg
+    # One row per year: the last month of that year.
+    assert chart.rows == [["December 2011", "10", "5"], ["December 2012", "30", "7"]]
+
+
+def test_line_chart_without_data_still_renders():
+    chart = charts.line_chart(
+        chart_id="t", caption="Trend", summary="none", series=[Series("x", [])]
+    )
+    assert "<polyline" not in chart.svg
+    assert chart.rows == []
+
+
+def test_stacked_bars_count_per_status_and_table():
+    chart = charts.stacked_bar_chart(
+        chart_id="s",
+        caption="Agreements",
+        summary="s",
+        rows=[
+            StackRow(
+                "1. Websites",
+                [("met", 30), ("on_track", 0), ("at_risk", 5), ("overdue", 65)],
+            )
+        ],
+        legend=[
+            ("met", "Met"),
+            ("on_track", "On track"),
+            ("at_risk", "At risk"),
+            ("overdue", "Overdue"),
+        ],
+        label_header="Agreement",
+    )
+    assert ">65</text>" in chart.svg and ">30</text>" in chart.svg
+    assert "chart-status--on_track" not in chart.svg  # empty segments are left out
+    assert chart.rows == [["1. Websites", "30", "0", "5", "65"]]
+    # Text on the dark status colours is white, on the light ones black.
+    assert 'fill="#fff" class="chart-value chart-value--inside">65' in chart.svg
+    assert 'fill="#000" class="chart-value chart-value--inside">30' in chart.svg
