@@ -146,6 +146,24 @@ class Snapshot(FigureBase):
 
     month = models.DateField(_("month"))
     computed_at = models.DateTimeField(_("computed at"))
+    # Fifteen years are ~500,000 rows rewritten by snapshot_scores in one COPY;
+    # per-row foreign-key checks would double that cost. Blocks and agreements
+    # are never deleted while snapshots refer to them (requirements PROTECT
+    # blocks), and a rebuild rewrites every row anyway.
+    block = models.ForeignKey(
+        "buildingblocks.BuildingBlock",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    agreement = models.ForeignKey(
+        "agreements.ResultAgreement",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        related_name="+",
+        db_constraint=False,
+    )
 
     class Meta:
         ordering = ["month"]

@@ -1,0 +1,425 @@
+"""Set-based recomputation of the current scores (DESIGN §4).
+
+`recompute_all()` rewrites every MunicipalityScore, AgreementCompliance and
+Aggregate row in a fixed handful of SQL statements, whatever the number of
+municipalities: the per-municipality work is INSERT … SELECT inside the
+database, the aggregates are three GROUP BY queries reduced in Python over at
+most (size classes × provinces) groups. `recompute_municipality(id)` does the
+same for one municipality, re-ranks, and rewrites the aggregates.
+
+The SQL is written out rather than built with the ORM because the compliance
+query needs a cross join (municipality × agreement) the ORM cannot express;
+it is plain SQL-92 plus window functions and runs on SQLite and PostgreSQL.
+The level values and ranks in it come from buildingblocks.levels, and tests
+check its answers against scoring.rules.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from agreements.models import Requirement, ResultAgreement
+from buildingblocks.levels import LEVEL_RANK, LEVEL_VALUES, Level
+from buildingblocks.models import AdoptionStatus, BuildingBlock
+from municipalities.models import Municipality, Province
+from scoring.figures import (
+    IN_USE,
+    IN_USE_POP,
+    NOT_APPLICABLE,
+    NOT_APPLICABLE_POP,
+    FigureRow,
+    GroupKey,
+    GroupTotals,
+    figure_rows,
+)
+from scoring.models import Aggregate, AgreementCompliance, MunicipalityScore
+
+logger = logging.getLogger(__name__)
+
+# Any applicable block weighs at least 0.01; below this the denominator is empty
+# (guards against float noise in total − not-applicable weight).
+_EMPTY_WEIGHT = 0.001
+# Serialises the writers of scoring tables on PostgreSQL (SQLite serialises writes).
+_ADVISORY_LOCK_KEY = 0x4E5550  # "NUP"
+
+
+def _t(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _float_type() -> str:
+    return "DOUBLE PRECISION" if connection.vendor == "postgresql" else "REAL"
+
+
+def _level_case(column: str, mapping: dict[str, Any], default: str) -> str:
+    """CASE column WHEN 'level' THEN n … END, from the Python constants."""
+    whens = " ".join(f"WHEN '{level}' THEN {value}" for level, value in mapping.items())
+    return f"CASE {column} {whens} ELSE {default} END"
+
+
+def _lock() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
+
+
+def _json_object(pairs: Sequence[tuple[str, str]]) -> str:
+    function = (
+        "jsonb_build_object" if connection.vendor == "postgresql" else "json_object"
+    )
+    args = ", ".join(f"'{key}', {expr}" for key, expr in pairs)
+    return f"{function}({args})"
+
+
+# --- compliance ----------------------------------------------------------------
+
+
+def _compliance_select(*, one_municipality: bool) -> str:
+    """(municipality_id, agreement_id, status) for every active municipality × agreement.
+
+    Parameters: [on] or [on, municipality_id]. Mirrors rules.agreement_status.
+    """
+    level = f"COALESCE(s.level, '{Level.NOT_STARTED}')"
+    satisfied = (
+        f"({level} = '{Level.NOT_APPLICABLE}' OR "
+        f"{_level_case(level, LEVEL_RANK, '-1')} >= "
+        f"{_level_case('r.minimum_level', LEVEL_RANK, '99')})"
+    )
+    missing = f"(r.block_id IS NOT NULL AND NOT {satisfied})"
+    unplanned = f"{missing} AND (s.planned_date IS NULL OR s.planned_date > a.deadline)"
+    where = "AND m.id = %s" if one_municipality else ""
+    return f"""
+        SELECT m.id AS municipality_id, a.id AS agreement_id,
+            CASE
+                WHEN SUM(CASE WHEN {missing} THEN 1 ELSE 0 END) = 0 THEN 'met'
+                WHEN a.deadline < %s THEN 'overdue'
+                WHEN SUM(CASE WHEN {unplanned} THEN 1 ELSE 0 END) = 0 THEN 'on_track'
+                ELSE 'at_risk'
+            END AS status
+        FROM {_t(Municipality)} m
+        CROSS JOIN {_t(ResultAgreement)} a
+        LEFT JOIN (
+            SELECT req.agreement_id, req.block_id, req.minimum_level
+            FROM {_t(Requirement)} req
+            INNER JOIN {_t(BuildingBlock)} rb ON rb.id = req.block_id
+            WHERE rb.active
+        ) r ON r.agreement_id = a.id
+        LEFT JOIN {_t(AdoptionStatus)} s
+            ON s.municipality_id = m.id AND s.block_id = r.block_id
+        WHERE m.active {where}
+        GROUP BY m.id, a.id, a.deadline
+    """
+
+
+# --- scores --------------------------------------------------------------------
+
+
+def _active_blocks() -> tuple[list[int], float, dict[str, float]]:
+    """Ids of the active blocks, their total weight and the total per category."""
+    total = Decimal(0)
+    per_category: dict[str, Decimal] = {}
+    ids = []
+    for block_id, category, weight in BuildingBlock.objects.filter(
+        active=True
+    ).values_list("id", "category", "weight"):
+        ids.append(block_id)
+        total += weight
+        per_category[category] = per_category.get(category, Decimal(0)) + weight
+    return ids, float(total), {c: float(w) for c, w in per_category.items()}
+
+
+def _score_expr(total_weight: float, category: str | None) -> tuple[str, list[Any]]:
+    """100 × Σ w·v / (W − Σ w over not_applicable) for one municipality's rows."""
+    weight = f"CAST(b.weight AS {_float_type()})"
+    value = _level_case("s.level", {k: float(v) for k, v in LEVEL_VALUES.items()}, "0")
+    in_scope = "b.id IS NOT NULL"
+    params: list[Any] = []
+    if category is not None:
+        in_scope += " AND b.category = %s"
+    numerator = f"COALESCE(SUM(CASE WHEN {in_scope} AND s.level <> '{Level.NOT_APPLICABLE}' THEN {weight} * {value} END), 0)"
+    excluded = f"COALESCE(SUM(CASE WHEN {in_scope} AND s.level = '{Level.NOT_APPLICABLE}' THEN {weight} END), 0)"
+    denominator = f"(%s - {excluded})"
+    expr = (
+        f"CASE WHEN {denominator} > {_EMPTY_WEIGHT} "
+        f"THEN 100.0 * {numerator} / {denominator} END"
+    )
+    # Placeholders in order of appearance: denominator, numerator, denominator.
+    if category is not None:
+        params = [total_weight, category, category, total_weight, category]
+    else:
+        params = [total_weight, total_weight]
+    return expr, params
+
+
+def _score_insert(
+    *, one_municipality: bool, total_weight: float, category_weights: dict[str, float]
+) -> tuple[str, list[Any]]:
+    """INSERT … SELECT of MunicipalityScore rows, compliance counts included."""
+    score_sql, params = _score_expr(total_weight, None)
+    columns = [f"{score_sql} AS score"]
+    category_columns = []
+    for i, (category, weight) in enumerate(sorted(category_weights.items())):
+        expr, expr_params = _score_expr(weight, category)
+        columns.append(f"{expr} AS cat_{i}")
+        params.extend(expr_params)
+        category_columns.append((category, f"x.cat_{i}"))
+    where = "AND m.id = %s" if one_municipality else ""
+    rank = (
+        "NULL"
+        if one_municipality
+        else "CASE WHEN x.score IS NULL THEN NULL ELSE RANK() OVER ("
+        "ORDER BY CASE WHEN x.score IS NULL THEN 1 ELSE 0 END, x.score DESC) END"
+    )
+    counts = ", ".join(
+        f"SUM(CASE WHEN status = '{status}' THEN 1 ELSE 0 END) AS {status}"
+        for status in ("met", "on_track", "at_risk", "overdue")
+    )
+    sql = f"""
+        INSERT INTO {_t(MunicipalityScore)} (
+            municipality_id, score, rank, agreements_met, agreements_on_track,
+            agreements_at_risk, agreements_overdue, category_scores,
+            last_status_update, computed_at
+        )
+        SELECT x.municipality_id, x.score, {rank},
+            COALESCE(c.met, 0), COALESCE(c.on_track, 0), COALESCE(c.at_risk, 0),
+            COALESCE(c.overdue, 0), {_json_object(category_columns)},
+            x.last_status_update, %s
+        FROM (
+            SELECT m.id AS municipality_id, {", ".join(columns)},
+                MAX(CASE WHEN b.id IS NOT NULL THEN s.updated_at END)
+                    AS last_status_update
+            FROM {_t(Municipality)} m
+            LEFT JOIN {_t(AdoptionStatus)} s ON s.municipality_id = m.id
+            LEFT JOIN {_t(BuildingBlock)} b ON b.id = s.block_id AND b.active
+            WHERE m.active {where}
+            GROUP BY m.id
+        ) x
+        LEFT JOIN (
+            SELECT municipality_id, {counts}
+            FROM {_t(AgreementCompliance)}
+            GROUP BY municipality_id
+        ) c ON c.municipality_id = x.municipality_id
+    """
+    return sql, params
+
+
+def _rerank() -> None:
+    """Rewrite the rank of every scored municipality whose rank changed."""
+    table = _t(MunicipalityScore)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {table} SET rank = ranked.rk
+            FROM (
+                SELECT municipality_id AS mid, RANK() OVER (ORDER BY score DESC) AS rk
+                FROM {table} WHERE score IS NOT NULL
+            ) ranked
+            WHERE {table}.municipality_id = ranked.mid
+                AND ({table}.rank IS NULL OR {table}.rank <> ranked.rk)
+            """
+        )
+
+
+# --- aggregates ----------------------------------------------------------------
+
+
+def _group_totals(block_ids: list[int], agreements: int) -> dict[GroupKey, GroupTotals]:
+    """Totals per (size class, province) from three GROUP BY queries."""
+    groups: dict[GroupKey, GroupTotals] = {}
+    m, p = _t(Municipality), _t(Province)
+    active_blocks = set(block_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT m.size_class, p.slug, m.population, sc.score, sc.agreements_met
+            FROM {m} m
+            INNER JOIN {p} p ON p.id = m.province_id
+            LEFT JOIN {_t(MunicipalityScore)} sc ON sc.municipality_id = m.id
+            WHERE m.active
+            """
+        )
+        for size_class, province, population, score, met in cursor.fetchall():
+            totals = groups.setdefault((size_class, province), GroupTotals())
+            totals.municipalities += 1
+            totals.population += population
+            totals.scores.append(score)
+            if (met or 0) >= agreements:
+                totals.all_met += 1
+        cursor.execute(
+            f"""
+            SELECT m.size_class, p.slug, s.block_id, s.level,
+                COUNT(*), SUM(m.population)
+            FROM {_t(AdoptionStatus)} s
+            INNER JOIN {m} m ON m.id = s.municipality_id
+            INNER JOIN {p} p ON p.id = m.province_id
+            WHERE m.active AND s.level IN (%s, %s)
+            GROUP BY m.size_class, p.slug, s.block_id, s.level
+            """,
+            [Level.IN_USE.value, Level.NOT_APPLICABLE.value],
+        )
+        for size_class, province, block_id, level, count, population in cursor:
+            if block_id not in active_blocks:
+                continue
+            counts = groups[(size_class, province)].blocks.setdefault(
+                block_id, [0, 0, 0, 0]
+            )
+            if level == Level.IN_USE:
+                counts[IN_USE] += count
+                counts[IN_USE_POP] += int(population)
+            else:
+                counts[NOT_APPLICABLE] += count
+                counts[NOT_APPLICABLE_POP] += int(population)
+        cursor.execute(
+            f"""
+            SELECT m.size_class, p.slug, c.agreement_id, c.status, COUNT(*)
+            FROM {_t(AgreementCompliance)} c
+            INNER JOIN {m} m ON m.id = c.municipality_id
+            INNER JOIN {p} p ON p.id = m.province_id
+            WHERE m.active
+            GROUP BY m.size_class, p.slug, c.agreement_id, c.status
+            """
+        )
+        for size_class, province, agreement_id, status, count in cursor:
+            groups[(size_class, province)].statuses[(agreement_id, status)] = count
+    return groups
+
+
+FIGURE_COLUMNS = (
+    "scope",
+    "key",
+    "measure",
+    "block_id",
+    "agreement_id",
+    "status",
+    "value",
+)
+
+
+def figure_record(row: FigureRow) -> tuple[Any, ...]:
+    """A figure row with plain strings (choices enums are not sent to the driver)."""
+    scope, key, measure, block, agreement, status, value = row
+    return (str(scope), key, str(measure), block, agreement, str(status), value)
+
+
+def insert_rows(model, columns: Sequence[str], records: Sequence[tuple]) -> int:
+    """Insert many rows in one statement: COPY on PostgreSQL, executemany elsewhere."""
+    if not records:
+        return 0
+    table = _t(model)
+    column_list = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        raw = getattr(cursor, "cursor", None)
+        if connection.vendor == "postgresql" and hasattr(raw, "copy"):
+            # COPY is the fast path for the ~10⁵ snapshot rows of 15 years.
+            with raw.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
+                for record in records:
+                    copy.write_row(record)
+        else:
+            placeholders = ", ".join(["%s"] * len(columns))
+            cursor.executemany(
+                f"INSERT INTO {table} ({column_list}) VALUES ({placeholders})",
+                records,
+            )
+    return len(records)
+
+
+def _rewrite_aggregates(block_ids: list[int], stamp: Any) -> int:
+    agreement_ids = list(ResultAgreement.objects.values_list("id", flat=True))
+    groups = _group_totals(block_ids, len(agreement_ids))
+    rows = figure_rows(groups, block_ids=block_ids, agreement_ids=agreement_ids)
+    Aggregate.objects.all().delete()
+    return insert_rows(
+        Aggregate,
+        [*FIGURE_COLUMNS, "computed_at"],
+        [(*figure_record(row), stamp) for row in rows],
+    )
+
+
+# --- public API ----------------------------------------------------------------
+
+
+def recompute_all(*, today: datetime.date | None = None) -> dict[str, int]:
+    """Rewrite every score, compliance row and aggregate; return rows written."""
+    now = timezone.now()
+    on = today or timezone.localdate(now)
+    # Raw SQL parameters get the backend's own representation (text on SQLite).
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    day = connection.ops.adapt_datefield_value(on)
+    with transaction.atomic():
+        _lock()
+        block_ids, total_weight, category_weights = _active_blocks()
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {_t(AgreementCompliance)}")
+            cursor.execute(
+                f"""
+                INSERT INTO {_t(AgreementCompliance)}
+                    (municipality_id, agreement_id, status, computed_at)
+                SELECT municipality_id, agreement_id, status, %s
+                FROM ({_compliance_select(one_municipality=False)}) q
+                """,
+                [stamp, day],
+            )
+            compliance = cursor.rowcount
+            cursor.execute(f"DELETE FROM {_t(MunicipalityScore)}")
+            sql, params = _score_insert(
+                one_municipality=False,
+                total_weight=total_weight,
+                category_weights=category_weights,
+            )
+            cursor.execute(sql, [stamp, *params])
+            scores = cursor.rowcount
+        aggregates = _rewrite_aggregates(block_ids, stamp)
+    return {"scores": scores, "compliance": compliance, "aggregates": aggregates}
+
+
+def recompute_municipality(
+    municipality_id: int, *, today: datetime.date | None = None
+) -> dict[str, int]:
+    """Rewrite one municipality's score and compliance, re-rank, rewrite aggregates.
+
+    An inactive (merged) municipality loses its rows.
+    """
+    now = timezone.now()
+    on = today or timezone.localdate(now)
+    # Raw SQL parameters get the backend's own representation (text on SQLite).
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    day = connection.ops.adapt_datefield_value(on)
+    with transaction.atomic():
+        _lock()
+        block_ids, total_weight, category_weights = _active_blocks()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {_t(AgreementCompliance)} WHERE municipality_id = %s",
+                [municipality_id],
+            )
+            cursor.execute(
+                f"""
+                INSERT INTO {_t(AgreementCompliance)}
+                    (municipality_id, agreement_id, status, computed_at)
+                SELECT municipality_id, agreement_id, status, %s
+                FROM ({_compliance_select(one_municipality=True)}) q
+                """,
+                [stamp, day, municipality_id],
+            )
+            compliance = cursor.rowcount
+            cursor.execute(
+                f"DELETE FROM {_t(MunicipalityScore)} WHERE municipality_id = %s",
+                [municipality_id],
+            )
+            sql, params = _score_insert(
+                one_municipality=True,
+                total_weight=total_weight,
+                category_weights=category_weights,
+            )
+            cursor.execute(sql, [stamp, *params, municipality_id])
+            scores = cursor.rowcount
+        _rerank()
+        aggregates = _rewrite_aggregates(block_ids, stamp)
+    return {"scores": scores, "compliance": compliance, "aggregates": aggregates}

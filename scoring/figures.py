@@ -1,0 +1,126 @@
+"""Aggregate figures from per-group totals: the one definition of every Measure.
+
+The current recompute (scoring.compute) and the monthly replay of the history
+(scoring.history) both reduce municipalities to totals per (size class,
+province) group and hand them here, so national, size-class and province
+figures mean the same thing everywhere. Pure: no queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from scoring.models import ComplianceStatus, Measure, Scope
+from scoring.rules import mean, median, share
+
+# (size class code, province slug)
+GroupKey = tuple[str, str]
+# (scope, key, measure, block_id, agreement_id, status, value)
+FigureRow = tuple[str, str, str, int | None, int | None, str, float | None]
+
+IN_USE, NOT_APPLICABLE, IN_USE_POP, NOT_APPLICABLE_POP = range(4)
+
+
+@dataclass
+class GroupTotals:
+    """What the figures need to know about the municipalities of one group."""
+
+    municipalities: int = 0
+    population: int = 0
+    scores: list[float | None] = field(default_factory=list)
+    all_met: int = 0
+    # block id → [in use, not applicable, population in use, population not applicable]
+    blocks: dict[int, list[int]] = field(default_factory=dict)
+    # (agreement id, status) → municipalities
+    statuses: dict[tuple[int, str], int] = field(default_factory=dict)
+
+    def absorb(self, other: GroupTotals) -> None:
+        self.municipalities += other.municipalities
+        self.population += other.population
+        self.scores.extend(other.scores)
+        self.all_met += other.all_met
+        for block_id, counts in other.blocks.items():
+            mine = self.blocks.setdefault(block_id, [0, 0, 0, 0])
+            for i in range(4):
+                mine[i] += counts[i]
+        for key, count in other.statuses.items():
+            self.statuses[key] = self.statuses.get(key, 0) + count
+
+
+def figure_rows(
+    groups: Mapping[GroupKey, GroupTotals],
+    *,
+    block_ids: Iterable[int],
+    agreement_ids: Iterable[int],
+) -> list[FigureRow]:
+    """Every figure for the country, each size class and each province present."""
+    block_ids = list(block_ids)
+    agreement_ids = list(agreement_ids)
+    scopes: dict[tuple[str, str], GroupTotals] = {(Scope.NATIONAL, ""): GroupTotals()}
+    for (size_class, province), totals in groups.items():
+        scopes[(Scope.NATIONAL, "")].absorb(totals)
+        scopes.setdefault((Scope.SIZE_CLASS, size_class), GroupTotals()).absorb(totals)
+        scopes.setdefault((Scope.PROVINCE, province), GroupTotals()).absorb(totals)
+
+    rows: list[FigureRow] = []
+    for (scope, key), t in scopes.items():
+        n = t.municipalities
+        rows.append((scope, key, Measure.MUNICIPALITIES, None, None, "", float(n)))
+        rows.append((scope, key, Measure.MEAN_SCORE, None, None, "", mean(t.scores)))
+        rows.append(
+            (scope, key, Measure.MEDIAN_SCORE, None, None, "", median(t.scores))
+        )
+        rows.append((scope, key, Measure.ALL_MET, None, None, "", float(t.all_met)))
+        for block_id in block_ids:
+            counts = t.blocks.get(block_id, (0, 0, 0, 0))
+            rows.append(
+                (
+                    scope,
+                    key,
+                    Measure.IN_USE_SHARE,
+                    block_id,
+                    None,
+                    "",
+                    share(counts[IN_USE], n - counts[NOT_APPLICABLE]),
+                )
+            )
+            rows.append(
+                (
+                    scope,
+                    key,
+                    Measure.COVERAGE,
+                    block_id,
+                    None,
+                    "",
+                    share(
+                        counts[IN_USE_POP], t.population - counts[NOT_APPLICABLE_POP]
+                    ),
+                )
+            )
+        for agreement_id in agreement_ids:
+            met = t.statuses.get((agreement_id, ComplianceStatus.MET), 0)
+            rows.append(
+                (
+                    scope,
+                    key,
+                    Measure.COMPLIANCE_SHARE,
+                    None,
+                    agreement_id,
+                    "",
+                    share(met, n),
+                )
+            )
+            for status in ComplianceStatus.values:
+                rows.append(
+                    (
+                        scope,
+                        key,
+                        Measure.STATUS_COUNT,
+                        None,
+                        agreement_id,
+                        status,
+                        float(t.statuses.get((agreement_id, status), 0)),
+                    )
+                )
+    return rows

@@ -1,0 +1,518 @@
+"""Time travel: statuses and figures on past dates, rebuilt from StatusChange.
+
+The history is the source of truth (DESIGN §3): the state of a block for a
+municipality on a date is the last change with `changed_at` before the end of
+that day (local time); without one the block was `not_started`.
+
+`snapshot_scores(since)` replays the whole history once, in order, and keeps
+running totals per (size class, province) group; at each month end it only
+re-evaluates the municipalities that changed that month (plus every
+municipality for an agreement whose deadline was revised or passed), so 15
+years of monthly figures cost one read of the history and one bulk write.
+`figures_on(date)` computes the same figures for one date directly, the slow
+and obvious way; tests check that the two agree.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from agreements.models import DeadlineRevision, Requirement, ResultAgreement
+from buildingblocks.levels import Level
+from buildingblocks.models import BuildingBlock, StatusChange
+from municipalities.models import Municipality
+from scoring import rules
+from scoring.compute import FIGURE_COLUMNS, figure_record, insert_rows
+from scoring.figures import (
+    IN_USE,
+    IN_USE_POP,
+    NOT_APPLICABLE,
+    NOT_APPLICABLE_POP,
+    FigureRow,
+    GroupKey,
+    GroupTotals,
+    figure_rows,
+)
+from scoring.models import ComplianceStatus, Snapshot
+
+# --- dates -----------------------------------------------------------------------
+
+
+def end_of_day(on: datetime.date) -> datetime.datetime:
+    """The first instant after `on` in local time: changes before it count for `on`."""
+    return timezone.make_aware(
+        datetime.datetime.combine(on + datetime.timedelta(days=1), datetime.time.min)
+    )
+
+
+def month_start(on: datetime.date) -> datetime.date:
+    return on.replace(day=1)
+
+
+def month_end(on: datetime.date) -> datetime.date:
+    next_month = (on.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    return next_month - datetime.timedelta(days=1)
+
+
+def completed_months(since: datetime.date, today: datetime.date) -> list[datetime.date]:
+    """First days of the months from `since`'s month whose last day is before `today`."""
+    months = []
+    current = month_start(since)
+    while month_end(current) < today:
+        months.append(current)
+        current = month_end(current) + datetime.timedelta(days=1)
+    return months
+
+
+def exists_on(
+    on: datetime.date,
+    *,
+    active: bool,
+    valid_from: datetime.date | None,
+    valid_until: datetime.date | None,
+) -> bool:
+    """Whether a municipality counted on `on`.
+
+    Within its validity period; an inactive municipality without an end date has
+    no known period and never counts.
+    """
+    if valid_from is not None and on < valid_from:
+        return False
+    if valid_until is not None:
+        return on <= valid_until
+    return active
+
+
+# --- reference data ------------------------------------------------------------
+
+
+@dataclass
+class _Municipality:
+    id: int
+    group: GroupKey
+    population: int
+    active: bool
+    valid_from: datetime.date | None
+    valid_until: datetime.date | None
+
+    def exists_on(self, on: datetime.date) -> bool:
+        return exists_on(
+            on,
+            active=self.active,
+            valid_from=self.valid_from,
+            valid_until=self.valid_until,
+        )
+
+
+@dataclass
+class _Reference:
+    """Everything besides the statuses that the figures of a date depend on."""
+
+    municipalities: list[_Municipality]
+    block_ids: list[int]
+    weights: list[float]
+    # per agreement: (id, original deadline, [(block index, minimum level)], revisions)
+    agreements: list[
+        tuple[
+            int,
+            datetime.date,
+            list[tuple[int, str]],
+            list[tuple[datetime.date, datetime.date]],
+        ]
+    ] = field(default_factory=list)
+
+    @classmethod
+    def load(cls) -> _Reference:
+        municipalities = [
+            _Municipality(
+                id=row[0],
+                group=(row[1], row[2]),
+                population=row[3],
+                active=row[4],
+                valid_from=row[5],
+                valid_until=row[6],
+            )
+            for row in Municipality.objects.values_list(
+                "id",
+                "size_class",
+                "province__slug",
+                "population",
+                "active",
+                "valid_from",
+                "valid_until",
+            )
+        ]
+        blocks = list(
+            BuildingBlock.objects.filter(active=True).values_list("id", "weight")
+        )
+        block_index = {block_id: i for i, (block_id, _) in enumerate(blocks)}
+        requirements: dict[int, list[tuple[int, str]]] = {}
+        for agreement_id, block_id, minimum in Requirement.objects.filter(
+            block__active=True
+        ).values_list("agreement_id", "block_id", "minimum_level"):
+            requirements.setdefault(agreement_id, []).append(
+                (block_index[block_id], minimum)
+            )
+        revisions: dict[int, list[tuple[datetime.date, datetime.date]]] = {}
+        for agreement_id, decided_on, new_deadline in DeadlineRevision.objects.order_by(
+            "decided_on", "id"
+        ).values_list("agreement_id", "decided_on", "new_deadline"):
+            revisions.setdefault(agreement_id, []).append((decided_on, new_deadline))
+        agreements = [
+            (
+                agreement_id,
+                original,
+                requirements.get(agreement_id, []),
+                revisions.get(agreement_id, []),
+            )
+            for agreement_id, original in ResultAgreement.objects.values_list(
+                "id", "original_deadline"
+            )
+        ]
+        return cls(
+            municipalities=municipalities,
+            block_ids=[block_id for block_id, _ in blocks],
+            weights=[float(weight) for _, weight in blocks],
+            agreements=agreements,
+        )
+
+    def deadlines_on(self, on: datetime.date) -> list[datetime.date]:
+        return [
+            rules.deadline_in_force(original, revisions, on)
+            for _, original, _, revisions in self.agreements
+        ]
+
+    def evaluate(
+        self,
+        levels: list[rules.BlockState],
+        deadlines: list[datetime.date],
+        on: datetime.date,
+        agreement_indexes: Iterable[int] | None = None,
+    ) -> tuple[float | None, dict[int, str]]:
+        """Score and agreement statuses (by agreement index) of one municipality."""
+        score = rules.adoption_score(
+            (weight, state.level)
+            for weight, state in zip(self.weights, levels, strict=True)
+        )
+        indexes = (
+            range(len(self.agreements))
+            if agreement_indexes is None
+            else agreement_indexes
+        )
+        statuses = {
+            i: rules.agreement_status(
+                [(minimum, levels[b]) for b, minimum in self.agreements[i][2]],
+                deadline=deadlines[i],
+                on=on,
+            ).value
+            for i in indexes
+        }
+        return score, statuses
+
+
+# --- the state on a date ---------------------------------------------------------
+
+
+def states_on(
+    on: datetime.date, municipality_ids: Iterable[int] | None = None
+) -> dict[tuple[int, int], rules.BlockState]:
+    """(municipality id, block id) → state at the end of `on`, for blocks with history.
+
+    Blocks missing from the result were `not_started` on that date.
+    """
+    changes = StatusChange.objects.filter(changed_at__lt=end_of_day(on))
+    if municipality_ids is not None:
+        changes = changes.filter(municipality_id__in=list(municipality_ids))
+    latest = (
+        changes.annotate(
+            newest=Window(
+                RowNumber(),
+                partition_by=[F("municipality_id"), F("block_id")],
+                order_by=[F("changed_at").desc(), F("id").desc()],
+            )
+        )
+        .filter(newest=1)
+        .values_list("municipality_id", "block_id", "to_level", "to_planned_date")
+    )
+    return {(m, b): rules.BlockState(level, planned) for m, b, level, planned in latest}
+
+
+def figures_on(on: datetime.date) -> list[FigureRow]:
+    """Every aggregate figure as it stood at the end of `on`, computed directly."""
+    reference = _Reference.load()
+    states = states_on(on)
+    deadlines = reference.deadlines_on(on)
+    groups: dict[GroupKey, GroupTotals] = {}
+    for m in reference.municipalities:
+        if not m.exists_on(on):
+            continue
+        levels = [
+            states.get((m.id, block_id), rules.NOT_STARTED)
+            for block_id in reference.block_ids
+        ]
+        score, statuses = reference.evaluate(levels, deadlines, on)
+        totals = groups.setdefault(m.group, GroupTotals())
+        totals.municipalities += 1
+        totals.population += m.population
+        totals.scores.append(score)
+        totals.all_met += all(s == ComplianceStatus.MET for s in statuses.values())
+        for i, status in statuses.items():
+            key = (reference.agreements[i][0], status)
+            totals.statuses[key] = totals.statuses.get(key, 0) + 1
+        for block_id, state in zip(reference.block_ids, levels, strict=True):
+            if state.level in (Level.IN_USE, Level.NOT_APPLICABLE):
+                counts = totals.blocks.setdefault(block_id, [0, 0, 0, 0])
+                if state.level == Level.IN_USE:
+                    counts[IN_USE] += 1
+                    counts[IN_USE_POP] += m.population
+                else:
+                    counts[NOT_APPLICABLE] += 1
+                    counts[NOT_APPLICABLE_POP] += m.population
+    return figure_rows(
+        groups,
+        block_ids=reference.block_ids,
+        agreement_ids=[a[0] for a in reference.agreements],
+    )
+
+
+# --- the replay --------------------------------------------------------------------
+
+
+@dataclass
+class _Group:
+    municipalities: int = 0
+    population: int = 0
+    scores: dict[int, float | None] = field(default_factory=dict)
+    all_met: int = 0
+    blocks: dict[int, list[int]] = field(default_factory=dict)
+    statuses: dict[tuple[int, str], int] = field(default_factory=dict)
+
+    def totals(self) -> GroupTotals:
+        return GroupTotals(
+            municipalities=self.municipalities,
+            population=self.population,
+            scores=list(self.scores.values()),
+            all_met=self.all_met,
+            blocks=self.blocks,
+            statuses=self.statuses,
+        )
+
+
+class _Replay:
+    """Running totals per group while the history is applied month by month."""
+
+    def __init__(self, reference: _Reference) -> None:
+        self.ref = reference
+        self.by_id = {m.id: m for m in reference.municipalities}
+        self.block_index = {b: i for i, b in enumerate(reference.block_ids)}
+        self.agreement_ids = [a[0] for a in reference.agreements]
+        self.levels: dict[int, list[rules.BlockState]] = {
+            m.id: [rules.NOT_STARTED] * len(reference.block_ids)
+            for m in reference.municipalities
+        }
+        self.present: set[int] = set()
+        self.statuses: dict[int, dict[int, str]] = {}
+        self.groups: dict[GroupKey, _Group] = {}
+
+    # contributions -----------------------------------------------------------
+
+    def _block_counts(self, m: _Municipality, sign: int) -> None:
+        blocks = self.groups[m.group].blocks
+        for block_id, state in zip(self.ref.block_ids, self.levels[m.id], strict=True):
+            if state.level == Level.IN_USE:
+                counts = blocks.setdefault(block_id, [0, 0, 0, 0])
+                counts[IN_USE] += sign
+                counts[IN_USE_POP] += sign * m.population
+            elif state.level == Level.NOT_APPLICABLE:
+                counts = blocks.setdefault(block_id, [0, 0, 0, 0])
+                counts[NOT_APPLICABLE] += sign
+                counts[NOT_APPLICABLE_POP] += sign * m.population
+
+    def _status_counts(
+        self, m: _Municipality, statuses: dict[int, str], sign: int
+    ) -> None:
+        group = self.groups[m.group]
+        for i, status in statuses.items():
+            key = (self.agreement_ids[i], status)
+            group.statuses[key] = group.statuses.get(key, 0) + sign
+
+    def _all_met(self, m_id: int) -> bool:
+        return all(s == ComplianceStatus.MET for s in self.statuses[m_id].values())
+
+    def remove(self, m: _Municipality) -> None:
+        group = self.groups[m.group]
+        group.municipalities -= 1
+        group.population -= m.population
+        group.all_met -= self._all_met(m.id)
+        del group.scores[m.id]
+        self._block_counts(m, -1)
+        self._status_counts(m, self.statuses.pop(m.id), -1)
+        self.present.discard(m.id)
+
+    def add(
+        self, m: _Municipality, deadlines: list[datetime.date], on: datetime.date
+    ) -> None:
+        group = self.groups.setdefault(m.group, _Group())
+        score, statuses = self.ref.evaluate(self.levels[m.id], deadlines, on)
+        self.statuses[m.id] = statuses
+        group.municipalities += 1
+        group.population += m.population
+        group.scores[m.id] = score
+        group.all_met += self._all_met(m.id)
+        self._block_counts(m, +1)
+        self._status_counts(m, statuses, +1)
+        self.present.add(m.id)
+
+    def reevaluate(
+        self,
+        m: _Municipality,
+        deadlines: list[datetime.date],
+        on: datetime.date,
+        agreement_indexes: list[int],
+    ) -> None:
+        """Re-derive some agreement statuses of a municipality whose levels did not change."""
+        group = self.groups[m.group]
+        _, fresh = self.ref.evaluate(
+            self.levels[m.id], deadlines, on, agreement_indexes
+        )
+        old = {i: self.statuses[m.id][i] for i in agreement_indexes}
+        if fresh == old:
+            return
+        group.all_met -= self._all_met(m.id)
+        self._status_counts(m, old, -1)
+        self.statuses[m.id].update(fresh)
+        self._status_counts(m, fresh, +1)
+        group.all_met += self._all_met(m.id)
+
+    # the months --------------------------------------------------------------
+
+    def run(
+        self, changes: Iterable[tuple], months: list[datetime.date]
+    ) -> Iterable[tuple[datetime.date, list[FigureRow]]]:
+        """Yield (month, figures) for each month, applying `changes` in order.
+
+        `changes` are (changed_at, municipality id, block id, level, planned date)
+        ordered by changed_at, id.
+        """
+        pending = iter(changes)
+        upcoming = next(pending, None)
+        previous_deadlines: list[tuple[datetime.date, bool]] | None = None
+        for month in months:
+            on = month_end(month)
+            cutoff = end_of_day(on)
+            batch: dict[int, list[tuple[int, rules.BlockState]]] = {}
+            while upcoming is not None and upcoming[0] < cutoff:
+                _, m_id, block_id, level, planned = upcoming
+                index = self.block_index.get(block_id)
+                if index is not None and m_id in self.levels:
+                    batch.setdefault(m_id, []).append(
+                        (index, rules.BlockState(level, planned))
+                    )
+                upcoming = next(pending, None)
+
+            deadlines = self.ref.deadlines_on(on)
+            marks = [(d, on > d) for d in deadlines]
+            moved = [
+                i
+                for i, mark in enumerate(marks)
+                if previous_deadlines is None or previous_deadlines[i] != mark
+            ]
+            previous_deadlines = marks
+
+            for m in self.ref.municipalities:
+                was = m.id in self.present
+                now = m.exists_on(on)
+                changed = m.id in batch
+                if was and (changed or not now):
+                    self.remove(m)
+                if changed:
+                    levels = self.levels[m.id]
+                    for index, state in batch[m.id]:
+                        levels[index] = state
+                if now and (changed or not was):
+                    self.add(m, deadlines, on)
+                elif now and moved:
+                    self.reevaluate(m, deadlines, on, moved)
+
+            groups = {
+                key: group.totals()
+                for key, group in self.groups.items()
+                if group.municipalities
+            }
+            yield (
+                month,
+                figure_rows(
+                    groups,
+                    block_ids=self.ref.block_ids,
+                    agreement_ids=self.agreement_ids,
+                ),
+            )
+
+
+def snapshot_scores(since: datetime.date, *, today: datetime.date | None = None) -> int:
+    """Rebuild the snapshots of every completed month from `since`; return rows written.
+
+    One row per month × scope (country, size classes, provinces).
+    """
+    today = today or timezone.localdate()
+    months = completed_months(since, today)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    records = []
+    if months:
+        changes = (
+            StatusChange.objects.filter(
+                changed_at__lt=end_of_day(month_end(months[-1]))
+            )
+            .order_by("changed_at", "id")
+            .values_list(
+                "changed_at",
+                "municipality_id",
+                "block_id",
+                "to_level",
+                "to_planned_date",
+            )
+        )
+        replay = _Replay(_Reference.load())
+        for month, rows in replay.run(changes.iterator(chunk_size=20_000), months):
+            stamp = connection.ops.adapt_datefield_value(month)
+            records.extend((*figure_record(row), stamp, now) for row in rows)
+    with transaction.atomic():
+        Snapshot.objects.filter(month__gte=month_start(since)).delete()
+        return insert_rows(Snapshot, [*FIGURE_COLUMNS, "month", "computed_at"], records)
+
+
+def score_series(
+    municipality_id: int, months: list[datetime.date]
+) -> list[tuple[datetime.date, float | None]]:
+    """The adoption score of one municipality at the end of each given month."""
+    block_ids = list(
+        BuildingBlock.objects.filter(active=True).values_list("id", "weight")
+    )
+    index = {block_id: i for i, (block_id, _) in enumerate(block_ids)}
+    levels = [Level.NOT_STARTED.value] * len(block_ids)
+    changes = iter(
+        StatusChange.objects.filter(municipality_id=municipality_id)
+        .order_by("changed_at", "id")
+        .values_list("changed_at", "block_id", "to_level")
+    )
+    upcoming = next(changes, None)
+    series = []
+    for month in sorted(months):
+        cutoff = end_of_day(month_end(month))
+        while upcoming is not None and upcoming[0] < cutoff:
+            if upcoming[1] in index:
+                levels[index[upcoming[1]]] = upcoming[2]
+            upcoming = next(changes, None)
+        score = rules.adoption_score(
+            (weight, level)
+            for (_, weight), level in zip(block_ids, levels, strict=True)
+        )
+        series.append((month, score))
+    return series

@@ -1,0 +1,246 @@
+"""Recompute on commit: eager in the demo, through the broker otherwise, never failing a save."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from unittest import mock
+
+from django.conf import settings as django_settings
+from django.db import connection, transaction
+
+import pytest
+from kombu.exceptions import OperationalError
+
+from buildingblocks.levels import Level
+from buildingblocks.models import AdoptionStatus
+from scoring import tasks
+from scoring.compute import recompute_all
+from scoring.models import MunicipalityScore
+from tests.factories import (
+    AdoptionStatusFactory,
+    BuildingBlockFactory,
+    MunicipalityFactory,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def scored(db):
+    """One municipality with two blocks, not started, scores computed."""
+    municipality = MunicipalityFactory()
+    status = AdoptionStatusFactory(
+        municipality=municipality, block=BuildingBlockFactory()
+    )
+    AdoptionStatusFactory(municipality=municipality, block=BuildingBlockFactory())
+    recompute_all()
+    assert MunicipalityScore.objects.get(municipality=municipality).score == 0
+    return status
+
+
+def save_in_use(status: AdoptionStatus) -> None:
+    """What the status editor does: save, then enqueue on commit."""
+    with transaction.atomic():
+        status.level = Level.IN_USE
+        status.save()
+        transaction.on_commit(lambda: tasks.enqueue_recompute(status.municipality_id))
+
+
+def test_eager_mode_recomputes_on_commit(
+    scored, settings, django_capture_on_commit_callbacks
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    with django_capture_on_commit_callbacks(execute=True):
+        save_in_use(scored)
+    assert MunicipalityScore.objects.get(municipality=scored.municipality).score == 50
+
+
+def test_eager_full_recompute(scored, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    AdoptionStatus.objects.update(level=Level.IN_USE)
+    tasks.enqueue_recompute_all()
+    assert MunicipalityScore.objects.get(municipality=scored.municipality).score == 100
+
+
+def test_a_failing_eager_recompute_is_logged_not_raised(scored, settings, caplog):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    with mock.patch("scoring.compute.recompute_municipality", side_effect=RuntimeError):
+        tasks.enqueue_recompute(scored.municipality_id)
+    assert "nightly full recompute will catch up" in caplog.text
+
+
+@pytest.mark.parametrize("enqueue", ["one", "all"])
+def test_broker_down_is_logged_and_the_save_still_succeeds(
+    scored, settings, caplog, django_capture_on_commit_callbacks, enqueue
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    down = OperationalError("Error 111 connecting to redis:6379. Connection refused.")
+    with (
+        mock.patch.object(
+            tasks.recompute_municipality, "apply_async", side_effect=down
+        ),
+        mock.patch.object(tasks.recompute_all, "apply_async", side_effect=down),
+        caplog.at_level(logging.ERROR, logger="scoring.tasks"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        if enqueue == "one":
+            save_in_use(scored)
+        else:
+            tasks.enqueue_recompute_all()
+    assert "Could not enqueue" in caplog.text
+    if enqueue == "one":
+        scored.refresh_from_db()
+        assert scored.level == Level.IN_USE  # the save committed
+    # The key is released so the next save tries again.
+    from django.core.cache import cache
+
+    assert cache.get(tasks._pending_key(scored.municipality_id)) is None
+
+
+def test_a_burst_of_saves_enqueues_one_run(scored, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    m_id = scored.municipality_id
+    with mock.patch.object(tasks.recompute_municipality, "apply_async") as publish:
+        for _ in range(5):
+            tasks.enqueue_recompute(m_id)
+        assert publish.call_count == 1
+        assert publish.call_args.kwargs["countdown"] == tasks.COALESCE_SECONDS
+        # The run clears the key before computing: a later save schedules again.
+        tasks.recompute_municipality.run(m_id)
+        tasks.enqueue_recompute(m_id)
+        assert publish.call_count == 2
+        # Another municipality is not held back by the first one's key.
+        tasks.enqueue_recompute(m_id + 1)
+        assert publish.call_count == 3
+
+
+def test_tasks_are_late_acked_retried_and_time_limited():
+    for task in (
+        tasks.recompute_municipality,
+        tasks.recompute_all,
+        tasks.snapshot_month,
+    ):
+        assert task.acks_late is True
+        assert task.reject_on_worker_lost is True
+        assert task.autoretry_for
+        assert task.retry_backoff
+        assert task.max_retries
+        assert task.soft_time_limit < task.time_limit
+
+
+def test_beat_schedule_names_existing_tasks():
+    from nupportal.celery import app
+
+    for entry in django_settings.CELERY_BEAT_SCHEDULE.values():
+        if entry["task"].startswith("scoring."):
+            assert entry["task"] in app.tasks
+
+
+def test_snapshot_month_task_rebuilds_recent_months(db):
+    with mock.patch("scoring.history.snapshot_scores", return_value=7) as snapshot:
+        assert tasks.snapshot_month.run() == 7
+        assert snapshot.call_args.args[0].day == 1
+        tasks.snapshot_month.run("2011-01-01")
+        assert snapshot.call_args.args[0].isoformat() == "2011-01-01"
+
+
+# --- a real worker ------------------------------------------------------------------
+
+
+def _database_url() -> str:
+    s = connection.settings_dict
+    auth = s["USER"] or ""
+    if s["PASSWORD"]:
+        auth += f":{s['PASSWORD']}"
+    host = s["HOST"] or "127.0.0.1"
+    port = s["PORT"] or 5432
+    return f"postgres://{auth}@{host}:{port}/{s['NAME']}"
+
+
+@pytest.fixture
+def worker(transactional_db, monkeypatch):
+    """A Celery worker subprocess on its own queue, against the test database."""
+    if not django_settings.REDIS_URL:
+        pytest.skip("REDIS_URL is not set: the real-worker test needs Redis.")
+    if connection.vendor != "postgresql":
+        pytest.skip("the real-worker test needs DATABASE_URL to be PostgreSQL.")
+    queue = f"test-scoring-{uuid.uuid4().hex[:8]}"
+    # Route this test's publishes to the private queue (other workers ignore it).
+    original = tasks.recompute_municipality.apply_async
+    monkeypatch.setattr(
+        tasks.recompute_municipality,
+        "apply_async",
+        lambda *args, **kwargs: original(*args, queue=queue, **kwargs),
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": django_settings.REDIS_URL,
+        "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
+        "DJANGO_SETTINGS_MODULE": "nupportal.settings",
+    }
+    celery = Path(sys.executable).with_name("celery")
+    log = (Path(os.environ.get("TMPDIR", "/tmp")) / f"{queue}.log").open("w+")
+    process = subprocess.Popen(
+        [
+            str(celery),
+            "-A",
+            "nupportal",
+            "worker",
+            "--pool",
+            "solo",
+            "-Q",
+            queue,
+            "-n",
+            f"{queue}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "INFO",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+        log.seek(0)
+        output = log.read()
+        log.close()
+        print(output[-4000:])  # shown by pytest when the test fails
+
+
+@pytest.mark.redis
+def test_a_real_worker_picks_up_a_saved_status(worker):
+    municipality = MunicipalityFactory()
+    status = AdoptionStatusFactory(
+        municipality=municipality, block=BuildingBlockFactory()
+    )
+    recompute_all()
+    assert MunicipalityScore.objects.get(municipality=municipality).score == 0
+
+    save_in_use(status)  # transactional_db: on_commit runs right away
+
+    deadline = time.monotonic() + 30
+    score = 0
+    while time.monotonic() < deadline:
+        assert worker.poll() is None, "the worker exited"
+        score = MunicipalityScore.objects.get(municipality=municipality).score
+        if score == 100:
+            break
+        time.sleep(0.2)
+    assert score == 100
