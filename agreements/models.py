@@ -137,3 +137,31 @@ class DeadlineRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agreement.number}: {self.old_deadline} → {self.new_deadline}"
+
+
+class ReminderLog(models.Model):
+    """A weekly deadline reminder sent to the editors of one municipality.
+
+    The reminder task reads the latest row per municipality so that editors get
+    at most one reminder a week, even when the task runs twice.
+    """
+
+    municipality = models.ForeignKey(
+        "municipalities.Municipality",
+        on_delete=models.CASCADE,
+        related_name="reminders",
+        verbose_name=_("municipality"),
+    )
+    sent_at = models.DateTimeField(_("sent at"), db_index=True)
+    recipients = models.PositiveSmallIntegerField(_("recipients"), default=0)
+    # Numbers of the agreements at risk or overdue when it was sent.
+    agreements = models.JSONField(_("agreements"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        verbose_name = _("deadline reminder")
+        verbose_name_plural = _("deadline reminders")
+        indexes = [models.Index(fields=["municipality", "sent_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.municipality_id} @ {self.sent_at:%Y-%m-%d %H:%M}"

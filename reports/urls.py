@@ -1,7 +1,30 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from reports import views  # noqa: F401
+from reports import views
 
 app_name = "reports"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("rapportages/", views.ReportListView.as_view(), name="list"),
+    path("rapportages/<int:pk>/", views.report_detail, name="detail"),
+    path("rapportages/<int:pk>/status/", views.report_status, name="status"),
+    path("rapportages/<int:pk>/download/", views.report_download, name="download"),
+    path("rapportages/<int:pk>/verwijderen/", views.report_delete, name="delete"),
+    path(
+        "gemeenten/<slug:slug>/scorecard-pdf/",
+        views.scorecard_request,
+        name="scorecard",
+    ),
+    path("import/", views.ImportView.as_view(), name="import"),
+    path(
+        "import/sjabloon.csv",
+        views.ImportTemplateView.as_view(),
+        name="import-template",
+    ),
+    path("import/<int:pk>/", views.ImportPreviewView.as_view(), name="import-preview"),
+    path(
+        "import/<int:pk>/toepassen/",
+        views.ImportApplyView.as_view(),
+        name="import-apply",
+    ),
+]

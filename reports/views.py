@@ -1,1 +1,382 @@
-"""Views of the reports app."""
+"""KING staff pages: reports on demand and the bulk import.
+
+Every view here is for KING staff (anonymous → login, other roles → 403), except
+that a municipality's editors may request, follow and download the scorecard PDF
+of their own municipality.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.mixins import AccessMixin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from django_tables2 import SingleTableMixin
+
+from buildingblocks import import_service
+from buildingblocks.imports import COLUMNS, ImportFileError, read_table, template_csv
+from municipalities.models import Municipality
+from municipalities.roles import is_king_staff
+from reports.forms import ImportUploadForm, ReportRequestForm
+from reports.models import ImportBatch, Report
+from reports.tables import ReportTable
+from reports.tasks import enqueue_report
+
+audit = logging.getLogger("nupportal.audit")
+
+# Shown on the page; beyond this the preview says how many more there are.
+PREVIEW_LIMIT = 500
+
+
+def _client(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "?")
+
+
+class KingStaffRequiredMixin(AccessMixin):
+    """Anonymous users go to the login page; logged-in users without the role get 403."""
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not is_king_staff(request.user):
+            return self.handle_no_permission()
+        return super().dispatch(request, *args, **kwargs)
+
+
+def _may_see_report(user, report: Report) -> bool:
+    if is_king_staff(user):
+        return True
+    if report.kind != Report.Kind.SCORECARD or not user.is_authenticated:
+        return False
+    municipality = Municipality.objects.filter(
+        pk=report.parameters.get("municipality")
+    ).first()
+    return municipality is not None and _can_edit(user, municipality)
+
+
+def _can_edit(user, municipality: Municipality) -> bool:
+    from municipalities.permissions import can_edit_municipality
+
+    return can_edit_municipality(user, municipality)
+
+
+def _report_for(request: HttpRequest, pk: int) -> Report | HttpResponse:
+    """The report, or the response for a user who may not see it."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    report = get_object_or_404(Report.objects.select_related("requested_by"), pk=pk)
+    if not _may_see_report(request.user, report):
+        raise PermissionDenied
+    return report
+
+
+# --- Reports ----------------------------------------------------------------
+
+
+class ReportListView(KingStaffRequiredMixin, SingleTableMixin, View):
+    """The request form and the list of earlier reports."""
+
+    table_class = ReportTable
+    table_pagination = {"per_page": 25}
+    template_name = "reports/report_list.html"
+
+    def get_table_data(self):
+        return Report.objects.select_related("requested_by")
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self._render(ReportRequestForm())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = ReportRequestForm(request.POST)
+        if not form.is_valid():
+            return self._render(form, status=400)
+        report = create_report(
+            kind=form.cleaned_data["kind"],
+            parameters=form.parameters(),
+            user=request.user,
+            request=request,
+        )
+        return redirect(report)
+
+    def _render(self, form: ReportRequestForm, status: int = 200) -> HttpResponse:
+        self.object_list = self.get_table_data()
+        context = {"form": form, "table": self.get_table()}
+        return render(self.request, self.template_name, context, status=status)
+
+
+def create_report(*, kind: str, parameters: dict, user, request: HttpRequest) -> Report:
+    """Create the Report row (queued) and enqueue its generation after commit."""
+    parameters = {**parameters, "language": translation.get_language()}
+    with transaction.atomic():
+        report = Report.objects.create(
+            kind=kind, parameters=parameters, requested_by=user
+        )
+        transaction.on_commit(lambda: enqueue_report(report.pk))
+    audit.info(
+        "report requested id=%s kind=%s parameters=%s user=%s from=%s",
+        report.pk,
+        kind,
+        parameters,
+        user.get_username(),
+        _client(request),
+    )
+    return report
+
+
+@never_cache
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _report_for(request, pk)
+    if isinstance(report, HttpResponse):
+        return report
+    response = render(
+        request,
+        "reports/report_detail.html",
+        {
+            "report": report,
+            "finished": _finished(report),
+            "show_list_link": is_king_staff(request.user),
+        },
+    )
+    if not _finished(report):
+        # Reloads the page for browsers without JavaScript; an HTTP header, so
+        # no inline markup is needed.
+        response["Refresh"] = "3"
+    return response
+
+
+def _finished(report: Report) -> bool:
+    return report.state in (Report.State.DONE, Report.State.FAILED)
+
+
+@never_cache
+def report_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """JSON for the progress bar's polling script."""
+    report = _report_for(request, pk)
+    if isinstance(report, HttpResponse):
+        return report
+    return JsonResponse(
+        {
+            "state": report.state,
+            "state_display": str(report.get_state_display()),
+            "progress": report.progress,
+            "error": report.error,
+            "download_url": reverse("reports:download", kwargs={"pk": report.pk})
+            if report.state == Report.State.DONE and report.file
+            else "",
+        }
+    )
+
+
+def report_download(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _report_for(request, pk)
+    if isinstance(report, HttpResponse):
+        return report
+    if report.state != Report.State.DONE or not report.file:
+        raise Http404(_("This report has no file (yet)."))
+    try:
+        handle = report.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404(_("The report's file is missing.")) from exc
+    audit.info(
+        "report downloaded id=%s kind=%s file=%s user=%s from=%s",
+        report.pk,
+        report.kind,
+        report.file.name,
+        request.user.get_username(),
+        _client(request),
+    )
+    return FileResponse(handle, as_attachment=True, filename=report.download_name)
+
+
+@require_POST
+def report_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    if not is_king_staff(request.user):
+        raise PermissionDenied
+    report = get_object_or_404(Report, pk=pk)
+    name = report.file.name
+    if report.file:
+        report.file.delete(save=False)
+    report.delete()
+    audit.info(
+        "report deleted id=%s kind=%s file=%s user=%s from=%s",
+        pk,
+        report.kind,
+        name,
+        request.user.get_username(),
+        _client(request),
+    )
+    messages.success(request, _("The report has been deleted."))
+    return redirect("reports:list")
+
+
+@require_POST
+def scorecard_request(request: HttpRequest, slug: str) -> HttpResponse:
+    """A municipality's editors (and KING staff) request its scorecard PDF."""
+    if not request.user.is_authenticated:
+        raise PermissionDenied
+    municipality = get_object_or_404(Municipality, slug=slug)
+    if not _can_edit(request.user, municipality):
+        raise PermissionDenied
+    report = create_report(
+        kind=Report.Kind.SCORECARD,
+        parameters={
+            "municipality": municipality.pk,
+            "municipality_name": municipality.name,
+        },
+        user=request.user,
+        request=request,
+    )
+    return redirect(report)
+
+
+# --- Import -----------------------------------------------------------------
+
+
+class ImportView(KingStaffRequiredMixin, View):
+    """Upload a file; it is read and checked, then the dry run is shown."""
+
+    template_name = "reports/import_form.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self._render(ImportUploadForm())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = ImportUploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self._render(form, status=400)
+        upload = form.cleaned_data["file"]
+        data = upload.read(settings.NUP_UPLOAD_MAX_BYTES + 1)
+        try:
+            rows = read_table(
+                data,
+                upload.name,
+                max_bytes=settings.NUP_UPLOAD_MAX_BYTES,
+                max_rows=settings.NUP_IMPORT_MAX_ROWS,
+            )
+        except ImportFileError as exc:
+            form.add_error("file", str(exc))
+            return self._render(form, status=400)
+        batch = ImportBatch.objects.create(
+            filename=upload.name[:255],
+            checksum=hashlib.sha256(data).hexdigest(),
+            rows=[[number, raw] for number, raw in rows],
+            row_count=len(rows),
+            uploaded_by=request.user,
+        )
+        audit.info(
+            "import uploaded batch=%s file=%s rows=%s sha256=%s user=%s from=%s",
+            batch.batch_id,
+            batch.filename,
+            batch.row_count,
+            batch.checksum,
+            request.user.get_username(),
+            _client(request),
+        )
+        return redirect(batch)
+
+    def _render(self, form: ImportUploadForm, status: int = 200) -> HttpResponse:
+        context = {
+            "form": form,
+            "columns": COLUMNS,
+            "max_mb": round(settings.NUP_UPLOAD_MAX_BYTES / (1024 * 1024), 1),
+            "max_rows": settings.NUP_IMPORT_MAX_ROWS,
+            "recent": ImportBatch.objects.select_related("uploaded_by", "applied_by")[
+                :10
+            ],
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+
+class ImportPreviewView(KingStaffRequiredMixin, View):
+    """The dry run of one uploaded batch, and the apply button."""
+
+    template_name = "reports/import_preview.html"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        batch = get_object_or_404(ImportBatch, pk=pk)
+        return self._render(batch)
+
+    def _render(self, batch: ImportBatch, status: int = 200) -> HttpResponse:
+        plan = import_service.dry_run(batch.rows)
+        codes = {c.cbs_code for c in plan.changes[:PREVIEW_LIMIT]}
+        names = dict(
+            Municipality.objects.filter(cbs_code__in=codes).values_list(
+                "cbs_code", "name"
+            )
+        )
+        context = {
+            "batch": batch,
+            "plan": plan,
+            "errors": plan.errors[:PREVIEW_LIMIT],
+            "more_errors": max(0, len(plan.errors) - PREVIEW_LIMIT),
+            "changes": [
+                (change, names.get(change.cbs_code, ""))
+                for change in plan.changes[:PREVIEW_LIMIT]
+            ],
+            "more_changes": max(0, len(plan.changes) - PREVIEW_LIMIT),
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+
+class ImportApplyView(KingStaffRequiredMixin, View):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        batch = get_object_or_404(ImportBatch, pk=pk)
+        try:
+            result = import_service.apply_import(batch=batch, user=request.user)
+        except import_service.ImportAlreadyApplied:
+            messages.info(request, _("This file has already been applied."))
+            return redirect(batch)
+        except import_service.ImportHasErrors:
+            messages.error(
+                request,
+                _(
+                    "Nothing was changed: the file has errors. Correct them and upload it again."
+                ),
+            )
+            return redirect(batch)
+        audit.info(
+            "import applied batch=%s changed=%s unchanged=%s user=%s from=%s",
+            result.batch_id,
+            result.changed,
+            result.unchanged,
+            request.user.get_username(),
+            _client(request),
+        )
+        messages.success(
+            request,
+            _(
+                "Import applied: %(changed)s statuses changed, %(unchanged)s unchanged. "
+                "The scores are being recomputed."
+            )
+            % {"changed": result.changed, "unchanged": result.unchanged},
+        )
+        return redirect(batch)
+
+
+class ImportTemplateView(KingStaffRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        response = HttpResponse(
+            "\ufeff" + template_csv(), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = (
+            'attachment; filename="nup-import-template.csv"'
+        )
+        return response

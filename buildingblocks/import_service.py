@@ -1,0 +1,193 @@
+"""The database side of the bulk import: load lookups, dry run, apply.
+
+The rules live in `buildingblocks.imports` (pure). Here: a constant number of
+queries to load what the rules need, and one transaction that writes all
+changes, their history (source ``import`` with the batch id) and enqueues one
+full recompute.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from buildingblocks.imports import ImportPlan, MunicipalityRef, plan_import
+from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
+from buildingblocks.validation import StatusValues
+from municipalities.models import Municipality
+
+Rows = Iterable[tuple[int, Mapping[str, str]]]
+
+
+class ImportHasErrors(Exception):
+    """Raised by apply when the rows no longer pass every check."""
+
+    def __init__(self, plan: ImportPlan):
+        super().__init__(f"{len(plan.errors)} errors")
+        self.plan = plan
+
+
+class ImportAlreadyApplied(Exception):
+    """The batch was applied before; applying it again would change nothing."""
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    changed: int
+    unchanged: int
+    batch_id: str
+
+
+def dry_run(rows: Rows, *, today: datetime.date | None = None) -> ImportPlan:
+    """What applying these rows now would change, and every error."""
+    rows = list(rows)
+    lookups = _load_lookups(rows, lock=False)
+    return plan_import(rows, today=today or timezone.localdate(), **lookups)
+
+
+def _load_lookups(rows: list, *, lock: bool) -> dict:
+    from buildingblocks.imports import normalise_cbs_code
+
+    codes = {normalise_cbs_code(raw.get("cbs_code", "")) for _, raw in rows}
+    municipalities = {
+        code: MunicipalityRef(code, active)
+        for code, active in Municipality.objects.filter(cbs_code__in=codes).values_list(
+            "cbs_code", "active"
+        )
+    }
+    blocks = dict(BuildingBlock.objects.values_list("code", "active"))
+    statuses = AdoptionStatus.objects.filter(municipality__cbs_code__in=codes)
+    if lock:
+        statuses = statuses.select_for_update(of=("self",))
+    current = {
+        (cbs, block): StatusValues(level, planned, achieved, note, url)
+        for cbs, block, level, planned, achieved, note, url in statuses.values_list(
+            "municipality__cbs_code",
+            "block__code",
+            "level",
+            "planned_date",
+            "achieved_date",
+            "note",
+            "evidence_url",
+        )
+    }
+    return {"municipalities": municipalities, "blocks": blocks, "current": current}
+
+
+@transaction.atomic
+def apply_import(
+    *,
+    batch,
+    user: AbstractBaseUser | None,
+    today: datetime.date | None = None,
+) -> ApplyResult:
+    """Apply an ImportBatch: all rows or nothing.
+
+    Checks the rows again against the statuses as they are now (locked for the
+    duration), writes only the rows that change something, and records one
+    StatusChange per changed status. Idempotent: rows equal to the current
+    status are skipped, so a second apply of the same file changes nothing.
+    """
+    from reports.models import ImportBatch
+
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.applied_at is not None:
+        raise ImportAlreadyApplied(batch.batch_id)
+    rows = [(number, raw) for number, raw in batch.rows]
+    lookups = _load_lookups(rows, lock=True)
+    plan = plan_import(rows, today=today or timezone.localdate(), **lookups)
+    if not plan.ok:
+        raise ImportHasErrors(plan)
+
+    now = timezone.now()
+    if plan.changes:
+        _write(plan, user=user, now=now, batch_id=batch.batch_id)
+    batch.applied_at = now
+    batch.applied_by = user if user is not None and user.is_authenticated else None
+    batch.changed_count = len(plan.changes)
+    batch.save(update_fields=["applied_at", "applied_by", "changed_count"])
+    if plan.changes:
+        transaction.on_commit(_enqueue_full_recompute)
+    return ApplyResult(len(plan.changes), plan.unchanged, batch.batch_id)
+
+
+def _enqueue_full_recompute() -> None:
+    from scoring import tasks as scoring_tasks
+
+    scoring_tasks.enqueue_recompute_all()
+
+
+def _write(plan: ImportPlan, *, user, now, batch_id: str) -> None:
+    codes = {c.cbs_code for c in plan.changes}
+    municipality_ids = dict(
+        Municipality.objects.filter(cbs_code__in=codes).values_list("cbs_code", "id")
+    )
+    block_ids = dict(BuildingBlock.objects.values_list("code", "id"))
+    existing = {
+        (s.municipality_id, s.block_id): s
+        for s in AdoptionStatus.objects.filter(municipality__cbs_code__in=codes)
+    }
+    user = user if user is not None and user.is_authenticated else None
+    to_create: list[AdoptionStatus] = []
+    to_update: list[AdoptionStatus] = []
+    history: list[StatusChange] = []
+    for change in plan.changes:
+        key = (municipality_ids[change.cbs_code], block_ids[change.block_code])
+        values = change.values
+        status = existing.get(key)
+        before = (
+            (status.level, status.planned_date, status.achieved_date)
+            if status
+            else ("", None, None)
+        )
+        if status is None:
+            status = AdoptionStatus(municipality_id=key[0], block_id=key[1])
+            to_create.append(status)
+        else:
+            status.version += 1
+            to_update.append(status)
+        status.level = values.level
+        status.planned_date = values.planned_date
+        status.achieved_date = values.achieved_date
+        status.note = values.note
+        status.evidence_url = values.evidence_url
+        status.updated_by = user
+        status.updated_at = now
+        history.append(
+            StatusChange(
+                municipality_id=key[0],
+                block_id=key[1],
+                from_level=before[0],
+                to_level=values.level,
+                from_planned_date=before[1],
+                to_planned_date=values.planned_date,
+                from_achieved_date=before[2],
+                to_achieved_date=values.achieved_date,
+                changed_by=user,
+                changed_at=now,
+                source=StatusChange.Source.IMPORT,
+                note=values.note,
+                batch_id=batch_id,
+            )
+        )
+    AdoptionStatus.objects.bulk_create(to_create, batch_size=1000)
+    AdoptionStatus.objects.bulk_update(
+        to_update,
+        [
+            "level",
+            "planned_date",
+            "achieved_date",
+            "note",
+            "evidence_url",
+            "updated_by",
+            "updated_at",
+            "version",
+        ],
+        batch_size=1000,
+    )
+    StatusChange.objects.bulk_create(history, batch_size=1000)

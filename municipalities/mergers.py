@@ -1,0 +1,290 @@
+"""Municipal mergers (herindelingen): what the successor inherits, and applying it.
+
+The carry-over rule (DESIGN §3, issue 7), per building block, over the merging
+municipalities — the merged ones and, when it continues an existing municipality,
+the successor itself:
+
+- level: the lowest level they had all reached (a missing status counts as "not
+  started"; a municipality for which the block is "not applicable" is left out,
+  unless it is not applicable for all of them);
+- planned date: the latest planned date among them (the successor is only as far
+  as its slowest part plans to be);
+- achieved date: the latest achieved date, when the carried level is "in use";
+- note: says where the status came from; the evidence link is kept when they all
+  had the same one.
+
+Staff review the proposal in the admin and may adjust it before applying.
+`carry_over` is pure; `plan_merger` and `apply_merger` do the database work.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from buildingblocks.levels import LEVEL_RANK, Level
+from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
+from buildingblocks.validation import StatusValues, validate_status
+from municipalities.models import EditorMembership, Merger, Municipality
+
+audit = logging.getLogger("nupportal.audit")
+
+
+class MergerError(Exception):
+    """The merger cannot be applied; the message says why."""
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What the successor gets for one block, and what it had before."""
+
+    block: BuildingBlock
+    values: StatusValues
+    current: StatusValues | None
+    sources: tuple[tuple[str, str], ...]  # (municipality name, level) it came from
+
+    @property
+    def changes(self) -> bool:
+        return self.current != self.values
+
+
+def carry_over(
+    states: Sequence[tuple[str, StatusValues | None]], *, date: datetime.date
+) -> StatusValues:
+    """The successor's status for one block from (name, status) of each merging municipality."""
+    present = [(name, s or StatusValues(Level.NOT_STARTED)) for name, s in states]
+    applicable = [(n, s) for n, s in present if s.level != Level.NOT_APPLICABLE]
+    origin = ", ".join(f"{n}: {s.level}" for n, s in present)
+    note = _("Carried over at the merger of %(date)s from %(origin)s.") % {
+        "date": date.isoformat(),
+        "origin": origin,
+    }
+    if not applicable:
+        reasons = "; ".join(s.note for _n, s in present if s.note)
+        return StatusValues(Level.NOT_APPLICABLE, note=f"{note} {reasons}".strip())
+    lowest = min(LEVEL_RANK[s.level] for _n, s in applicable)
+    level = next(lvl for lvl, rank in LEVEL_RANK.items() if rank == lowest)
+    planned = [s.planned_date for _n, s in applicable if s.planned_date]
+    achieved = [s.achieved_date for _n, s in applicable if s.achieved_date]
+    urls = {s.evidence_url for _n, s in applicable}
+    return StatusValues(
+        level=level,
+        planned_date=max(planned) if planned and level != Level.IN_USE else None,
+        achieved_date=max(achieved) if achieved and level == Level.IN_USE else None,
+        note=note,
+        evidence_url=urls.pop() if len(urls) == 1 else "",
+    )
+
+
+def _values(status: AdoptionStatus) -> StatusValues:
+    return StatusValues(
+        status.level,
+        status.planned_date,
+        status.achieved_date,
+        status.note,
+        status.evidence_url,
+    )
+
+
+def participants(merger: Merger) -> list[Municipality]:
+    """The merging municipalities: the merged ones, plus a continuing successor."""
+    merged = [m for m in merger.merged.all() if m.pk != merger.successor_id]
+    successor = merger.successor
+    continuing = (
+        successor in merger.merged.all()
+        or successor.statuses.exists()
+        or successor.status_changes.exists()
+    )
+    return [*merged, successor] if continuing else merged
+
+
+def plan_merger(merger: Merger) -> list[Proposal]:
+    """The proposed carry-over per active building block (see the module docstring)."""
+    members = participants(merger)
+    statuses: dict[tuple[int, int], AdoptionStatus] = {
+        (s.municipality_id, s.block_id): s
+        for s in AdoptionStatus.objects.filter(
+            municipality__in=[*members, merger.successor]
+        )
+    }
+    proposals = []
+    for block in BuildingBlock.objects.filter(active=True).order_by("order", "code"):
+        states = [
+            (
+                m.name,
+                _values(statuses[(m.pk, block.pk)])
+                if (m.pk, block.pk) in statuses
+                else None,
+            )
+            for m in members
+        ]
+        current = statuses.get((merger.successor_id, block.pk))
+        proposals.append(
+            Proposal(
+                block=block,
+                values=carry_over(states, date=merger.date),
+                current=_values(current) if current else None,
+                sources=tuple(
+                    (name, s.level if s else Level.NOT_STARTED) for name, s in states
+                ),
+            )
+        )
+    return proposals
+
+
+@transaction.atomic
+def apply_merger(
+    *,
+    merger: Merger,
+    user: AbstractBaseUser | None = None,
+    statuses: Mapping[int, StatusValues] | None = None,
+) -> int:
+    """Apply a merger: all of it or nothing. Returns the number of statuses set.
+
+    `statuses` (block id → values) overrides the proposal per block, after the
+    staff's review; blocks not given use `plan_merger`'s proposal. The merged
+    municipalities become inactive from the merger date (valid until the day
+    before), their editors become editors of the successor, the successor's
+    statuses are set with history source ``merger`` effective on the merger date,
+    and a full recompute is enqueued. Monthly snapshots are not touched, so
+    trends before the merger stay as they were.
+    """
+    merger = (
+        Merger.objects.select_for_update().select_related("successor").get(pk=merger.pk)
+    )
+    if merger.applied_at is not None:
+        raise MergerError(_("This merger has already been applied."))
+    successor = merger.successor
+    merged = [m for m in merger.merged.all() if m.pk != successor.pk]
+    if not merged:
+        raise MergerError(
+            _("A merger needs at least one merged municipality besides the successor.")
+        )
+
+    proposals = plan_merger(merger)
+    chosen = {p.block.pk: p.values for p in proposals}
+    chosen.update(statuses or {})
+    today = timezone.localdate()
+    for block_id, values in chosen.items():
+        errors = validate_status(values, today=max(today, merger.date))
+        if errors:
+            raise ValidationError(
+                {f"block-{block_id}": [m for ms in errors.values() for m in ms]}
+            )
+
+    user = user if user is not None and user.is_authenticated else None
+    effective = timezone.make_aware(
+        datetime.datetime.combine(merger.date, datetime.time())
+    )
+    now = timezone.now()
+    current = {
+        s.block_id: s
+        for s in AdoptionStatus.objects.select_for_update().filter(
+            municipality=successor
+        )
+    }
+    to_create, to_update, history = [], [], []
+    for block_id, values in chosen.items():
+        status = current.get(block_id)
+        if status is not None and _values(status) == values:
+            continue
+        before = (
+            (status.level, status.planned_date, status.achieved_date)
+            if status
+            else ("", None, None)
+        )
+        if status is None:
+            status = AdoptionStatus(municipality=successor, block_id=block_id)
+            to_create.append(status)
+        else:
+            status.version += 1
+            to_update.append(status)
+        status.level, status.planned_date, status.achieved_date = (
+            values.level,
+            values.planned_date,
+            values.achieved_date,
+        )
+        status.note, status.evidence_url = values.note, values.evidence_url
+        status.updated_by, status.updated_at = user, now
+        history.append(
+            StatusChange(
+                municipality=successor,
+                block_id=block_id,
+                from_level=before[0],
+                to_level=values.level,
+                from_planned_date=before[1],
+                to_planned_date=values.planned_date,
+                from_achieved_date=before[2],
+                to_achieved_date=values.achieved_date,
+                changed_by=user,
+                changed_at=effective,
+                source=StatusChange.Source.MERGER,
+                note=values.note,
+                batch_id=f"merger-{merger.pk}",
+            )
+        )
+    AdoptionStatus.objects.bulk_create(to_create)
+    AdoptionStatus.objects.bulk_update(
+        to_update,
+        [
+            "level",
+            "planned_date",
+            "achieved_date",
+            "note",
+            "evidence_url",
+            "updated_by",
+            "updated_at",
+            "version",
+        ],
+    )
+    StatusChange.objects.bulk_create(history)
+
+    last_day = merger.date - datetime.timedelta(days=1)
+    for municipality in merged:
+        municipality.active = False
+        municipality.valid_until = last_day
+        municipality.successor = successor
+        if municipality.valid_from and municipality.valid_from > last_day:
+            municipality.valid_from = last_day
+    Municipality.objects.bulk_update(
+        merged, ["active", "valid_until", "successor", "valid_from"]
+    )
+    if not successor.active:
+        successor.active = True
+        successor.save(update_fields=["active"])
+
+    memberships = EditorMembership.objects.filter(municipality__in=merged)
+    users = set(memberships.values_list("user_id", flat=True))
+    EditorMembership.objects.bulk_create(
+        [EditorMembership(user_id=u, municipality=successor) for u in users],
+        ignore_conflicts=True,
+    )
+    memberships.delete()
+
+    merger.applied_at = now
+    merger.save(update_fields=["applied_at"])
+    audit.info(
+        "merger applied id=%s successor=%s merged=%s statuses=%s editors=%s user=%s",
+        merger.pk,
+        successor.cbs_code,
+        ",".join(m.cbs_code for m in merged),
+        len(history),
+        len(users),
+        user.get_username() if user else "-",
+    )
+    transaction.on_commit(_enqueue_full_recompute)
+    return len(history)
+
+
+def _enqueue_full_recompute() -> None:
+    from scoring import tasks as scoring_tasks
+
+    scoring_tasks.enqueue_recompute_all()

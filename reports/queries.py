@@ -1,0 +1,200 @@
+"""Reads shared by the report generators: a few bulk queries each, never one per row."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.utils import timezone
+
+from agreements.models import DeadlineRevision, Requirement, ResultAgreement
+from buildingblocks.levels import Level
+from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
+from municipalities.models import EditorMembership, Municipality
+from scoring.models import AgreementCompliance, ComplianceStatus, MunicipalityScore
+from scoring.rules import BlockState, meets_minimum
+
+BAD_STATUSES = (ComplianceStatus.AT_RISK, ComplianceStatus.OVERDUE)
+
+
+@dataclass
+class ComplianceData:
+    agreements: list[ResultAgreement]
+    municipalities: list[Municipality]  # with .province, ordered by province, name
+    statuses: dict[tuple[int, int], str]  # (municipality id, agreement id) → status
+    scores: dict[int, float | None]
+    revisions: dict[int, list[DeadlineRevision]] = field(default_factory=dict)
+
+
+def compliance_data() -> ComplianceData:
+    agreements = list(ResultAgreement.objects.order_by("number"))
+    municipalities = list(
+        Municipality.objects.active()
+        .select_related("province")
+        .order_by("province__name", "name")
+    )
+    statuses = {
+        (m, a): s
+        for m, a, s in AgreementCompliance.objects.filter(
+            municipality__active=True
+        ).values_list("municipality_id", "agreement_id", "status")
+    }
+    scores = dict(MunicipalityScore.objects.values_list("municipality_id", "score"))
+    revisions: dict[int, list[DeadlineRevision]] = defaultdict(list)
+    for revision in DeadlineRevision.objects.order_by("decided_on", "id"):
+        revisions[revision.agreement_id].append(revision)
+    return ComplianceData(agreements, municipalities, statuses, scores, revisions)
+
+
+@dataclass(frozen=True)
+class Laggard:
+    municipality: Municipality
+    score: float | None
+    # (agreement, status, [(block, level, minimum level, planned date)])
+    agreements: list[tuple[ResultAgreement, str, list[tuple]]]
+    emails: list[str]
+
+
+def laggards() -> list[Laggard]:
+    """Municipalities with an agreement at risk or overdue, and what they miss."""
+    bad = list(
+        AgreementCompliance.objects.filter(
+            status__in=BAD_STATUSES, municipality__active=True
+        )
+        .select_related("agreement")
+        .order_by("municipality_id", "agreement__number")
+    )
+    ids = {c.municipality_id for c in bad}
+    municipalities = {
+        m.pk: m
+        for m in Municipality.objects.filter(pk__in=ids).select_related("province")
+    }
+    requirements: dict[int, list[Requirement]] = defaultdict(list)
+    for requirement in Requirement.objects.filter(block__active=True).select_related(
+        "block"
+    ):
+        requirements[requirement.agreement_id].append(requirement)
+    states = {
+        (m, b): BlockState(level, planned)
+        for m, b, level, planned in AdoptionStatus.objects.filter(
+            municipality_id__in=ids
+        ).values_list("municipality_id", "block_id", "level", "planned_date")
+    }
+    emails: dict[int, list[str]] = defaultdict(list)
+    for municipality_id, email in (
+        EditorMembership.objects.filter(municipality_id__in=ids, user__is_active=True)
+        .exclude(user__email="")
+        .order_by("user__email")
+        .values_list("municipality_id", "user__email")
+    ):
+        emails[municipality_id].append(email)
+    scores = dict(
+        MunicipalityScore.objects.filter(municipality_id__in=ids).values_list(
+            "municipality_id", "score"
+        )
+    )
+    per_municipality: dict[int, list] = defaultdict(list)
+    for compliance in bad:
+        missing = []
+        for requirement in requirements[compliance.agreement_id]:
+            state = states.get(
+                (compliance.municipality_id, requirement.block_id), BlockState()
+            )
+            if not meets_minimum(state.level, requirement.minimum_level):
+                missing.append(
+                    (
+                        requirement.block,
+                        state.level,
+                        requirement.minimum_level,
+                        state.planned_date,
+                    )
+                )
+        per_municipality[compliance.municipality_id].append(
+            (compliance.agreement, compliance.status, missing)
+        )
+    result = [
+        Laggard(
+            municipality=municipalities[pk],
+            score=scores.get(pk),
+            agreements=items,
+            emails=emails.get(pk, []),
+        )
+        for pk, items in per_municipality.items()
+    ]
+    result.sort(
+        key=lambda lag: (
+            -sum(status == ComplianceStatus.OVERDUE for _, status, _ in lag.agreements),
+            -len(lag.agreements),
+            lag.municipality.name,
+        )
+    )
+    return result
+
+
+# --- history: the state on a past date ---------------------------------------
+
+
+def end_of_day(day: datetime.date) -> datetime.datetime:
+    """The first instant after `day` in the portal's time zone."""
+    return timezone.make_aware(
+        datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time())
+    )
+
+
+def states_on(day: datetime.date) -> dict[tuple[int, int], BlockState]:
+    """(municipality id, block id) → the state on `day`, rebuilt from the history.
+
+    The state on a date is the last StatusChange on or before it (DESIGN §3); a
+    block without any change by then has no entry (counts as not started).
+    """
+    changes = StatusChange.objects.filter(changed_at__lt=end_of_day(day))
+    columns = ("municipality_id", "block_id", "to_level", "to_planned_date")
+    if connection.features.can_distinct_on_fields:
+        rows = (
+            changes.order_by("municipality_id", "block_id", "-changed_at", "-id")
+            .distinct("municipality_id", "block_id")
+            .values_list(*columns)
+        )
+        return {(m, b): BlockState(level, planned) for m, b, level, planned in rows}
+    result: dict[tuple[int, int], BlockState] = {}
+    for m, b, level, planned in (
+        changes.order_by("changed_at", "id")
+        .values_list(*columns)
+        .iterator(chunk_size=5000)
+    ):
+        result[(m, b)] = BlockState(level, planned)
+    return result
+
+
+def municipalities_on(day: datetime.date) -> list[dict]:
+    """The municipalities that existed on `day` (between valid_from and valid_until)."""
+    rows = Municipality.objects.order_by("name").values(
+        "id",
+        "name",
+        "slug",
+        "cbs_code",
+        "population",
+        "size_class",
+        "province__name",
+        "map_path",
+        "active",
+        "valid_from",
+        "valid_until",
+    )
+    return [
+        r
+        for r in rows
+        if (r["valid_from"] is None or r["valid_from"] <= day)
+        and (r["valid_until"] is None or r["valid_until"] >= day)
+        and (r["active"] or r["valid_until"] is not None)
+    ]
+
+
+def blocks() -> list[BuildingBlock]:
+    return list(BuildingBlock.objects.filter(active=True).order_by("order", "code"))
+
+
+def level_text(level: str) -> str:
+    return str(Level(level).label) if level in Level.values else level
