@@ -1,7 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from agreements import views  # noqa: F401
+from agreements import views
 
 app_name = "agreements"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("resultaatafspraken/", views.ResultAgreementListView.as_view(), name="list"),
+    path(
+        "resultaatafspraken/<int:number>/",
+        views.ResultAgreementDetailView.as_view(),
+        name="detail",
+    ),
+]

@@ -1,1 +1,72 @@
 """Views of the agreements app."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+
+from django_tables2 import SingleTableView
+
+from agreements.models import ResultAgreement
+from agreements.tables import LaggardTable, ResultAgreementTable
+from municipalities.queries import agreement_rows
+from nupportal.exports import SafeExportMixin
+from scoring.dashboards import MissingBlocks, agreement_context
+from scoring.models import AgreementCompliance, ComplianceStatus
+
+
+class ResultAgreementListView(SafeExportMixin, SingleTableView):
+    """/resultaatafspraken/: every agreement with its deadline and compliance."""
+
+    table_class = ResultAgreementTable
+    table_pagination = False
+    export_name = _("result agreements")
+
+    def get_queryset(self):
+        return agreement_rows()
+
+
+class ResultAgreementDetailView(SafeExportMixin, SingleTableView):
+    """/resultaatafspraken/<number>/: what was agreed, the deadline and its
+    postponements, compliance (trend and map) and the laggards (exportable)."""
+
+    table_class = LaggardTable
+    template_name = "agreements/resultagreement_detail.html"
+    table_pagination = {"per_page": 50}
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        self.object = get_object_or_404(ResultAgreement, number=kwargs["number"])
+        self.requirements = list(
+            self.object.requirements.select_related("block").order_by(
+                "block__order", "block__code"
+            )
+        )
+        return super().dispatch(request, *args, **kwargs)
+
+    @property
+    def export_name(self) -> str:
+        return f"{_('agreement')}-{self.object.number}-{_('laggards')}"
+
+    def get_queryset(self):
+        return AgreementCompliance.objects.filter(
+            agreement=self.object,
+            status__in=[ComplianceStatus.OVERDUE, ComplianceStatus.AT_RISK],
+            municipality__active=True,
+        ).select_related("municipality__province")
+
+    def get_table(self, **kwargs):
+        table = super().get_table(**kwargs)
+        table.missing_by_municipality = MissingBlocks(self.object, self.requirements)
+        return table
+
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(**kwargs)
+        context["object"] = context["resultagreement"] = self.object
+        context["requirements"] = self.requirements
+        if not self.is_export_request():
+            context["revisions"] = list(
+                self.object.revisions.order_by("decided_on", "id")
+            )
+            context.update(agreement_context(self.object))
+        return context

@@ -1,7 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from municipalities import views  # noqa: F401
+from municipalities import views
 
 app_name = "municipalities"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("gemeenten/", views.MunicipalityListView.as_view(), name="list"),
+    path(
+        "gemeenten/<slug:slug>/", views.MunicipalityDetailView.as_view(), name="detail"
+    ),
+    path("matrix/", views.MatrixView.as_view(), name="matrix"),
+]

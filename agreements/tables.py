@@ -1,0 +1,120 @@
+"""Tables of the agreements app."""
+
+from __future__ import annotations
+
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
+
+import django_tables2 as tables
+
+from agreements.models import ResultAgreement
+from municipalities.tables import NumberColumn, PercentColumn
+from municipalities.templatetags.portal import compliance_badge, localized_attr
+from scoring.models import AgreementCompliance
+
+
+class ResultAgreementTable(tables.Table):
+    """/resultaatafspraken/: deadlines and national compliance per agreement."""
+
+    number = NumberColumn(verbose_name=_("No."))
+    title = tables.Column(verbose_name=_("Result agreement"), linkify=True)
+    required_blocks = tables.Column(
+        verbose_name=_("Required building blocks"), accessor="pk", orderable=False
+    )
+    deadline = tables.DateColumn(verbose_name=_("Current deadline"), short=True)
+    times_postponed = NumberColumn(verbose_name=_("Times postponed"))
+    compliance_share = PercentColumn(verbose_name=_("Municipalities that meet it"))
+    overdue_count = NumberColumn(verbose_name=_("Municipalities overdue"))
+
+    class Meta:
+        model = ResultAgreement
+        fields = (
+            "number",
+            "title",
+            "required_blocks",
+            "deadline",
+            "times_postponed",
+            "compliance_share",
+            "overdue_count",
+        )
+        order_by = ("number",)
+        default = "—"
+        empty_text = _("No result agreements have been loaded.")
+
+    def render_title(self, record: ResultAgreement) -> str:
+        return localized_attr(record, "title")
+
+    def value_title(self, record: ResultAgreement) -> str:
+        return localized_attr(record, "title")
+
+    def render_required_blocks(self, record: ResultAgreement) -> str:
+        # requirements__block is prefetched: no query per row.
+        return (
+            format_html_join(
+                ", ",
+                "{}",
+                ((localized_attr(r.block, "name"),) for r in record.requirements.all()),
+            )
+            or "—"
+        )
+
+    def value_required_blocks(self, record: ResultAgreement) -> str:
+        return ", ".join(
+            localized_attr(r.block, "name") for r in record.requirements.all()
+        )
+
+
+class LaggardTable(tables.Table):
+    """/resultaatafspraken/<number>/: overdue and at-risk municipalities.
+
+    `missing_by_municipality` (municipality id → text, see
+    scoring.dashboards.MissingBlocks) is set by the view from one query; the column
+    says which required blocks are below their minimum level.
+    """
+
+    municipality = tables.Column(
+        verbose_name=_("Municipality"),
+        linkify=lambda record: record.municipality.get_absolute_url(),
+        order_by="municipality__name",
+    )
+    province = tables.Column(
+        verbose_name=_("Province"),
+        accessor="municipality__province__name",
+        order_by="municipality__province__name",
+    )
+    size_class = tables.Column(
+        verbose_name=_("Size class"),
+        accessor="municipality__size_class",
+        order_by="municipality__population",
+    )
+    status = tables.Column(verbose_name=_("Status"))
+    missing = tables.Column(
+        verbose_name=_("What is missing"), accessor="pk", orderable=False
+    )
+
+    missing_by_municipality = {}
+
+    class Meta:
+        model = AgreementCompliance
+        fields = ("municipality", "province", "size_class", "status", "missing")
+        order_by = ("-status", "municipality")
+        default = "—"
+        empty_text = _("No municipality is overdue or at risk.")
+
+    def render_size_class(self, record: AgreementCompliance) -> str:
+        return record.municipality.get_size_class_display()
+
+    def value_size_class(self, record: AgreementCompliance) -> str:
+        return str(record.municipality.get_size_class_display())
+
+    def render_status(self, record: AgreementCompliance) -> str:
+        return compliance_badge(record.status)
+
+    def value_status(self, record: AgreementCompliance) -> str:
+        return str(record.get_status_display())
+
+    def render_missing(self, record: AgreementCompliance) -> str:
+        return self.missing_by_municipality.get(record.municipality_id) or "—"
+
+    def value_missing(self, record: AgreementCompliance) -> str:
+        return self.missing_by_municipality.get(record.municipality_id)

@@ -1,0 +1,254 @@
+"""Reads behind the municipality, matrix, block and agreement pages.
+
+Each function issues a fixed number of queries whatever the number of
+municipalities; the pages call them instead of touching related objects per row.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from agreements.models import DeadlineRevision, ResultAgreement
+from buildingblocks.levels import Level
+from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
+from municipalities.models import Municipality
+from scoring import rules
+from scoring.models import (
+    Aggregate,
+    AgreementCompliance,
+    ComplianceStatus,
+    Measure,
+    Scope,
+)
+
+# A filter choice besides the five levels: everything short of "in use".
+NOT_IN_USE = "not_in_use"
+
+
+def municipality_rows() -> QuerySet[Municipality]:
+    """Active municipalities with their province and current score as plain columns."""
+    return (
+        Municipality.objects.active()
+        .select_related("province")
+        .annotate(
+            adoption_score=F("score__score"),
+            score_rank=F("score__rank"),
+            agreements_met=F("score__agreements_met"),
+            agreements_at_risk=F("score__agreements_at_risk"),
+            agreements_overdue=F("score__agreements_overdue"),
+            last_status_update=F("score__last_status_update"),
+        )
+    )
+
+
+def filter_block_level(
+    queryset: QuerySet[Municipality], block: BuildingBlock, level: str
+) -> QuerySet[Municipality]:
+    """Municipalities whose status for `block` is `level` (no status row = not started)."""
+    statuses = AdoptionStatus.objects.filter(municipality=OuterRef("pk"), block=block)
+    if level == NOT_IN_USE:
+        return queryset.exclude(
+            Exists(statuses.filter(level__in=[Level.IN_USE, Level.NOT_APPLICABLE]))
+        )
+    if level == Level.NOT_STARTED:
+        return queryset.exclude(Exists(statuses.exclude(level=Level.NOT_STARTED)))
+    return queryset.filter(Exists(statuses.filter(level=level)))
+
+
+def filter_compliance(
+    queryset: QuerySet[Municipality],
+    agreement: ResultAgreement | None,
+    status: str,
+) -> QuerySet[Municipality]:
+    """Municipalities with `status` for `agreement` (or for any agreement when None)."""
+    rows = AgreementCompliance.objects.filter(
+        municipality=OuterRef("pk"), status=status
+    )
+    if agreement is not None:
+        rows = rows.filter(agreement=agreement)
+    return queryset.filter(Exists(rows))
+
+
+def levels_by_municipality(
+    municipality_ids: Iterable[int],
+) -> dict[int, dict[int, str]]:
+    """{municipality id: {block id: level}} in one query, for the matrix."""
+    levels: dict[int, dict[int, str]] = defaultdict(dict)
+    rows = AdoptionStatus.objects.filter(
+        municipality_id__in=list(municipality_ids)
+    ).values_list("municipality_id", "block_id", "level")
+    for municipality_id, block_id, level in rows:
+        levels[municipality_id][block_id] = level
+    return levels
+
+
+def in_use_shares(municipality: Municipality) -> dict[int, dict[str, float | None]]:
+    """Share in use per block in the municipality's size class, province and country."""
+    rows = Aggregate.objects.filter(
+        Q(scope=Scope.NATIONAL)
+        | Q(scope=Scope.SIZE_CLASS, key=municipality.size_class)
+        | Q(scope=Scope.PROVINCE, key=municipality.province.slug),
+        measure=Measure.IN_USE_SHARE,
+        block__isnull=False,
+    ).values_list("block_id", "scope", "value")
+    shares: dict[int, dict[str, float | None]] = defaultdict(dict)
+    for block_id, scope, value in rows:
+        shares[block_id][scope] = value
+    return shares
+
+
+def ranked_count() -> int:
+    """How many municipalities have a rank (the "of N" in "12th of 342")."""
+    return Municipality.objects.active().filter(score__rank__isnull=False).count()
+
+
+def agreements_for(municipality: Municipality) -> QuerySet[ResultAgreement]:
+    """All agreements with this municipality's compliance status as `status`."""
+    status = AgreementCompliance.objects.filter(
+        municipality=municipality, agreement=OuterRef("pk")
+    ).values("status")[:1]
+    return ResultAgreement.objects.annotate(status=Subquery(status)).order_by("number")
+
+
+def block_rows() -> QuerySet[BuildingBlock]:
+    """Active blocks with their national share in use and population coverage."""
+
+    def national(measure: str) -> Subquery:
+        return Subquery(
+            Aggregate.objects.filter(
+                scope=Scope.NATIONAL, measure=measure, block=OuterRef("pk")
+            ).values("value")[:1]
+        )
+
+    return BuildingBlock.objects.filter(active=True).annotate(
+        in_use_share=national(Measure.IN_USE_SHARE),
+        coverage=national(Measure.COVERAGE),
+    )
+
+
+def agreement_rows() -> QuerySet[ResultAgreement]:
+    """Agreements with postponements, national compliance share and overdue count."""
+    revisions = (
+        DeadlineRevision.objects.filter(
+            agreement=OuterRef("pk"), new_deadline__gt=F("old_deadline")
+        )
+        .order_by()
+        .values("agreement")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    overdue = (
+        AgreementCompliance.objects.filter(
+            agreement=OuterRef("pk"),
+            status=ComplianceStatus.OVERDUE,
+            municipality__active=True,
+        )
+        .order_by()
+        .values("agreement")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    share = Aggregate.objects.filter(
+        scope=Scope.NATIONAL, measure=Measure.COMPLIANCE_SHARE, agreement=OuterRef("pk")
+    ).values("value")[:1]
+    return (
+        ResultAgreement.objects.annotate(
+            times_postponed=Coalesce(
+                Subquery(revisions, output_field=IntegerField()), Value(0)
+            ),
+            overdue_count=Coalesce(
+                Subquery(overdue, output_field=IntegerField()), Value(0)
+            ),
+            compliance_share=Subquery(share),
+        )
+        .prefetch_related("requirements__block")
+        .order_by("number")
+    )
+
+
+# --- score trend -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    month: datetime.date
+    score: float | None
+
+
+def _score(levels: Mapping[int, str], weights: Mapping[int, Decimal]) -> float | None:
+    """The adoption score for these levels; a block without a level has not started."""
+    return rules.adoption_score(
+        (weight, levels.get(block_id, Level.NOT_STARTED))
+        for block_id, weight in weights.items()
+    )
+
+
+def month_ends(first: datetime.date, last: datetime.date) -> list[datetime.date]:
+    """The last day of every month from `first`'s month up to `last`, plus `last`."""
+    ends: list[datetime.date] = []
+    year, month = first.year, first.month
+    while True:
+        following = datetime.date(year + month // 12, month % 12 + 1, 1)
+        end = following - datetime.timedelta(days=1)
+        if end >= last:
+            break
+        ends.append(end)
+        year, month = following.year, following.month
+    ends.append(last)
+    return ends
+
+
+def score_trend(
+    changes: Iterable[tuple[int, str, datetime.date]],
+    weights: Mapping[int, Decimal],
+    today: datetime.date,
+) -> list[TrendPoint]:
+    """Monthly scores rebuilt from a history of (block id, new level, date), oldest first."""
+    changes = sorted(changes, key=lambda change: change[2])
+    if not changes:
+        return []
+    points: list[TrendPoint] = []
+    levels: dict[int, str] = {}
+    position = 0
+    for end in month_ends(changes[0][2], today):
+        while position < len(changes) and changes[position][2] <= end:
+            block_id, level, _date = changes[position]
+            levels[block_id] = level
+            position += 1
+        points.append(TrendPoint(end, _score(levels, weights)))
+    return points
+
+
+def municipality_trend(
+    municipality: Municipality, weights: Mapping[int, Decimal]
+) -> list[TrendPoint]:
+    """This municipality's monthly score from its own history (one query)."""
+    current_tz = timezone.get_current_timezone()
+    rows = (
+        StatusChange.objects.filter(municipality=municipality)
+        .order_by("changed_at", "id")
+        .values_list("block_id", "to_level", "changed_at")
+    )
+    changes = [
+        (block_id, level, changed_at.astimezone(current_tz).date())
+        for block_id, level, changed_at in rows
+    ]
+    return score_trend(changes, weights, timezone.localdate())

@@ -1,0 +1,137 @@
+"""The municipality table of /gemeenten/ (also its CSV/XLSX export)."""
+
+from __future__ import annotations
+
+from django.db.models import F, QuerySet
+from django.utils import formats
+from django.utils.translation import gettext_lazy as _
+
+import django_tables2 as tables
+
+from municipalities.models import Municipality
+from municipalities.sizeclasses import SizeClass
+
+
+def format_number(value, decimal_pos: int | None = None) -> str:
+    """A number in the current language's notation, with thousands grouped."""
+    return formats.number_format(value, decimal_pos, use_l10n=True, force_grouping=True)
+
+
+class NumberColumn(tables.Column):
+    """Right-aligned number, grouped per language on the page, raw in exports."""
+
+    def __init__(self, *args, decimal_pos: int | None = None, **kwargs) -> None:
+        self.decimal_pos = decimal_pos
+        attrs = kwargs.pop("attrs", {})
+        attrs.setdefault("td", {"class": "num"})
+        attrs.setdefault("th", {"class": "num"})
+        super().__init__(*args, attrs=attrs, **kwargs)
+
+    def render(self, value) -> str:
+        return format_number(value, self.decimal_pos)
+
+    def value(self, value):
+        return value
+
+
+# Population bounds of each size class, for a compact column.
+SIZE_CLASS_BOUNDS = {
+    SizeClass.XS: (None, 10_000),
+    SizeClass.S: (10_000, 20_000),
+    SizeClass.M: (20_000, 50_000),
+    SizeClass.L: (50_000, 100_000),
+    SizeClass.XL: (100_000, None),
+}
+
+
+def short_size_class(size_class: str) -> str:
+    """'20.000–50.000' (per language) instead of the long label; '< 10.000', '≥ 100.000'."""
+    lower, upper = SIZE_CLASS_BOUNDS.get(size_class, (None, None))
+    if lower is None and upper is None:
+        return size_class
+    if lower is None:
+        return f"< {format_number(upper)}"
+    if upper is None:
+        return f"≥ {format_number(lower)}"
+    return f"{format_number(lower)}–{format_number(upper)}"
+
+
+class MunicipalityTable(tables.Table):
+    name = tables.Column(verbose_name=_("Municipality"), linkify=True)
+    cbs_code = tables.Column(verbose_name=_("CBS code"))
+    province = tables.Column(verbose_name=_("Province"), order_by="province__name")
+    size_class = tables.Column(
+        verbose_name=_("Size class"), attrs={"td": {"class": "nowrap"}}
+    )
+    population = NumberColumn(verbose_name=_("Population"))
+    adoption_score = NumberColumn(verbose_name=_("Adoption score"), decimal_pos=1)
+    agreements_met = NumberColumn(verbose_name=_("Agreements met"))
+    agreements_at_risk = NumberColumn(verbose_name=_("At risk"))
+    agreements_overdue = NumberColumn(verbose_name=_("Overdue"))
+    last_status_update = tables.DateColumn(verbose_name=_("Last update"), short=True)
+
+    class Meta:
+        model = Municipality
+        fields = (
+            "name",
+            "cbs_code",
+            "province",
+            "size_class",
+            "population",
+            "adoption_score",
+            "agreements_met",
+            "agreements_at_risk",
+            "agreements_overdue",
+            "last_status_update",
+        )
+        order_by = ("name",)
+        default = "—"
+        empty_text = _("No municipality matches these filters.")
+        attrs = {"class": "table table--municipalities"}
+
+    def render_size_class(self, value, record: Municipality) -> str:
+        return short_size_class(record.size_class)
+
+    def value_size_class(self, record: Municipality) -> str:
+        return record.get_size_class_display()
+
+    @staticmethod
+    def _nulls_last(queryset: QuerySet, field: str, is_descending: bool):
+        expression = (
+            F(field).desc(nulls_last=True)
+            if is_descending
+            else F(field).asc(nulls_last=True)
+        )
+        return queryset.order_by(expression, "name"), True
+
+    def order_adoption_score(self, queryset, is_descending):
+        return self._nulls_last(queryset, "adoption_score", is_descending)
+
+    def order_last_status_update(self, queryset, is_descending):
+        return self._nulls_last(queryset, "last_status_update", is_descending)
+
+
+class PercentColumn(tables.Column):
+    """A share 0–1 shown as a percentage; exported as the percentage number."""
+
+    def __init__(self, *args, decimal_pos: int = 0, **kwargs) -> None:
+        self.decimal_pos = decimal_pos
+        attrs = kwargs.pop("attrs", {})
+        attrs.setdefault("td", {"class": "num"})
+        attrs.setdefault("th", {"class": "num"})
+        super().__init__(*args, attrs=attrs, **kwargs)
+
+    def render(self, value) -> str:
+        return f"{format_number(float(value) * 100, self.decimal_pos)} %"
+
+    def value(self, value):
+        return round(float(value) * 100, 1)
+
+    def order(self, queryset, is_descending: bool):
+        field = self.accessor.replace(".", "__")
+        expression = (
+            F(field).desc(nulls_last=True)
+            if is_descending
+            else F(field).asc(nulls_last=True)
+        )
+        return queryset.order_by(expression), True

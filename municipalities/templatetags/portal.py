@@ -1,0 +1,152 @@
+"""Template tags of the portal's look: main navigation, level badges, local names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django import template
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from buildingblocks.levels import Level
+from municipalities.roles import is_editor, is_king_staff
+
+register = template.Library()
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    current: bool
+
+
+# (label, URL name, who may see it); None = everyone.
+_NAV = (
+    (_("Overview"), "scoring:overview", None),
+    (_("Municipalities"), "municipalities:list", None),
+    (_("Building blocks"), "buildingblocks:list", None),
+    (_("Result agreements"), "agreements:list", None),
+    (_("Matrix"), "municipalities:matrix", None),
+    (_("My municipality"), "buildingblocks:mine", is_editor),
+    (_("Reports"), "reports:list", is_king_staff),
+    (_("Import"), "reports:import", is_king_staff),
+    (_("Administration"), "admin:index", lambda user: user.is_staff),
+)
+
+# Short labels for the matrix cells; the full label is always beside them for
+# screen readers.
+SHORT_LEVEL_LABELS = {
+    Level.NOT_STARTED: _("Not st."),
+    Level.PREPARING: _("Prep."),
+    Level.IMPLEMENTING: _("Impl."),
+    Level.IN_USE: _("In use"),
+    Level.NOT_APPLICABLE: _("n/a"),
+}
+
+
+def nav_items(user, path: str) -> list[NavItem]:
+    """The main navigation for this user; pages not (yet) routed are left out."""
+    entries = []
+    for label, url_name, allowed in _NAV:
+        if allowed is not None and not allowed(user):
+            continue
+        try:
+            entries.append((label, reverse(url_name)))
+        except NoReverseMatch:
+            continue
+    # The current item is the one with the longest URL that prefixes the path.
+    home = reverse("scoring:overview") if entries else "/"
+    best = max(
+        (url for _label, url in entries if url != home and path.startswith(url)),
+        key=len,
+        default=home if path == home else None,
+    )
+    return [NavItem(str(label), url, url == best) for label, url in entries]
+
+
+@register.simple_tag(takes_context=True)
+def main_nav(context) -> list[NavItem]:
+    request = context["request"]
+    return nav_items(request.user, request.path)
+
+
+@register.inclusion_tag("includes/level.html")
+def level_badge(level: str, short: bool = False) -> dict:
+    """A level as text and colour: `level level--<value>`, never colour alone."""
+    try:
+        label = Level(level).label
+    except ValueError:
+        label = level
+    return {
+        "level": level,
+        "label": label,
+        "short_label": SHORT_LEVEL_LABELS.get(level, label) if short else None,
+    }
+
+
+def localized_attr(obj, field: str) -> str:
+    """`obj.<field>_en` on English pages when it is filled in, else `obj.<field>`."""
+    if get_language() == "en":
+        english = getattr(obj, f"{field}_en", "")
+        if english:
+            return english
+    return getattr(obj, field)
+
+
+@register.filter
+def localized(obj, field: str) -> str:
+    return localized_attr(obj, field)
+
+
+@register.filter
+def percentage(value, decimal_pos: int = 0) -> str:
+    """A share 0–1 as a percentage in the current language; '—' when unknown."""
+    from municipalities.tables import format_number
+
+    if value is None or value == "":
+        return "—"
+    return f"{format_number(float(value) * 100, decimal_pos)} %"
+
+
+@register.filter
+def number(value, decimal_pos=None) -> str:
+    """A number grouped per language; '—' when unknown."""
+    from municipalities.tables import format_number
+
+    if value is None or value == "":
+        return "—"
+    return format_number(value, None if decimal_pos is None else int(decimal_pos))
+
+
+@register.filter
+def elided_pages(paginator, number):
+    """Page numbers around the current one, with the paginator's ELLIPSIS between."""
+    return paginator.get_elided_page_range(number, on_each_side=2, on_ends=1)
+
+
+@register.simple_tag
+def compliance_badge(status: str) -> str:
+    """An agreement status as text and colour: `status status--<value>`."""
+    from scoring.models import ComplianceStatus
+
+    try:
+        label = ComplianceStatus(status).label
+    except ValueError:
+        label = status
+    return format_html('<span class="status status--{}">{}</span>', status, label)
+
+
+@register.simple_tag
+def level_label(level: str) -> str:
+    try:
+        return Level(level).label
+    except ValueError:
+        return level
+
+
+@register.simple_tag
+def level_short_label(level: str) -> str:
+    return str(SHORT_LEVEL_LABELS.get(level, level))

@@ -1,0 +1,226 @@
+"""The portal's look: base template, navigation, language switch, login state,
+notices, and the static CSS/JS it relies on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.template.loader import render_to_string
+from django.test import RequestFactory
+from django.urls import NoReverseMatch, reverse
+from django.utils import translation
+
+import pytest
+
+from municipalities.templatetags.portal import level_badge, nav_items
+from tests.factories import EditorMembershipFactory, UserFactory
+
+STATIC = Path(settings.BASE_DIR) / "static"
+
+
+def page(client, path="/en/gemeenten/") -> str:
+    response = client.get(path)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def resolves(name: str) -> str | None:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return None
+
+
+@pytest.mark.django_db
+def test_skip_link_main_landmark_and_one_h1(client):
+    html = page(client)
+
+    assert '<a class="skip-link" href="#main">' in html
+    assert '<main id="main"' in html
+    assert html.count("<h1") == 1
+
+
+@pytest.mark.django_db
+def test_main_navigation_marks_the_current_page(client):
+    html = page(client, "/en/gemeenten/")
+
+    assert '<nav class="main-nav" aria-label="Main navigation">' in html
+    assert '<a href="/en/gemeenten/" aria-current="page">' in html
+    assert html.count('aria-current="page"') == 2  # nav item and breadcrumb
+
+
+@pytest.mark.django_db
+def test_language_switch_links_both_languages(client):
+    html = page(client, "/en/matrix/?province=utrecht")
+
+    assert 'href="/matrix/?province=utrecht" lang="nl" hreflang="nl">' in html
+    assert (
+        'href="/en/matrix/?province=utrecht" lang="en" hreflang="en" aria-current="true"'
+        in html
+    )
+
+
+@pytest.mark.django_db
+def test_breadcrumbs_are_an_ordered_list_with_the_current_page(client):
+    html = page(client, "/en/gemeenten/")
+
+    assert '<nav class="breadcrumbs" aria-label="Breadcrumbs">' in html
+    assert '<li><span aria-current="page">Municipalities</span></li>' in html
+
+
+@pytest.mark.django_db
+def test_anonymous_visitors_get_a_login_link(client):
+    html = page(client)
+
+    assert 'href="/en/accounts/login/?next=' in html
+    assert "Log out" not in html
+
+
+@pytest.mark.django_db
+def test_logout_is_a_post_form(client, vdp_user):
+    client.force_login(vdp_user)
+    html = page(client)
+
+    assert (
+        '<form class="login-state" method="post" action="/en/accounts/logout/">' in html
+    )
+    assert "csrfmiddlewaretoken" in html
+    assert "vdp-test" in html
+
+
+@pytest.mark.django_db
+def test_role_dependent_navigation(client, king_user):
+    anonymous = page(client)
+    client.force_login(king_user)
+    king = page(client)
+
+    for name in ("reports:list", "reports:import"):
+        target = resolves(name)
+        if target:
+            assert (
+                f'href="{target.replace("/en", "")}'
+                not in anonymous.replace("/en/", "/")
+                or "Reports" not in anonymous
+            )
+    assert "Administration" in king
+    assert "Administration" not in anonymous
+    assert "My municipality" not in anonymous
+
+
+@pytest.mark.django_db
+def test_editor_sees_my_municipality(client, editor):
+    client.force_login(editor)
+    html = page(client)
+
+    if resolves("buildingblocks:mine"):
+        assert "My municipality" in html
+    assert "Administration" not in html
+
+
+@translation.override("nl")
+def test_nav_items_pick_the_longest_matching_url():
+    user = AnonymousUser()
+    items = {item.url: item.current for item in nav_items(user, "/gemeenten/utrecht/")}
+
+    assert items["/gemeenten/"] is True
+    assert items["/"] is False
+    assert {url for url, current in items.items() if current} == {"/gemeenten/"}
+    home = {item.url: item.current for item in nav_items(user, "/")}
+    assert home["/"] is True
+
+
+@pytest.mark.django_db
+def test_nav_items_by_role():
+    editor = EditorMembershipFactory().user
+    king = UserFactory(username="king-nav", groups=["king_staff"], is_staff=True)
+    labels = lambda user: {item.label for item in nav_items(user, "/")}  # noqa: E731
+
+    assert "Administration" in labels(king)
+    assert "Administration" not in labels(editor)
+    if resolves("reports:list"):
+        assert "Reports" in labels(king)
+        assert "Reports" not in labels(editor)
+
+
+@pytest.mark.django_db
+def test_footer_credits_the_data_sources(client):
+    html = page(client)
+
+    assert "Bron: CBS (bevolking 1-1-2025); grenzen: CBS/Kadaster via PDOK" in html
+
+
+@pytest.mark.django_db
+def test_demo_notice_follows_the_setting(client, settings):
+    settings.NUP_DEMO_NOTICE = True
+    assert 'class="demo-notice"' in page(client)
+    settings.NUP_DEMO_NOTICE = False
+    assert 'class="demo-notice"' not in page(client)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/accounts/login/", "/en/accounts/login/"])
+def test_login_page_in_the_portal_look(client, path):
+    html = page(client, path)
+
+    assert html.count("<h1") == 1
+    assert 'for="id_username"' in html
+    assert 'for="id_password"' in html
+    assert 'class="site-header"' in html
+
+
+@pytest.mark.django_db
+def test_locked_out_page_renders(rf):
+    request = RequestFactory().get("/accounts/login/")
+    request.user = AnonymousUser()
+    html = render_to_string("registration/locked_out.html", request=request)
+
+    assert html.count("<h1") == 1
+
+
+def test_level_badge_has_text_and_class():
+    html = render_to_string("includes/level.html", level_badge("in_use"))
+    short = render_to_string("includes/level.html", level_badge("in_use", short=True))
+
+    assert 'class="level level--in_use"' in html
+    assert "In use" in html
+    assert 'class="visually-hidden">In use<' in short
+
+
+def test_stylesheet_tokens_focus_and_levels():
+    css = (STATIC / "css" / "portal.css").read_text()
+
+    assert "--nup-color-primary:" in css
+    assert "--nup-space-4:" in css
+    assert "--nup-font-size-base:" in css
+    assert "outline: var(--nup-focus-width) solid" in css
+    assert "--nup-focus-width: 3px" in css
+    assert "outline-offset" in css
+    for level in (
+        "not_started",
+        "preparing",
+        "implementing",
+        "in_use",
+        "not_applicable",
+    ):
+        assert f".level--{level}" in css
+    assert "@import" not in css  # no external fonts or stylesheets
+    assert "url(http" not in css
+
+
+def test_print_stylesheet_hides_navigation_and_writes_out_links():
+    css = (STATIC / "css" / "print.css").read_text()
+
+    assert ".main-nav" in css
+    assert "attr(href)" in css
+
+
+@pytest.mark.django_db
+def test_tables_scroll_in_a_labelled_focusable_region(client):
+    html = page(client, "/en/bouwstenen/")
+
+    assert (
+        '<div class="table-scroll" tabindex="0" role="region" aria-label="Building blocks">'
+        in html
+    )
