@@ -9,6 +9,8 @@ import datetime
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
 from buildingblocks.levels import LEVELS_NEEDING_PLANNED_DATE, Level
@@ -52,13 +54,27 @@ def validate_status(
         )
     if values.level == Level.NOT_APPLICABLE and not values.note.strip():
         add("note", _("Explain in the note why this block does not apply."))
-    if values.evidence_url:
-        parts = urlsplit(values.evidence_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            add(
-                "evidence_url",
-                _(
-                    "The evidence link must be a web address starting with http:// or https://."
-                ),
-            )
+    if values.evidence_url and not _is_web_address(values.evidence_url):
+        add(
+            "evidence_url",
+            _(
+                "The evidence link must be a web address starting with http:// or https://."
+            ),
+        )
     return errors
+
+
+# The same check as AdoptionStatus.evidence_url, so a status that passes these rules
+# also passes the model's own field validation.
+_web_address = URLValidator(schemes=["http", "https"])
+
+
+def _is_web_address(value: str) -> bool:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return False
+    try:
+        _web_address(value)
+    except ValidationError:
+        return False
+    return True

@@ -1,1 +1,334 @@
 """Views of the buildingblocks app."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import SuspiciousOperation
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django.views.generic import TemplateView
+
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin, SingleTableView
+
+from buildingblocks.deadlines import agreements_due
+from buildingblocks.filters import BlockStatusFilterSet, StatusChangeFilterSet
+from buildingblocks.forms import (
+    AdoptionStatusForm,
+    AdoptionStatusFormSet,
+    BaseAdoptionStatusFormSet,
+)
+from buildingblocks.levels import Category, Level
+from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
+from buildingblocks.services import (
+    STATUS_FIELDS,
+    CurrentStatus,
+    InvalidStatusEdit,
+    StatusConflict,
+    StatusValidationError,
+    save_statuses,
+    values_of,
+)
+from buildingblocks.tables import (
+    BlockStatusTable,
+    BuildingBlockTable,
+    StatusChangeTable,
+)
+from buildingblocks.validation import StatusValues
+from municipalities.models import Municipality
+from municipalities.permissions import (
+    MunicipalityEditMixin,
+    assigned_municipalities,
+    can_edit_municipality,
+)
+from municipalities.queries import block_rows
+from municipalities.roles import is_king_staff
+from nupportal.exports import SafeExportMixin
+from scoring.dashboards import block_context
+
+# --- building-block pages (list: H4; detail: placeholder for H6) -------------
+
+
+class BuildingBlockListView(SafeExportMixin, SingleTableView):
+    """/bouwstenen/: every active block with its national figures; exportable."""
+
+    table_class = BuildingBlockTable
+    table_pagination = False
+    template_name = "buildingblocks/buildingblock_list.html"
+    export_name = _("building blocks")
+
+    def get_queryset(self):
+        return block_rows()
+
+
+class BuildingBlockDetailView(SafeExportMixin, SingleTableMixin, FilterView):
+    """/bouwstenen/<code>/: what the block is, its levels, map and trend, and the
+    municipalities per level (filterable, exportable)."""
+
+    table_class = BlockStatusTable
+    filterset_class = BlockStatusFilterSet
+    template_name = "buildingblocks/buildingblock_detail.html"
+    table_pagination = {"per_page": 50}
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        self.object = get_object_or_404(BuildingBlock, code=kwargs["code"])
+        return super().dispatch(request, *args, **kwargs)
+
+    @property
+    def export_name(self) -> str:
+        return f"{self.object.code}-{_('municipalities')}"
+
+    def get_queryset(self):
+        return AdoptionStatus.objects.filter(
+            block=self.object, municipality__active=True
+        ).select_related("municipality__province")
+
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(**kwargs)
+        context["object"] = context["buildingblock"] = self.object
+        if not self.is_export_request():
+            context.update(block_context(self.object))
+        return context
+
+
+# --- Status editing: the editor, the history and "my municipality" -----------
+
+
+class StatusEditView(MunicipalityEditMixin, TemplateView):
+    """All building blocks of one municipality on one page (DESIGN §5).
+
+    GET shows the formset; POST validates it, sends the changed blocks to
+    `save_statuses` and redirects back (201-free post/redirect/get). A stale form
+    answers 409 with the conflicts explained and the user's values kept.
+    """
+
+    template_name = "buildingblocks/status_edit.html"
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        return self.render_formset(self.build_formset())
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        formset = self.build_formset(data=request.POST)
+        formset.check_tampering()
+        if not formset.is_valid():
+            return self.render_formset(formset)
+        edits = formset.changed_edits()
+        if not edits:
+            messages.info(request, _("Nothing was changed."))
+            return redirect("buildingblocks:edit", slug=self.municipality.slug)
+        try:
+            result = save_statuses(
+                user=request.user,
+                municipality=self.municipality,
+                changes=edits,
+                source=StatusChange.Source.FORM,
+            )
+        except InvalidStatusEdit as error:
+            raise SuspiciousOperation(str(error)) from error
+        except StatusValidationError as error:
+            for form in formset.forms:
+                block_errors = error.errors.get(form.building_block.code, {})
+                for name, field_errors in block_errors.items():
+                    for message in field_errors:
+                        form.add_error(name or None, message)
+            return self.render_formset(formset)
+        except StatusConflict as conflict:
+            return self.render_formset(
+                self.conflict_formset(formset, conflict), status=409
+            )
+        count = len(result.changes)
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d building block saved.",
+                "%(count)d building blocks saved.",
+                count,
+            )
+            % {"count": count},
+        )
+        return redirect("buildingblocks:edit", slug=self.municipality.slug)
+
+    def blocks(self) -> list[BuildingBlock]:
+        """Active blocks, grouped by category in the order of the categories."""
+        category_rank = {value: rank for rank, value in enumerate(Category.values)}
+        return sorted(
+            BuildingBlock.objects.filter(active=True),
+            key=lambda block: (
+                category_rank.get(block.category, len(category_rank)),
+                block.order,
+                block.code,
+            ),
+        )
+
+    def statuses(self) -> dict[int, AdoptionStatus]:
+        return {
+            status.block_id: status
+            for status in AdoptionStatus.objects.filter(municipality=self.municipality)
+        }
+
+    def build_formset(self, data=None) -> BaseAdoptionStatusFormSet:
+        if data is None:
+            return AdoptionStatusFormSet(blocks=self.blocks(), statuses=self.statuses())
+        # A posted form carries everything it needs (values, hidden versions and
+        # the values it was loaded with); no initial data from the database.
+        return AdoptionStatusFormSet(data, blocks=self.blocks(), statuses={})
+
+    def conflict_formset(
+        self, formset: BaseAdoptionStatusFormSet, conflict: StatusConflict
+    ) -> BaseAdoptionStatusFormSet:
+        """The same page again, ready for a deliberate second save.
+
+        Every block gets its current version and "loaded" values, so a second
+        save compares against what is in the database now. Blocks the user
+        changed keep the user's values; blocks the user left alone show the
+        current values. Stale blocks carry a description of what changed.
+        """
+        statuses = self.statuses()
+        data = formset.data.copy()
+        for form in formset.forms:
+            status = statuses.get(form.building_block.pk)
+            current = values_of(status)
+            data[form.add_prefix("version")] = str(status.version if status else 0)
+            for name in STATUS_FIELDS:
+                value = _as_data(getattr(current, name))
+                data[form[name].html_initial_name] = value
+                if not form.user_changed():
+                    data[form.add_prefix(name)] = value
+        refreshed = self.build_formset(data=data)
+        refreshed.is_valid()
+        loaded = {form.prefix: form.loaded_values() for form in formset.forms}
+        for form in refreshed.forms:
+            stale = conflict.current.get(form.building_block.code)
+            if stale is not None:
+                form.conflict = describe_conflict(form, loaded[form.prefix], stale)
+        refreshed.conflicts = [
+            form for form in refreshed.forms if form.conflict is not None
+        ]
+        return refreshed
+
+    def render_formset(
+        self, formset: BaseAdoptionStatusFormSet, status: int = 200
+    ) -> HttpResponse:
+        context = self.get_context_data(
+            formset=formset,
+            municipality=self.municipality,
+            conflicts=getattr(formset, "conflicts", []),
+        )
+        return self.render_to_response(context, status=status)
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    label: str
+    before: object
+    after: object
+
+
+@dataclass(frozen=True)
+class ConflictDescription:
+    """What someone else changed in one block since the form was loaded."""
+
+    changes: list[FieldChange]
+    changed_by: str | None
+    changed_at: datetime.datetime | None
+
+
+def describe_conflict(
+    form: AdoptionStatusForm, loaded: StatusValues, current: CurrentStatus
+) -> ConflictDescription:
+    changes = []
+    for name in STATUS_FIELDS:
+        before, after = getattr(loaded, name), getattr(current.values, name)
+        if before != after:
+            if name == "level":
+                before, after = _level_label(before), _level_label(after)
+            changes.append(FieldChange(str(form.fields[name].label), before, after))
+    return ConflictDescription(changes, current.changed_by, current.changed_at)
+
+
+def _level_label(level: str) -> str:
+    try:
+        return Level(level).label
+    except ValueError:
+        return level or "—"
+
+
+def _as_data(value) -> str:
+    """A value as a browser would post it."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+class StatusChangeListView(LoginRequiredMixin, SingleTableMixin, FilterView):
+    """The audit trail of one municipality; read-only.
+
+    Logged-in users only (any role): it shows who made each change.
+    """
+
+    model = StatusChange
+    table_class = StatusChangeTable
+    filterset_class = StatusChangeFilterSet
+    template_name = "buildingblocks/statuschange_list.html"
+    table_pagination = {"per_page": 50}
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.municipality = get_object_or_404(Municipality, slug=kwargs["slug"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return StatusChange.objects.filter(
+            municipality=self.municipality
+        ).select_related("block", "changed_by")
+
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(**kwargs)
+        context["municipality"] = self.municipality
+        context["can_edit"] = can_edit_municipality(
+            self.request.user, self.municipality
+        )
+        return context
+
+
+class MyMunicipalityView(LoginRequiredMixin, TemplateView):
+    """A CIO's landing page: their municipalities and what is due when."""
+
+    template_name = "buildingblocks/mine.html"
+
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        municipalities = list(
+            assigned_municipalities(user).select_related("province", "score")
+        )
+        chosen = None
+        if len(municipalities) == 1:
+            chosen = municipalities[0]
+        elif slug := self.request.GET.get("gemeente"):
+            chosen = next((m for m in municipalities if m.slug == slug), None)
+        context.update(
+            municipalities=municipalities,
+            chosen=chosen,
+            is_king_staff=is_king_staff(user),
+        )
+        if chosen is not None:
+            today = timezone.localdate()
+            due = agreements_due(chosen, today=today)
+            context.update(
+                score=getattr(chosen, "score", None),
+                due=due,
+                attention=[item for item in due if item.needs_attention],
+                today=today,
+            )
+        return context

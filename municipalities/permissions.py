@@ -1,0 +1,122 @@
+"""Who may change a municipality's statuses: the one place every write path asks.
+
+DESIGN §2: KING staff may edit any municipality; a municipal editor (CIO) only the
+municipalities they are assigned to through an EditorMembership; nobody else may
+write. Both the views (via `MunicipalityEditMixin` / `municipality_editor_required`)
+and the service that saves statuses (`buildingblocks.services.save_statuses`) call
+`can_edit_municipality`, so a forgotten check in a view cannot open a write path.
+
+Anonymous users: a GET (or HEAD) of a write view redirects to the login page, so a
+CIO following a link lands on the login form and comes back; any other method
+(POST) gets 403, because redirecting a POST would drop the posted data and invite
+a confusing replay after login.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+
+from municipalities.models import Municipality
+from municipalities.roles import User, is_editor, is_king_staff
+
+
+def _assigned_ids(user: User) -> frozenset[int]:
+    """Primary keys of the municipalities `user` is an editor of (cached per user)."""
+    cached = getattr(user, "_nup_assigned_municipality_ids", None)
+    if cached is None:
+        cached = frozenset(
+            user.editor_memberships.values_list("municipality_id", flat=True)
+        )
+        user._nup_assigned_municipality_ids = cached
+    return cached
+
+
+def can_edit_municipality(user: User, municipality: Municipality) -> bool:
+    """True when `user` may change the adoption statuses of `municipality`.
+
+    An editor needs both the `municipal_editor` role and a membership for this
+    municipality: taking the role away revokes every membership at once. Merged
+    (inactive) municipalities are closed to editors; KING staff may still correct them.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if is_king_staff(user):
+        return True
+    if not municipality.active or not is_editor(user):
+        return False
+    return municipality.pk in _assigned_ids(user)
+
+
+def editable_municipalities(user: User) -> QuerySet[Municipality]:
+    """Every municipality `user` may edit, as a queryset (no rows for other roles)."""
+    if not user.is_authenticated or not user.is_active:
+        return Municipality.objects.none()
+    if is_king_staff(user):
+        return Municipality.objects.all()
+    if not is_editor(user):
+        return Municipality.objects.none()
+    # One membership per (user, municipality): the join cannot duplicate rows.
+    return Municipality.objects.filter(editor_memberships__user=user, active=True)
+
+
+def assigned_municipalities(user: User) -> QuerySet[Municipality]:
+    """The municipalities `user` is assigned to as an editor (their "own" ones).
+
+    Unlike `editable_municipalities` this does not expand to every municipality for
+    KING staff: it is what "my municipality" shows.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return Municipality.objects.none()
+    return Municipality.objects.filter(editor_memberships__user=user, active=True)
+
+
+def check_municipality_edit(request: HttpRequest, municipality: Municipality) -> None:
+    """Raise PermissionDenied (403) unless the request's user may edit `municipality`."""
+    if not can_edit_municipality(request.user, municipality):
+        raise PermissionDenied
+
+
+class MunicipalityEditMixin:
+    """For class-based views of one municipality (`slug` in the URL) that write.
+
+    Sets `self.municipality` before the handler runs. Anonymous GET/HEAD → login
+    redirect; anonymous other methods and users without the right → 403.
+    """
+
+    municipality: Municipality
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated and request.method in ("GET", "HEAD"):
+            return redirect_to_login(request.get_full_path())
+        self.municipality = get_object_or_404(
+            Municipality.objects.select_related("province"), slug=kwargs["slug"]
+        )
+        check_municipality_edit(request, self.municipality)
+        return super().dispatch(request, *args, **kwargs)
+
+
+def municipality_editor_required(
+    view: Callable[..., HttpResponse],
+) -> Callable[..., HttpResponse]:
+    """Decorator for function views `view(request, municipality, ...)` with `slug` in the URL.
+
+    Same rules as `MunicipalityEditMixin`; the view receives the loaded municipality
+    instead of the slug.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, slug: str, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated and request.method in ("GET", "HEAD"):
+            return redirect_to_login(request.get_full_path())
+        municipality = get_object_or_404(Municipality, slug=slug)
+        check_municipality_edit(request, municipality)
+        return view(request, municipality, *args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,228 @@
+"""Who may do what with a municipality's statuses (DESIGN §2, §8), and login throttling.
+
+The matrix: role (anonymous, vdp, editor of A, editor of B, KING staff) ×
+action (view the editor, save, view the history) × municipality (A, B), with the
+expected status code of every cell. Anonymous users are sent to the login page
+when they GET a page, and refused (403) when they POST: a redirect would drop
+what they posted.
+"""
+
+from __future__ import annotations
+
+from django.test import Client
+from django.urls import reverse
+
+import pytest
+
+from buildingblocks.levels import Level
+from buildingblocks.models import AdoptionStatus, StatusChange
+from tests.buildingblocks.editing import change, form_data, make_blocks, prefix_of
+from tests.factories import (
+    AdoptionStatusFactory,
+    EditorMembershipFactory,
+    MunicipalityFactory,
+    UserFactory,
+)
+
+ROLES = ("anonymous", "vdp", "editor_a", "editor_b", "king_staff")
+OK, SAVED, LOGIN, FORBIDDEN = 200, 302, "login", 403
+
+# Expected answer per (role, action) on municipality A and on municipality B.
+MATRIX = {
+    ("anonymous", "edit"): (LOGIN, LOGIN),
+    ("anonymous", "save"): (FORBIDDEN, FORBIDDEN),
+    ("anonymous", "history"): (LOGIN, LOGIN),
+    ("vdp", "edit"): (FORBIDDEN, FORBIDDEN),
+    ("vdp", "save"): (FORBIDDEN, FORBIDDEN),
+    ("vdp", "history"): (OK, OK),
+    ("editor_a", "edit"): (OK, FORBIDDEN),
+    ("editor_a", "save"): (SAVED, FORBIDDEN),
+    ("editor_a", "history"): (OK, OK),
+    ("editor_b", "edit"): (FORBIDDEN, OK),
+    ("editor_b", "save"): (FORBIDDEN, SAVED),
+    ("editor_b", "history"): (OK, OK),
+    ("king_staff", "edit"): (OK, OK),
+    ("king_staff", "save"): (SAVED, SAVED),
+    ("king_staff", "history"): (OK, OK),
+}
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Many users per test: a cheap hasher keeps the matrix fast."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(db):
+    """Two municipalities, a block with a status in each, and a user per role."""
+    blocks = make_blocks()
+    a = MunicipalityFactory(slug="gemeente-a")
+    b = MunicipalityFactory(slug="gemeente-b")
+    for municipality in (a, b):
+        AdoptionStatusFactory(municipality=municipality, block=blocks["digid"])
+    users = {
+        "anonymous": None,
+        "vdp": UserFactory(username="vdp", groups=["vdp"]),
+        "editor_a": EditorMembershipFactory(
+            municipality=a,
+            user=UserFactory(username="cio-a", groups=["municipal_editor"]),
+        ).user,
+        "editor_b": EditorMembershipFactory(
+            municipality=b,
+            user=UserFactory(username="cio-b", groups=["municipal_editor"]),
+        ).user,
+        "king_staff": UserFactory(username="king", groups=["king_staff"]),
+    }
+    return {"a": a, "b": b, "users": users, "blocks": blocks}
+
+
+def _valid_post(municipality) -> dict[str, str]:
+    """What the editor page of `municipality` posts after setting digid in use."""
+    king = Client()
+    king.force_login(UserFactory(username="form-reader", groups=["king_staff"]))
+    data = form_data(king.get(reverse("buildingblocks:edit", args=[municipality.slug])))
+    return change(data, "digid", level=Level.IN_USE)
+
+
+@pytest.mark.parametrize("target", ["a", "b"])
+@pytest.mark.parametrize("action", ["edit", "save", "history"])
+@pytest.mark.parametrize("role", ROLES)
+def test_authorization_matrix(client, world, role, action, target):
+    municipality = world[target]
+    expected = MATRIX[(role, action)][0 if target == "a" else 1]
+    user = world["users"][role]
+    view = "buildingblocks:history" if action == "history" else "buildingblocks:edit"
+    url = reverse(view, args=[municipality.slug])
+    data = _valid_post(municipality) if action == "save" else None
+    if user is not None:
+        client.force_login(user)
+
+    response = client.post(url, data) if action == "save" else client.get(url)
+
+    if expected == LOGIN:
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login") + "?next=")
+    else:
+        assert response.status_code == expected
+    status = AdoptionStatus.objects.get(municipality=municipality, block__code="digid")
+    if expected == SAVED:
+        assert response["Location"] == url
+        assert status.level == Level.IN_USE
+        assert StatusChange.objects.filter(municipality=municipality).count() == 1
+    else:
+        assert (status.level, status.version) == (Level.NOT_STARTED, 1)
+        assert not StatusChange.objects.exists()
+
+
+def test_the_matrix_covers_every_cell():
+    assert set(MATRIX) == {
+        (role, action) for role in ROLES for action in ("edit", "save", "history")
+    }
+
+
+def test_a_post_with_another_municipalitys_form_cannot_reach_it(client, world):
+    """Editor of A posts B's page (its block codes and versions) to A's URL."""
+    client.force_login(world["users"]["editor_a"])
+    data = _valid_post(world["b"])
+    data["municipality"] = str(world["b"].pk)
+
+    response = client.post(reverse("buildingblocks:edit", args=["gemeente-a"]), data)
+
+    # Same block codes, so it lands on A (the URL's municipality) — never on B.
+    assert response.status_code == 302
+    b_status = AdoptionStatus.objects.get(municipality=world["b"])
+    assert (b_status.level, b_status.version) == (Level.NOT_STARTED, 1)
+    assert not StatusChange.objects.filter(municipality=world["b"]).exists()
+
+
+def test_a_tampered_block_code_is_refused_for_every_role_that_may_save(client, world):
+    for role, target in (("editor_a", "a"), ("king_staff", "b")):
+        client.force_login(world["users"][role])
+        municipality = world[target]
+        data = _valid_post(municipality)
+        data[f"{prefix_of(data, 'brp')}-block"] = "retired"
+        url = reverse("buildingblocks:edit", args=[municipality.slug])
+        assert client.post(url, data).status_code == 400
+    assert not StatusChange.objects.exists()
+    assert set(AdoptionStatus.objects.values_list("level", flat=True)) == {
+        Level.NOT_STARTED
+    }
+
+
+def test_an_unknown_municipality_is_404_for_editors_and_login_for_anonymous(
+    client, world
+):
+    url = reverse("buildingblocks:edit", args=["nowhere"])
+    assert client.get(url).status_code == 302
+    client.force_login(world["users"]["editor_a"])
+    assert client.get(url).status_code == 404
+
+
+# --- login and throttling ---------------------------------------------------------
+
+ADDRESS = {"REMOTE_ADDR": "192.0.2.10"}
+
+
+def _login(client, username, password, **extra):
+    return client.post(
+        reverse("login"), {"username": username, "password": password}, **extra
+    )
+
+
+def test_a_cio_logs_in_and_lands_on_my_municipality(client, world):
+    response = _login(client, "cio-a", "demo", **ADDRESS)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("portal-after-login")
+    response = client.get(response["Location"])
+    assert response["Location"] == reverse("buildingblocks:mine")
+    assert client.get(reverse("buildingblocks:mine")).status_code == 200
+
+
+def test_a_wrong_password_is_refused(client, world):
+    response = _login(client, "cio-a", "wrong", **ADDRESS)
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+
+
+def test_five_wrong_passwords_lock_the_account_even_for_the_right_one(client, world):
+    for _attempt in range(4):
+        assert _login(client, "cio-a", "wrong", **ADDRESS).status_code == 200
+    # The fifth failure locks: its answer is already the lockout page.
+    assert _login(client, "cio-a", "wrong", **ADDRESS).status_code == 429
+
+    response = _login(client, "cio-a", "demo", **ADDRESS)
+
+    assert response.status_code == 429
+    assert "registration/locked_out.html" in [t.name for t in response.templates]
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_lock_is_per_user_name_and_address(client, world):
+    for _attempt in range(5):
+        _login(client, "cio-a", "wrong", **ADDRESS)
+    # Another user from the same address, and the same user from elsewhere, may log in.
+    assert _login(client, "cio-b", "demo", **ADDRESS).status_code == 302
+    client.logout()
+    assert (
+        _login(client, "cio-a", "demo", REMOTE_ADDR="198.51.100.7").status_code == 302
+    )
+
+
+def test_four_failures_then_success_resets_the_count(client, world):
+    for _attempt in range(4):
+        _login(client, "cio-a", "wrong", **ADDRESS)
+    assert _login(client, "cio-a", "demo", **ADDRESS).status_code == 302
+    client.logout()
+    for _attempt in range(4):
+        _login(client, "cio-a", "wrong", **ADDRESS)
+    assert _login(client, "cio-a", "demo", **ADDRESS).status_code == 302
+
+
+def test_logout_is_a_post_and_ends_the_session(client, world):
+    client.force_login(world["users"]["editor_a"])
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert "_auth_user_id" not in client.session
+    edit = reverse("buildingblocks:edit", args=["gemeente-a"])
+    assert client.get(edit).status_code == 302
