@@ -60,7 +60,11 @@ def figure_rows(
     scopes: dict[tuple[str, str], GroupTotals] = {(Scope.NATIONAL, ""): GroupTotals()}
     for (size_class, province), totals in groups.items():
         scopes[(Scope.NATIONAL, "")].absorb(totals)
-        scopes.setdefault((Scope.SIZE_CLASS, size_class), GroupTotals()).absorb(totals)
+        # "" = size unknown (a former municipality): in the country and province only.
+        if size_class:
+            scopes.setdefault((Scope.SIZE_CLASS, size_class), GroupTotals()).absorb(
+                totals
+            )
         scopes.setdefault((Scope.PROVINCE, province), GroupTotals()).absorb(totals)
 
     rows: list[FigureRow] = []

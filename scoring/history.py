@@ -133,7 +133,9 @@ class _Reference:
         municipalities = [
             _Municipality(
                 id=row[0],
-                group=(row[1], row[2]),
+                # Former municipalities have no known population (0), hence no size
+                # class: counting them as "small" would sink that class's trend.
+                group=(row[1] if row[3] else "", row[2]),
                 population=row[3],
                 active=row[4],
                 valid_from=row[5],

@@ -28,6 +28,7 @@ from buildingblocks.levels import Level
 from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
 from municipalities.models import EditorMembership, Municipality
 from municipalities.roles import KING_STAFF, MUNICIPAL_EDITOR, VDP, ensure_groups
+from municipalities.sizeclasses import SizeClass
 
 DEMO_PASSWORD = "demo"
 BATCH_SIZE = 2000
@@ -99,9 +100,17 @@ class Command(BaseCommand):
 
         rng = random.Random(seed)
         history = demo.generate_history(municipalities, blocks, rng=rng, now=now)
+        former_changes = former_municipality_changes(blocks, rng)
         with transaction.atomic():
             users = seed_users(self.stdout.write)
             write_history(history)
+            StatusChange.objects.bulk_create(
+                [
+                    StatusChange(source=StatusChange.Source.SEED, **vars(c))
+                    for c in former_changes
+                ],
+                batch_size=2000,
+            )
             revisions = seed_deadline_revisions(rng, today=timezone.localdate(now))
 
         in_use = sum(1 for s in history.statuses if s.level == Level.IN_USE)
@@ -118,12 +127,50 @@ class Command(BaseCommand):
             f"{in_use / len(history.statuses):.1%} in use, "
             f"{not_applicable} not applicable"
             + f"\n  history rows: {len(history.changes)} (source 'seed', "
-            f"{demo.HISTORY_START:%Y-%m-%d} to {timezone.localdate(now):%Y-%m-%d})"
+            f"{demo.HISTORY_START:%Y-%m-%d} to {timezone.localdate(now):%Y-%m-%d}), "
+            f"plus {len(former_changes)} for municipalities that merged since"
             + f"\n  deadline revisions: {len(revisions)} synthetic, on {postponed} "
             "agreements"
             + f"\n  took {time.monotonic() - started:.1f} s"
             + "\nScores are not updated by this command: run recompute_scores next."
         )
+
+
+def former_municipality_changes(
+    blocks: list[demo.BlockInput], rng: random.Random
+) -> list[demo.Change]:
+    """History of the municipalities that merged since 2011, up to their last day.
+
+    They have no current status; their history keeps the trends before a merger
+    realistic. Their population is unknown, so their timeline follows the size class
+    of the municipality they merged into.
+    """
+    changes: list[demo.Change] = []
+    by_end: dict[datetime.date, list[demo.MunicipalityInput]] = {}
+    for pk, code, slug, valid_until, successor_active, successor_size in (
+        Municipality.objects.filter(active=False, valid_until__gte=demo.HISTORY_START)
+        .values_list(
+            "pk",
+            "cbs_code",
+            "slug",
+            "valid_until",
+            "successor__active",
+            "successor__size_class",
+        )
+        .order_by("cbs_code")
+    ):
+        size = successor_size if successor_active else SizeClass.M
+        by_end.setdefault(valid_until, []).append(
+            demo.MunicipalityInput(id=pk, cbs_code=code, slug=slug, size_class=size)
+        )
+    for last_day, municipalities in sorted(by_end.items()):
+        end = datetime.datetime.combine(
+            last_day, datetime.time(23, 59), tzinfo=timezone.get_current_timezone()
+        )
+        changes += demo.generate_history(
+            municipalities, blocks, rng=rng, now=end
+        ).changes
+    return changes
 
 
 def seed_users(log: Callable[[str], object] = print) -> list[str]:
