@@ -36,3 +36,9 @@ def king_user(db):
 def editor(db, municipality):
     """A municipal editor (CIO) assigned to `municipality`."""
     return EditorMembershipFactory(municipality=municipality).user
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """Real hashing costs ~0.3 s per login; the tests check who may log in, not PBKDF2."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
