@@ -1,9 +1,10 @@
 import json
 import logging
 
-import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
+
+import pytest
 
 from nupportal.audit import audit
 from tests.factories import EditorMembershipFactory, MunicipalityFactory, UserFactory
