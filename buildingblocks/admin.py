@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
-from buildingblocks.services import StatusEdit, save_statuses
+from buildingblocks.services import (
+    InvalidStatusEdit,
+    StatusConflict,
+    StatusEdit,
+    StatusValidationError,
+    save_statuses,
+)
 from buildingblocks.validation import StatusValues, validate_status
 from municipalities.admin import KingStaffAdminMixin, ReadOnlyAdminMixin
 
@@ -36,6 +44,62 @@ class BuildingBlockAdmin(KingStaffAdminMixin, admin.ModelAdmin):
     )
 
 
+STALE_MESSAGE = _(
+    "Someone else saved this status after you opened the page; nothing was saved. "
+    "Check the current values below, then make your change again."
+)
+
+
+class AdoptionStatusAdminForm(forms.ModelForm):
+    """The admin's status form, carrying the version it was loaded with.
+
+    `loaded_version` goes through the POST, so the save compares it with the row
+    as it stands: a correction made on a stale page is refused instead of
+    silently overwriting someone else's newer save.
+    """
+
+    loaded_version = forms.IntegerField(
+        widget=forms.HiddenInput, min_value=0, required=False
+    )
+
+    class Meta:
+        model = AdoptionStatus
+        fields = (
+            "municipality",
+            "block",
+            "level",
+            "planned_date",
+            "achieved_date",
+            "note",
+            "evidence_url",
+        )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["loaded_version"].initial = self.instance.version
+            self.fields["loaded_version"].required = True
+        else:
+            self.fields["loaded_version"].initial = 0
+
+    def clean(self) -> dict:
+        data = super().clean()
+        loaded = data.get("loaded_version")
+        # The instance was read on this request: its version is the current one.
+        # A form-wide error, because the admin does not show a hidden field's own.
+        if self.instance.pk and loaded is not None and loaded != self.instance.version:
+            raise forms.ValidationError(STALE_MESSAGE, code="stale")
+        return data
+
+
+class _RefusedSave(Exception):
+    """The status service refused the admin's save; carries the message to show."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
 @admin.register(AdoptionStatus)
 class AdoptionStatusAdmin(KingStaffAdminMixin, admin.ModelAdmin):
     """Corrections by KING staff; saved through the status service, so they enter the history."""
@@ -60,6 +124,7 @@ class AdoptionStatusAdmin(KingStaffAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ("municipality", "block")
     raw_id_fields = ("updated_by",)
     date_hierarchy = "updated_at"
+    form = AdoptionStatusAdminForm
 
     def get_readonly_fields(self, request, obj=None):
         fixed = ("updated_by", "updated_at", "version")
@@ -85,21 +150,52 @@ class AdoptionStatusAdmin(KingStaffAdminMixin, admin.ModelAdmin):
         form.clean = clean
         return form
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except _RefusedSave as refused:
+            # The admin's own transaction has rolled back (no log entry); the
+            # service wrote nothing. Back to the page with the current values.
+            self.message_user(request, refused.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
     def save_model(self, request, obj: AdoptionStatus, form, change: bool) -> None:
         # Through the service: validation, locking, a StatusChange (source "admin")
-        # and a score recompute, exactly as for the status editor.
-        save_statuses(
-            user=request.user,
-            municipality=obj.municipality,
-            changes=[
-                StatusEdit(
-                    block_code=obj.block.code,
-                    version=obj.version if change else 0,
-                    values=_values(form.cleaned_data),
-                )
-            ],
-            source=StatusChange.Source.ADMIN,
-        )
+        # and a score recompute, exactly as for the status editor. The version
+        # is the one the page was loaded with, so a save made in between wins.
+        loaded_version = (form.cleaned_data.get("loaded_version") or 0) if change else 0
+        try:
+            save_statuses(
+                user=request.user,
+                municipality=obj.municipality,
+                changes=[
+                    StatusEdit(
+                        block_code=obj.block.code,
+                        version=loaded_version,
+                        values=_values(form.cleaned_data),
+                    )
+                ],
+                source=StatusChange.Source.ADMIN,
+            )
+        except StatusConflict:
+            # Someone saved between the form's check and this save.
+            raise _RefusedSave(STALE_MESSAGE) from None
+        except InvalidStatusEdit:
+            # The form refuses inactive blocks; this one was deactivated in between.
+            raise _RefusedSave(
+                _("Nothing was saved: this building block is no longer active.")
+            ) from None
+        except StatusValidationError as error:
+            # The form applies the same rules, so this is rare; name the rule.
+            reasons = " ".join(
+                str(message)
+                for fields in error.errors.values()
+                for messages in fields.values()
+                for message in messages
+            )
+            raise _RefusedSave(
+                _("Nothing was saved: %(reasons)s") % {"reasons": reasons}
+            ) from None
         saved = AdoptionStatus.objects.get(
             municipality_id=obj.municipality_id, block_id=obj.block_id
         )

@@ -22,7 +22,8 @@ from municipalities import queries
 from municipalities.filters import MatrixFilterSet, MunicipalityFilterSet
 from municipalities.forms import TableOptionsForm
 from municipalities.models import CBS_CODE_REGEX, Municipality
-from municipalities.roles import is_king_staff, may_see_notes
+from municipalities.permissions import can_edit_municipality
+from municipalities.roles import may_see_notes
 from municipalities.tables import MunicipalityTable
 from nupportal.exports import SafeExportMixin
 from scoring.charts import Series, line_chart
@@ -163,20 +164,10 @@ class MunicipalityDetailView(DetailView):
             agreements=list(queries.agreements_for(municipality)),
             trend_chart=trend_chart if trend else None,
             show_notes=may_see_notes(user),
-            can_edit=_can_edit(user, municipality),
+            # Editing the statuses and requesting the scorecard PDF: the same people.
+            can_edit=can_edit_municipality(user, municipality),
         )
         return context
-
-
-def _can_edit(user, municipality: Municipality) -> bool:
-    try:
-        from municipalities.permissions import can_edit_municipality
-    except ImportError:  # H5's module not there yet: the same rule by roles.
-        return user.is_authenticated and (
-            is_king_staff(user)
-            or user.editor_memberships.filter(municipality=municipality).exists()
-        )
-    return can_edit_municipality(user, municipality)
 
 
 class MatrixView(TableOptionsMixin, TemplateView):

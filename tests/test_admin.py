@@ -14,6 +14,8 @@ import pytest
 
 from buildingblocks.levels import Level
 from buildingblocks.models import AdoptionStatus, StatusChange
+from buildingblocks.services import StatusConflict, StatusEdit, save_statuses
+from buildingblocks.validation import StatusValues
 from municipalities.models import Merger
 from reports.models import ImportBatch, Report
 from scoring.models import (
@@ -204,6 +206,7 @@ def test_a_status_saved_in_the_admin_enters_the_history(admin_client_, superuser
             "achieved_date": "2024-05-01",
             "note": "",
             "evidence_url": "",
+            "loaded_version": status.version,
         },
     )
     assert response.status_code == 302, response.content
@@ -247,3 +250,92 @@ def test_a_status_added_in_the_admin_enters_the_history(admin_client_):
     assert status.version == 1
     change = StatusChange.objects.get(municipality=municipality, block=block)
     assert change.from_level == "" and change.to_level == Level.IMPLEMENTING
+
+
+def _admin_status_post(status: AdoptionStatus, **values) -> dict:
+    return {
+        "level": status.level,
+        "planned_date": status.planned_date.isoformat() if status.planned_date else "",
+        "achieved_date": status.achieved_date.isoformat()
+        if status.achieved_date
+        else "",
+        "note": status.note,
+        "evidence_url": status.evidence_url,
+        "loaded_version": status.version,
+        **values,
+    }
+
+
+def test_the_admin_change_page_carries_the_loaded_version(admin_client_):
+    status = AdoptionStatusFactory(level=Level.PREPARING)
+
+    response = admin_client_.get(_url(AdoptionStatus, "change", status.pk))
+
+    html = response.content.decode()
+    assert (
+        f'<input type="hidden" name="loaded_version" value="{status.version}"' in html
+    )
+
+
+def test_a_stale_admin_edit_shows_an_error_and_does_not_overwrite(
+    admin_client_, king_user
+):
+    status = AdoptionStatusFactory(
+        level=Level.PREPARING, planned_date=datetime.date(2030, 1, 1)
+    )
+    # The admin page is opened at version 1 ...
+    stale = _admin_status_post(status, level=Level.IMPLEMENTING, note="From the admin")
+    # ... and someone saves the same block through the status service meanwhile.
+    save_statuses(
+        user=king_user,
+        municipality=status.municipality,
+        changes=[
+            StatusEdit(
+                block_code=status.block.code,
+                version=status.version,
+                values=StatusValues(
+                    level=Level.PREPARING,
+                    planned_date=datetime.date(2030, 1, 1),
+                    note="Someone else",
+                ),
+            )
+        ],
+    )
+
+    response = admin_client_.post(_url(AdoptionStatus, "change", status.pk), stale)
+
+    assert response.status_code == 200  # the form again, with the error
+    errors = response.context["adminform"].form.errors.as_data()
+    assert [error.code for error in errors["__all__"]] == ["stale"]
+    assert 'class="errornote"' in response.content.decode()
+    status.refresh_from_db()
+    assert status.note == "Someone else"
+    assert status.level == Level.PREPARING
+    assert status.version == 2
+    assert not StatusChange.objects.filter(source=StatusChange.Source.ADMIN).exists()
+
+
+def test_a_clash_during_the_admin_save_is_a_message_not_a_500(
+    admin_client_, monkeypatch
+):
+    status = AdoptionStatusFactory(
+        level=Level.PREPARING, planned_date=datetime.date(2030, 1, 1)
+    )
+
+    def clash(**kwargs):
+        # Someone saved between the form's version check and the locked save.
+        raise StatusConflict({})
+
+    monkeypatch.setattr("buildingblocks.admin.save_statuses", clash)
+    url = _url(AdoptionStatus, "change", status.pk)
+
+    response = admin_client_.post(
+        url, _admin_status_post(status, level=Level.IMPLEMENTING), follow=True
+    )
+
+    assert response.status_code == 200
+    assert response.redirect_chain == [(url, 302)]
+    shown = [message.level_tag for message in response.context["messages"]]
+    assert shown == ["error"]
+    status.refresh_from_db()
+    assert status.level == Level.PREPARING

@@ -3,6 +3,7 @@ notices, and the static CSS/JS it relies on."""
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
 from pathlib import Path
 
 from django.conf import settings
@@ -180,8 +181,12 @@ def test_locked_out_page_renders(rf):
 
 
 def test_level_badge_has_text_and_class():
-    html = render_to_string("includes/level.html", level_badge("in_use"))
-    short = render_to_string("includes/level.html", level_badge("in_use", short=True))
+    # The English label: the default language (Dutch) has a compiled catalogue.
+    with translation.override("en"):
+        html = render_to_string("includes/level.html", level_badge("in_use"))
+        short = render_to_string(
+            "includes/level.html", level_badge("in_use", short=True)
+        )
 
     assert 'class="level level--in_use"' in html
     assert "In use" in html
@@ -224,3 +229,45 @@ def test_tables_scroll_in_a_labelled_focusable_region(client):
         '<div class="table-scroll" tabindex="0" role="region" aria-label="Building blocks">'
         in html
     )
+
+
+class _DescribedBy(HTMLParser):
+    """The ids on a page and the ids its aria-describedby attributes point at."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+        self.described_by: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if attrs.get("id"):
+            self.ids.add(attrs["id"])
+        if attrs.get("aria-describedby"):
+            self.described_by.extend(attrs["aria-describedby"].split())
+
+
+def _described_by(html: str) -> _DescribedBy:
+    parser = _DescribedBy()
+    parser.feed(html)
+    return parser
+
+
+@pytest.mark.django_db
+def test_a_field_with_an_error_is_described_by_its_error_list(client):
+    response = client.post("/en/accounts/login/", {"username": "", "password": "x"})
+
+    html = response.content.decode()
+    parsed = _described_by(html)
+    assert 'aria-invalid="true"' in html
+    assert "id_username_error" in parsed.described_by
+    assert set(parsed.described_by) <= parsed.ids
+
+
+@pytest.mark.django_db
+def test_a_bad_filter_value_is_described_by_its_error_list(client):
+    html = page(client, "/en/gemeenten/?score_min=abc")
+
+    parsed = _described_by(html)
+    assert any(ref.endswith("_error") for ref in parsed.described_by)
+    assert set(parsed.described_by) <= parsed.ids

@@ -428,3 +428,60 @@ def test_query_count_does_not_grow_with_the_number_of_municipalities(
     large = _query_count(client, django_assert_max_num_queries, path)
 
     assert small == large
+
+
+# --- scorecard PDF ---------------------------------------------------------------------------
+
+
+def _pdf_form(slug: str) -> str:
+    return f'<form method="post" action="/en/gemeenten/{slug}/scorecard-pdf/"'
+
+
+def test_scorecard_pdf_button_for_the_municipalitys_editor_and_king_staff_only(
+    client, world
+):
+    municipality = world.municipalities[3]
+    page = url("municipalities:detail", "en", slug=municipality.slug)
+    pdf_form = _pdf_form(municipality.slug)
+
+    assert pdf_form not in client.get(page).content.decode()  # anonymous
+    client.force_login(UserFactory(username="vdp-pdf", groups=["vdp"]))
+    assert pdf_form not in client.get(page).content.decode()
+    client.force_login(
+        EditorMembershipFactory(municipality=world.municipalities[4]).user
+    )
+    assert pdf_form not in client.get(page).content.decode()
+
+    client.force_login(EditorMembershipFactory(municipality=municipality).user)
+    html = client.get(page).content.decode()
+    assert pdf_form in html
+    form = html[html.index(pdf_form) :]
+    form = form[: form.index("</form>")]
+    assert 'name="csrfmiddlewaretoken"' in form
+    assert "Scorecard as PDF" in form
+
+    client.force_login(UserFactory(username="king-pdf", groups=["king_staff"]))
+    assert pdf_form in client.get(page).content.decode()
+
+
+@pytest.mark.parametrize("role", ["editor", "king_staff"])
+def test_scorecard_with_the_pdf_button_keeps_its_query_budget(
+    client, django_assert_max_num_queries, role
+):
+    world = build_world(10)
+    municipality = world.municipalities[3]
+    if role == "editor":
+        user = EditorMembershipFactory(municipality=municipality).user
+    else:
+        user = UserFactory(username="king-budget", groups=["king_staff"])
+    client.force_login(user)
+    path = f"/gemeenten/{municipality.slug}/"
+
+    small = _query_count(client, django_assert_max_num_queries, path)
+    add_municipalities(290, start=10)
+    large = _query_count(client, django_assert_max_num_queries, path)
+
+    assert _pdf_form(municipality.slug).replace("/en/", "/") in (
+        client.get(path).content.decode()
+    )
+    assert small == large
