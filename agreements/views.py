@@ -12,6 +12,7 @@ from agreements.models import ResultAgreement
 from agreements.tables import LaggardTable, ResultAgreementTable
 from municipalities.queries import agreement_rows
 from nupportal.exports import SafeExportMixin
+from nupportal.pagination import pagination
 from scoring.dashboards import MissingBlocks, agreement_context
 from scoring.models import AgreementCompliance, ComplianceStatus
 
@@ -33,7 +34,7 @@ class ResultAgreementDetailView(SafeExportMixin, SingleTableView):
 
     table_class = LaggardTable
     template_name = "agreements/resultagreement_detail.html"
-    table_pagination = {"per_page": 50}
+    table_pagination = pagination(per_page=50)
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         self.object = get_object_or_404(ResultAgreement, number=kwargs["number"])

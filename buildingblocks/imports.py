@@ -293,6 +293,12 @@ def _collect(
         values = [_cell_text(cell) for cell in cells]
         if not any(values):
             continue  # blank lines are ignored
+        if any("\x00" in value for value in values):
+            # Not text; PostgreSQL cannot even store it (JSON/text refuse U+0000).
+            raise ImportFileError(
+                _("Row %(row)s contains a null character; the file is not plain text.")
+                % {"row": number}
+            )
         if len(result) >= max_rows:
             raise _too_many_rows(max_rows)
         values += [""] * (len(names) - len(values))

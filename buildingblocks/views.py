@@ -51,6 +51,7 @@ from municipalities.permissions import (
 from municipalities.queries import block_rows
 from municipalities.roles import is_king_staff
 from nupportal.exports import SafeExportMixin
+from nupportal.pagination import pagination
 from scoring.dashboards import block_context
 
 # --- building-block pages (list: H4; detail: placeholder for H6) -------------
@@ -75,7 +76,7 @@ class BuildingBlockDetailView(SafeExportMixin, SingleTableMixin, FilterView):
     table_class = BlockStatusTable
     filterset_class = BlockStatusFilterSet
     template_name = "buildingblocks/buildingblock_detail.html"
-    table_pagination = {"per_page": 50}
+    table_pagination = pagination(per_page=50)
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         self.object = get_object_or_404(BuildingBlock, code=kwargs["code"])
@@ -279,7 +280,7 @@ class StatusChangeListView(LoginRequiredMixin, SingleTableMixin, FilterView):
     table_class = StatusChangeTable
     filterset_class = StatusChangeFilterSet
     template_name = "buildingblocks/statuschange_list.html"
-    table_pagination = {"per_page": 50}
+    table_pagination = pagination(per_page=50)
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not request.user.is_authenticated:

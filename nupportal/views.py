@@ -6,16 +6,19 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 from nupportal.health import collect_health
 
 
+@require_safe  # read-only: a POST/PUT/DELETE is 405 (tests/security)
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     report, healthy = collect_health()
     return JsonResponse(report, status=200 if healthy else 503)
 
 
+@require_safe
 @login_required
 def after_login(request: HttpRequest) -> HttpResponse:
     """CIOs land on their own municipality; everyone else on the overview."""

@@ -37,6 +37,7 @@ from buildingblocks import import_service
 from buildingblocks.imports import COLUMNS, ImportFileError, read_table, template_csv
 from municipalities.models import Municipality
 from municipalities.roles import is_king_staff
+from nupportal.pagination import pagination
 from reports.forms import ImportUploadForm, ReportRequestForm
 from reports.models import ImportBatch, Report
 from reports.tables import ReportTable
@@ -95,7 +96,7 @@ class ReportListView(KingStaffRequiredMixin, SingleTableMixin, View):
     """The request form and the list of earlier reports."""
 
     table_class = ReportTable
-    table_pagination = {"per_page": 25}
+    table_pagination = pagination(per_page=25)
     template_name = "reports/report_list.html"
 
     def get_table_data(self):
