@@ -31,7 +31,9 @@ class TolerantRedisCache(RedisCache):
         return self._safely("set", None, key, value, timeout, version)
 
     def add(self, key, value, timeout=None, version=None):
-        return self._safely("add", False, key, value, timeout, version)
+        # add() guards "do this once" (coalescing recomputes): when Redis cannot say,
+        # report "added" so that the work is done rather than silently skipped.
+        return self._safely("add", True, key, value, timeout, version)
 
     def delete(self, key, version=None):
         return self._safely("delete", False, key, version)
