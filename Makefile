@@ -45,8 +45,13 @@ demo: setup-db
 	@echo "NUP Portal: http://$(HOST):$(PORT)/  (demo logins in README.md; Ctrl+C stops)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+## browser-deps: the Nu Html Checker (vnu-jar, npm registry) for tests/browser; skipped without npm
+node_modules/.installed: package.json package-lock.json
+	npm install --no-audit --no-fund --silent
+	touch $@
+
 ## test: the whole suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
-test: $(VENV)/.installed-dev messages
+test: $(VENV)/.installed-dev messages $(if $(shell command -v npm),node_modules/.installed,)
 	$(PY) manage.py makemigrations --check --dry-run -v 0
 	$(PY) manage.py check --fail-level WARNING
 	$(PY) -m pytest --create-db $(PYTEST_ARGS)
@@ -70,6 +75,10 @@ worker: $(VENV)/.installed
 
 beat: $(VENV)/.installed
 	$(VENV)/bin/celery -A nupportal beat --loglevel INFO --schedule /tmp/celerybeat-schedule
+
+## bench: ratios against PostgreSQL/Redis from the environment (defaults in bench/run.py); ~10 min
+bench: $(VENV)/.installed messages
+	$(PY) -m bench $(BENCH_ARGS)
 
 check-deploy: $(VENV)/.installed
 	$(PY) manage.py check --deploy --fail-level WARNING

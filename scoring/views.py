@@ -2,15 +2,100 @@
 
 from __future__ import annotations
 
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.dateparse import parse_datetime
+from django.utils.http import http_date
+from django.utils.translation import get_language
 from django.views.generic import TemplateView
 
 from scoring.dashboards import overview_context
+from scoring.models import Aggregate, MunicipalityScore, Snapshot
+
+# Bump when the page's template or context changes shape, so old copies are not served.
+PAGE_VERSION = 1
+CACHE_SECONDS = 24 * 60 * 60
+
+
+def data_version() -> tuple:
+    """When the scores, aggregates and snapshots were last written (one query).
+
+    Every status save, recompute and snapshot rebuild moves one of these, so a
+    page cached under them is never stale and needs no explicit invalidation.
+    Snapshots are rewritten together: the newest row (highest id) carries the
+    latest stamp, which the primary key finds without scanning the table.
+    """
+    t = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT (SELECT MAX(computed_at) FROM {t(Aggregate._meta.db_table)}),
+                (SELECT MAX(computed_at) FROM {t(MunicipalityScore._meta.db_table)}),
+                (SELECT computed_at FROM {t(Snapshot._meta.db_table)}
+                    ORDER BY id DESC LIMIT 1)
+            """
+        )
+        row = cursor.fetchone()
+    # SQLite returns text: parse it the way the ORM would.
+    return tuple(
+        parse_datetime(value) if isinstance(value, str) else value for value in row
+    )
 
 
 class OverviewView(TemplateView):
-    """`/`: headline figures, the map, the size-class gap, trends and agreements."""
+    """`/`: headline figures, the map, the size-class gap, trends and agreements.
+
+    For anonymous visitors the rendered page is cached, keyed on the data version
+    and the language, and answered with ETag / Last-Modified so that browsers
+    and proxies can revalidate with a 304.
+    """
 
     template_name = "scoring/overview.html"
 
     def get_context_data(self, **kwargs) -> dict:
         return super().get_context_data(**kwargs) | overview_context()
+
+    def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not _cacheable(request):
+            return super().get(request, *args, **kwargs)
+        version = data_version()
+        stamp = repr((PAGE_VERSION, version, get_language(), request.get_full_path()))
+        etag = (
+            '"' + hashlib.sha1(stamp.encode(), usedforsecurity=False).hexdigest() + '"'
+        )
+        last_modified = max((at for at in version if at is not None), default=None)
+        last_modified_ts = int(last_modified.timestamp()) if last_modified else None
+        not_modified = get_conditional_response(
+            request, etag=etag, last_modified=last_modified_ts
+        )
+        if not_modified is not None:
+            return not_modified
+        key = f"overview:page:{etag.strip(chr(34))}"
+        html = cache.get(key)
+        if html is None:
+            response = super().get(request, *args, **kwargs)
+            response.render()
+            html = response.content
+            if response.status_code == 200:
+                cache.set(key, html, CACHE_SECONDS)
+        response = HttpResponse(html)
+        response["ETag"] = etag
+        if last_modified_ts is not None:
+            response["Last-Modified"] = http_date(last_modified_ts)
+        patch_vary_headers(response, ["Cookie"])
+        return response
+
+
+def _cacheable(request: HttpRequest) -> bool:
+    """Only the anonymous page without a session or pending messages is shared."""
+    return (
+        request.method in ("GET", "HEAD")
+        and not request.user.is_authenticated
+        and "messages" not in request.COOKIES
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+    )

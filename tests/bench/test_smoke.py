@@ -1,0 +1,76 @@
+"""A tiny run of the bench harness inside `make test`, so it cannot rot.
+
+No timing is asserted: benchmarks are not tests. This only proves that the
+scale data loads, every measurement runs and the results are written.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import pytest
+
+from bench import measure, run
+from buildingblocks.benchdata import BenchDataError, Spec, cbs_code, seed
+from buildingblocks.models import AdoptionStatus, StatusChange
+from buildingblocks.streaming import status_csv_rows
+from municipalities.models import Municipality
+from scoring.compute import recompute_all
+from scoring.history import snapshot_scores
+from tests.factories import MunicipalityFactory
+
+SPEC = Spec(municipalities=4, blocks=5, months=8, seed=3)
+
+
+@pytest.fixture
+def bench_data(db):
+    seed(SPEC, log=lambda _message: None)
+    recompute_all()
+    snapshot_scores(datetime.date.today().replace(day=1) - datetime.timedelta(days=200))
+
+
+def test_seed_bench_builds_the_synthetic_data_set(bench_data):
+    assert Municipality.objects.count() == 4
+    assert AdoptionStatus.objects.count() == 4 * 5
+    assert StatusChange.objects.exists()
+    assert set(Municipality.objects.values_list("cbs_code", flat=True)) == {
+        cbs_code(n) for n in range(1, 5)
+    }
+    assert cbs_code(10_000) == "GM0000"
+
+
+def test_seed_bench_refuses_a_database_with_real_data(db):
+    MunicipalityFactory()
+    with pytest.raises(BenchDataError):
+        seed(SPEC, log=lambda _message: None)
+
+
+def test_streamed_export_has_a_header_and_one_line_per_status(bench_data):
+    text = "".join(status_csv_rows())
+    lines = text.strip().splitlines()
+    assert lines[0].startswith("cbs_code,municipality,building_block,level")
+    assert len(lines) == 1 + AdoptionStatus.objects.count()
+
+
+def test_the_harness_runs_every_suite_and_writes_its_results(bench_data, tmp_path):
+    results = {
+        "started": "smoke",
+        "machine": {"cpus": 1, "python": "3"},
+        "runs": 1,
+        "seconds": 0.0,
+        "sizes": {
+            "smoke": {
+                "recompute": measure.run_recompute(1),
+                "trend": measure.run_trend(1, 8),
+                "export": measure.run_export(1, memory=False),
+                "pages": measure.run_pages(1),
+            }
+        },
+    }
+    run.write(results, tmp_path)
+    written = json.loads((tmp_path / "results.json").read_text())
+    pages = written["sizes"]["smoke"]["pages"]["pages"]
+    assert {p["page"] for p in pages} >= {"overview", "scorecard", "matrix"}
+    assert all(p["queries"] is not None for p in pages if not p["error"])
+    assert "| page |" in (tmp_path / "RESULTS.md").read_text()
