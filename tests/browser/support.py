@@ -1,0 +1,272 @@
+"""Helpers shared by the browser tests: paths, log-in, screenshots, tool look-ups."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import shutil
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("NUP_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(os.environ.get("NUP_ARTIFACTS") or REPO / "ci-artifacts")
+SCREENSHOTS = ARTIFACTS / "screenshots"
+LANGS = ("nl", "en")
+DEMO_PASSWORD = "demo"
+# The demo users of seed_demo, one per role the pages are checked for.
+ROLE_USERS = {
+    "vdp": "vdp",
+    "cio": "cio-haarlemmermeer",
+    "king": "king",
+}
+VNU_JAR = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() == "true"
+
+
+def missing_tool(reason: str) -> None:
+    """Skip locally, fail in CI: a check that cannot run must not pass silently."""
+    if in_ci():
+        pytest.fail(f"{reason} (CI=true: a missing tool is a failure)", pytrace=False)
+    pytest.skip(reason)
+
+
+def lang_path(path: str, lang: str) -> str:
+    """Dutch lives at /…, English at /en/… (prefix_default_language=False)."""
+    if lang == "nl":
+        return path
+    return f"/{lang}{path}"
+
+
+def goto(page: Any, path: str, lang: str = "nl", *, expect_status: int | None = 200):
+    """Open `path` in `lang`; checks the final status unless expect_status is None."""
+    response = page.goto(lang_path(path, lang))
+    if expect_status is not None:
+        assert response is not None, f"no response for {path}"
+        assert response.status == expect_status, (
+            f"{lang_path(path, lang)} answered {response.status}, "
+            f"expected {expect_status}"
+        )
+    return response
+
+
+def login(
+    page: Any, username: str, password: str = DEMO_PASSWORD, lang: str = "nl"
+) -> None:
+    """Log in through the login form and wait for the page it leads to."""
+    goto(page, "/accounts/login/", lang)
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(password)
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    assert "/accounts/login/" not in page.url, f"login as {username} failed"
+
+
+def screenshot(page: Any, journey: str, lang: str, step: str) -> Path:
+    """Save a full-page screenshot as <journey>-<lang>-<step>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{journey}-{lang}-{step}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def java_and_vnu() -> tuple[str, Path] | None:
+    """The java binary and vnu.jar, or None when either is missing."""
+    java = shutil.which("java")
+    if java is None or not VNU_JAR.is_file():
+        return None
+    return java, VNU_JAR
+
+
+class HttpClient:
+    """A cookie-keeping HTTP client that logs in through the real login form.
+
+    Used where the raw HTML matters (the Nu Html Checker): no browser needed.
+    """
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.cookies)
+        )
+
+    def get(self, path: str) -> tuple[int, str, str]:
+        """Return (status, final URL, body)."""
+        try:
+            with self.opener.open(self.base_url + path, timeout=60) as response:
+                body = response.read().decode("utf-8")
+                return response.status, response.geturl(), body
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.geturl(), exc.read().decode("utf-8", "replace")
+
+    def login(self, username: str, password: str = DEMO_PASSWORD) -> None:
+        status, _, body = self.get("/accounts/login/")
+        assert status == 200, f"login page answered {status}"
+        match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+        assert match, "the login form has no CSRF token"
+        data = urllib.parse.urlencode(
+            {
+                "csrfmiddlewaretoken": match.group(1),
+                "username": username,
+                "password": password,
+                "next": "",
+            }
+        ).encode()
+        request = urllib.request.Request(
+            self.base_url + "/accounts/login/",
+            data=data,
+            headers={"Referer": self.base_url + "/accounts/login/"},
+        )
+        with self.opener.open(request, timeout=60) as response:
+            assert "/accounts/login/" not in response.geturl(), (
+                f"login as {username} failed"
+            )
+
+
+# The pages of DESIGN §5 and the roles that see each one. Logged-in users are
+# redirected away from the login page, so only the anonymous visitor checks it.
+SCORECARD = "/gemeenten/haarlemmermeer/"
+EDITOR = "/gemeenten/haarlemmermeer/bewerken/"
+HISTORY = "/gemeenten/haarlemmermeer/geschiedenis/"
+PUBLIC_PAGES = (
+    "/",
+    "/gemeenten/",
+    SCORECARD,
+    "/bouwstenen/",
+    "/bouwstenen/digid/",
+    "/resultaatafspraken/",
+    "/resultaatafspraken/4/",
+    "/matrix/",
+)
+PAGES_BY_ROLE: dict[str, tuple[str, ...]] = {
+    "anonymous": (*PUBLIC_PAGES, "/accounts/login/"),
+    "vdp": (*PUBLIC_PAGES, HISTORY, "/mijn-gemeente/"),
+    "cio": (*PUBLIC_PAGES, EDITOR, HISTORY, "/mijn-gemeente/"),
+    "king": (
+        *PUBLIC_PAGES,
+        EDITOR,
+        HISTORY,
+        "/mijn-gemeente/",
+        "/rapportages/",
+        "/import/",
+    ),
+}
+
+
+def page_cases() -> list[Any]:
+    """(role, lang, path) for every page every role sees, as pytest params."""
+    return [
+        pytest.param(role, lang, path, id=f"{role}-{lang}-{path.strip('/') or 'home'}")
+        for role, paths in PAGES_BY_ROLE.items()
+        for lang in LANGS
+        for path in paths
+    ]
+
+
+# --------------------------------------------------------------------------------
+# The status editor: read the blocks, plan changes that always change something
+# --------------------------------------------------------------------------------
+
+FUTURE_DATE = "2031-06-01"  # a planned date well after any run of these tests
+
+
+@dataclass(frozen=True)
+class EditorBlock:
+    """One building block as the editor shows it."""
+
+    code: str
+    name: str
+    level: str
+    planned: str
+    achieved: str
+    level_id: str
+    planned_id: str
+    achieved_id: str
+
+
+@dataclass(frozen=True)
+class BlockChange:
+    block: EditorBlock
+    level: str
+    planned: str | None = None  # None: leave the field as it is
+    achieved: str | None = None
+
+
+_READ_EDITOR = """() => [...document.querySelectorAll(
+        'form.status-editor fieldset.status-block')].map(f => {
+    const field = (name) => f.querySelector(
+        `[id^="id_form-"][id$="-${name}"]:not([type=hidden])`);
+    const level = field('level'), planned = field('planned_date'),
+          achieved = field('achieved_date');
+    return {
+        code: f.id.replace(/^block-/, ''),
+        name: f.querySelector('legend').textContent.trim(),
+        level: level.value, planned: planned.value, achieved: achieved.value,
+        level_id: level.id, planned_id: planned.id, achieved_id: achieved.id,
+    };
+})"""
+
+
+def read_editor(page: Any) -> list[EditorBlock]:
+    """The blocks of the editor page that is open, in page order."""
+    blocks = [EditorBlock(**row) for row in page.evaluate(_READ_EDITOR)]
+    assert blocks, f"{page.url} shows no building blocks to edit"
+    return blocks
+
+
+def plan_score_changes(
+    blocks: list[EditorBlock], count: int = 3
+) -> tuple[str, list[BlockChange]]:
+    """`count` changes that all move the adoption score the same way.
+
+    Raises blocks that are started but not in use to "in use" when there are
+    enough of them (no dates to touch), else takes blocks in use back to
+    "implementing" (a planned date is then required and the achieved date must
+    go). Returns ("up" | "down", changes in page order).
+    """
+    raisable = [
+        b for b in blocks if b.level in ("not_started", "preparing", "implementing")
+    ]
+    if len(raisable) >= count:
+        return "up", [BlockChange(b, "in_use") for b in raisable[:count]]
+    in_use = [b for b in blocks if b.level == "in_use"]
+    assert len(in_use) >= count, "not enough blocks to change in one direction"
+    return "down", [
+        BlockChange(b, "implementing", planned=b.planned or FUTURE_DATE, achieved="")
+        for b in in_use[:count]
+    ]
+
+
+def apply_change(page: Any, change: BlockChange) -> None:
+    """Fill one block's fields with the mouse-and-keyboard shortcuts of Playwright."""
+    page.select_option(f"#{change.block.level_id}", change.level)
+    if change.planned is not None:
+        page.fill(f"#{change.block.planned_id}", change.planned)
+    if change.achieved is not None:
+        page.fill(f"#{change.block.achieved_id}", change.achieved)
+
+
+def parse_score(text: str) -> float:
+    """'96,3' (Dutch) or '96.3' (English) → 96.3."""
+    cleaned = text.strip().replace("\u00a0", "").replace(",", ".")
+    match = re.search(r"-?\d+(?:\.\d+)?", cleaned)
+    assert match, f"no score in {text!r}"
+    return float(match.group(0))
+
+
+def read_mine_score(page: Any) -> float:
+    """The adoption score on /mijn-gemeente/ (the page must be open)."""
+    return parse_score(
+        page.locator(".key-figure--main .key-figure__value").inner_text()
+    )
