@@ -31,10 +31,10 @@ from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
 from buildingblocks.validation import StatusValues, validate_status
 from municipalities.models import Municipality
 from municipalities.permissions import can_edit_municipality
+from nupportal.audit import audit
 from scoring import tasks as scoring_tasks
 
 logger = logging.getLogger(__name__)
-audit = logging.getLogger("nupportal.audit")
 
 # What a block without an AdoptionStatus row means; such a block has version 0.
 NO_STATUS = StatusValues(level=Level.NOT_STARTED)
@@ -151,13 +151,13 @@ def save_statuses(
     except _Stale as stale:
         raise StatusConflict(_current_statuses(municipality, stale.block_ids)) from None
     if result.changes:
-        audit.info(
-            "statuses saved: municipality=%s user=%s source=%s batch=%s blocks=%s",
-            municipality.cbs_code,
-            getattr(user, "username", None),
-            source,
-            result.batch_id,
-            ",".join(result.changed_codes),
+        audit(
+            "statuses_saved",
+            user=user,
+            municipality=municipality.cbs_code,
+            source=source,
+            batch=result.batch_id,
+            blocks=list(result.changed_codes),
         )
     return result
 

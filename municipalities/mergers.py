@@ -20,7 +20,6 @@ Staff review the proposal in the admin and may adjust it before applying.
 from __future__ import annotations
 
 import datetime
-import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -34,8 +33,7 @@ from buildingblocks.levels import LEVEL_RANK, Level
 from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
 from buildingblocks.validation import StatusValues, validate_status
 from municipalities.models import EditorMembership, Merger, Municipality
-
-audit = logging.getLogger("nupportal.audit")
+from nupportal.audit import audit
 
 
 class MergerError(Exception):
@@ -271,14 +269,14 @@ def apply_merger(
 
     merger.applied_at = now
     merger.save(update_fields=["applied_at"])
-    audit.info(
-        "merger applied id=%s successor=%s merged=%s statuses=%s editors=%s user=%s",
-        merger.pk,
-        successor.cbs_code,
-        ",".join(m.cbs_code for m in merged),
-        len(history),
-        len(users),
-        user.get_username() if user else "-",
+    audit(
+        "merger_applied",
+        user=user,
+        merger=merger.pk,
+        successor=successor.cbs_code,
+        merged=[m.cbs_code for m in merged],
+        statuses=len(history),
+        editors_moved=len(users),
     )
     transaction.on_commit(_enqueue_full_recompute)
     return len(history)
