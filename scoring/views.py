@@ -27,14 +27,20 @@ def data_version() -> tuple:
 
     Every status save, recompute and snapshot rebuild moves one of these, so a
     page cached under them is never stale and needs no explicit invalidation.
-    Snapshots are rewritten together: the newest row (highest id) carries the
-    latest stamp, which the primary key finds without scanning the table.
+    Aggregates and snapshots are rewritten together (delete + insert with one
+    stamp): the newest row (highest id) carries the latest stamp, which the
+    primary key finds without scanning the table. That matters because the
+    aggregate table is rewritten on every status save and so carries many dead
+    rows between vacuums: MAX() over it cost ~1.5 ms, the index lookup ~0.03 ms,
+    and this query runs for every overview request (nupportal.pagecache).
+    Scores are keyed by municipality, not by a growing id, hence MAX() there.
     """
     t = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT (SELECT MAX(computed_at) FROM {t(Aggregate._meta.db_table)}),
+            SELECT (SELECT computed_at FROM {t(Aggregate._meta.db_table)}
+                    ORDER BY id DESC LIMIT 1),
                 (SELECT MAX(computed_at) FROM {t(MunicipalityScore._meta.db_table)}),
                 (SELECT computed_at FROM {t(Snapshot._meta.db_table)}
                     ORDER BY id DESC LIMIT 1)
@@ -64,16 +70,15 @@ class OverviewView(TemplateView):
         if not _cacheable(request):
             return super().get(request, *args, **kwargs)
         version = data_version()
-        stamp = repr((PAGE_VERSION, version, get_language(), request.get_full_path()))
-        etag = (
-            '"' + hashlib.sha1(stamp.encode(), usedforsecurity=False).hexdigest() + '"'
-        )
-        last_modified = max((at for at in version if at is not None), default=None)
-        last_modified_ts = int(last_modified.timestamp()) if last_modified else None
+        etag = overview_etag(version, get_language(), request.get_full_path())
+        last_modified_ts = last_modified_of(version)
         not_modified = get_conditional_response(
             request, etag=etag, last_modified=last_modified_ts
         )
         if not_modified is not None:
+            if not_modified.status_code == 304:
+                # RFC 9110 §15.4.5: a 304 carries the validators and Vary a 200 would.
+                _set_validators(not_modified, etag, last_modified_ts)
             return not_modified
         key = f"overview:page:{etag.strip(chr(34))}"
         html = cache.get(key)
@@ -84,11 +89,33 @@ class OverviewView(TemplateView):
             if response.status_code == 200:
                 cache.set(key, html, CACHE_SECONDS)
         response = HttpResponse(html)
-        response["ETag"] = etag
-        if last_modified_ts is not None:
-            response["Last-Modified"] = http_date(last_modified_ts)
-        patch_vary_headers(response, ["Cookie"])
+        _set_validators(response, etag, last_modified_ts)
         return response
+
+
+def overview_etag(version: tuple, language: str, full_path: str) -> str:
+    """The overview's ETag for a data version, language and path.
+
+    Shared with nupportal.pagecache, which looks the finished page up under it
+    before the middleware stack runs.
+    """
+    stamp = repr((PAGE_VERSION, version, language, full_path))
+    return '"' + hashlib.sha1(stamp.encode(), usedforsecurity=False).hexdigest() + '"'
+
+
+def last_modified_of(version: tuple) -> int | None:
+    """The newest stamp of a data version as a Unix timestamp (Last-Modified)."""
+    last_modified = max((at for at in version if at is not None), default=None)
+    return int(last_modified.timestamp()) if last_modified else None
+
+
+def _set_validators(
+    response: HttpResponse, etag: str, last_modified_ts: int | None
+) -> None:
+    response["ETag"] = etag
+    if last_modified_ts is not None:
+        response["Last-Modified"] = http_date(last_modified_ts)
+    patch_vary_headers(response, ["Cookie"])
 
 
 def _cacheable(request: HttpRequest) -> bool:
