@@ -61,3 +61,17 @@ def test_group_and_membership_changes_are_audited(caplog):
     assert ("permissions_changed", "newcio") in events
     assert ("membership_added", "newcio") in events
     assert ("membership_removed", "newcio") in events
+
+
+@pytest.mark.django_db
+def test_a_huge_user_name_is_counted_as_a_failed_login_not_a_crash(client):
+    from axes.models import AccessAttempt
+
+    response = client.post(
+        reverse("login"),
+        {"username": "x" * 5000, "password": "nope"},
+        REMOTE_ADDR="10.0.0.8",
+    )
+    assert response.status_code == 200
+    attempt = AccessAttempt.objects.get()
+    assert attempt.username == "x" * 150
