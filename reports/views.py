@@ -35,6 +35,7 @@ from django_tables2 import SingleTableMixin
 
 from buildingblocks import import_service
 from buildingblocks.imports import COLUMNS, ImportFileError, read_table, template_csv
+from buildingblocks.models import StatusChange
 from municipalities.models import Municipality
 from municipalities.roles import is_king_staff
 from nupportal.pagination import pagination
@@ -312,10 +313,14 @@ class ImportPreviewView(KingStaffRequiredMixin, View):
     template_name = "reports/import_preview.html"
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        batch = get_object_or_404(ImportBatch, pk=pk)
+        batch = get_object_or_404(
+            ImportBatch.objects.select_related("uploaded_by", "applied_by"), pk=pk
+        )
         return self._render(batch)
 
     def _render(self, batch: ImportBatch, status: int = 200) -> HttpResponse:
+        if batch.applied_at is not None:
+            return self._render_applied(batch, status)
         plan = import_service.dry_run(batch.rows)
         codes = {c.cbs_code for c in plan.changes[:PREVIEW_LIMIT]}
         names = dict(
@@ -333,6 +338,24 @@ class ImportPreviewView(KingStaffRequiredMixin, View):
                 for change in plan.changes[:PREVIEW_LIMIT]
             ],
             "more_changes": max(0, len(plan.changes) - PREVIEW_LIMIT),
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+    def _render_applied(self, batch: ImportBatch, status: int) -> HttpResponse:
+        """What the apply did, from the history it wrote.
+
+        A new dry run would only say that nothing is left to change, so an
+        applied batch shows its own record instead.
+        """
+        applied = StatusChange.objects.filter(batch_id=batch.batch_id).select_related(
+            "municipality", "block"
+        )
+        context = {
+            "batch": batch,
+            "applied_changes": applied.order_by("municipality__name", "block__code")[
+                :PREVIEW_LIMIT
+            ],
+            "more_changes": max(0, batch.changed_count - PREVIEW_LIMIT),
         }
         return render(self.request, self.template_name, context, status=status)
 

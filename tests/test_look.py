@@ -147,7 +147,8 @@ def test_nav_items_by_role():
 
 @pytest.mark.django_db
 def test_footer_credits_the_data_sources(client):
-    html = page(client)
+    # The official Dutch attribution on Dutch pages (CBS's own wording).
+    html = page(client, "/gemeenten/")
 
     assert "Bron: CBS (bevolking 1-1-2025); grenzen: CBS/Kadaster via PDOK" in html
 
@@ -271,3 +272,108 @@ def test_a_bad_filter_value_is_described_by_its_error_list(client):
     parsed = _described_by(html)
     assert any(ref.endswith("_error") for ref in parsed.described_by)
     assert set(parsed.described_by) <= parsed.ids
+
+
+# --- error pages and the English footer -------------------------------------
+
+
+@pytest.mark.django_db
+def test_english_footer_has_no_dutch_credit_text(client):
+    html = page(client, "/en/gemeenten/")
+
+    assert (
+        "Source: CBS (population 1 January 2025); boundaries: CBS/Kadaster via PDOK"
+        in html
+    )
+    assert "Bron:" not in html
+    assert "bevolking" not in html
+    assert "grenzen:" not in html
+    assert "deed.en" in html
+
+
+def _assert_portal_page(html: str) -> None:
+    assert '<a class="skip-link" href="#main">' in html
+    assert '<nav class="main-nav"' in html
+    assert '<main id="main"' in html
+    assert html.count("<h1") == 1
+    assert 'class="site-footer"' in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("prefix", "lang"), [("", "nl"), ("/en", "en")])
+def test_404_page_uses_the_portal_base(client, prefix, lang):
+    response = client.get(f"{prefix}/bestaat-niet/")
+    html = response.content.decode()
+
+    assert response.status_code == 404
+    _assert_portal_page(html)
+    assert f'<html lang="{lang}">' in html
+    assert f'href="{prefix}/"' in html  # a link home
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("prefix", "lang"), [("", "nl"), ("/en", "en")])
+def test_403_page_uses_the_portal_base(client, vdp_user, prefix, lang):
+    client.force_login(vdp_user)
+    response = client.get(f"{prefix}/import/")
+    html = response.content.decode()
+
+    assert response.status_code == 403
+    _assert_portal_page(html)
+    assert f'<html lang="{lang}">' in html
+    assert f'href="{prefix}/"' in html
+
+
+@pytest.mark.django_db
+def test_403_page_in_english_explains_and_links_home(client, vdp_user):
+    client.force_login(vdp_user)
+    html = client.get("/en/import/").content.decode()
+
+    assert "You do not have access to this page" in html
+    assert "Go to the overview" in html
+
+
+@pytest.mark.django_db
+def test_csrf_failure_page_uses_the_portal_base(client, king_user):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(king_user)
+    response = strict.post("/en/rapportages/", {"kind": "full_csv"})
+    html = response.content.decode()
+
+    assert response.status_code == 403
+    _assert_portal_page(html)
+    assert "The form could not be sent" in html
+
+
+@pytest.mark.parametrize("name", ["400.html", "500.html"])
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_400_and_500_pages_render_without_request_or_database(name, lang):
+    # Django renders these with an empty context: no request, no database.
+    from django.template import loader
+
+    with translation.override(lang):
+        html = loader.get_template(name).render()
+
+    assert f'<html lang="{lang}">' in html
+    assert '<a class="skip-link" href="#main">' in html
+    assert "css/portal.css" in html
+    assert html.count("<h1") == 1
+    assert f'href="{"/en/" if lang == "en" else "/"}"' in html
+
+
+def test_500_page_in_english_is_english():
+    from django.template import loader
+
+    with translation.override("en"):
+        html = loader.get_template("500.html").render()
+
+    assert "Something went wrong on our side" in html
+    assert "Source: CBS" in html
+
+
+def test_date_inputs_get_the_focus_ring():
+    css = (STATIC / "css" / "portal.css").read_text()
+
+    assert 'input[type="date"]:focus-within' in css
