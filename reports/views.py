@@ -8,7 +8,6 @@ of their own municipality.
 from __future__ import annotations
 
 import hashlib
-import logging
 
 from django.conf import settings
 from django.contrib import messages
@@ -38,20 +37,15 @@ from buildingblocks.imports import COLUMNS, ImportFileError, read_table, templat
 from buildingblocks.models import StatusChange
 from municipalities.models import Municipality
 from municipalities.roles import is_king_staff
+from nupportal.audit import audit
 from nupportal.pagination import pagination
 from reports.forms import ImportUploadForm, ReportRequestForm
 from reports.models import ImportBatch, Report
 from reports.tables import ReportTable
 from reports.tasks import enqueue_report
 
-audit = logging.getLogger("nupportal.audit")
-
 # Shown on the page; beyond this the preview says how many more there are.
 PREVIEW_LIMIT = 500
-
-
-def _client(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "?")
 
 
 class KingStaffRequiredMixin(AccessMixin):
@@ -132,13 +126,13 @@ def create_report(*, kind: str, parameters: dict, user, request: HttpRequest) ->
             kind=kind, parameters=parameters, requested_by=user
         )
         transaction.on_commit(lambda: enqueue_report(report.pk))
-    audit.info(
-        "report requested id=%s kind=%s parameters=%s user=%s from=%s",
-        report.pk,
-        kind,
-        parameters,
-        user.get_username(),
-        _client(request),
+    audit(
+        "report_requested",
+        user=user,
+        request=request,
+        report=report.pk,
+        kind=kind,
+        parameters=parameters,
     )
     return report
 
@@ -197,13 +191,12 @@ def report_download(request: HttpRequest, pk: int) -> HttpResponse:
         handle = report.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404(_("The report's file is missing.")) from exc
-    audit.info(
-        "report downloaded id=%s kind=%s file=%s user=%s from=%s",
-        report.pk,
-        report.kind,
-        report.file.name,
-        request.user.get_username(),
-        _client(request),
+    audit(
+        "report_downloaded",
+        request=request,
+        report=report.pk,
+        kind=report.kind,
+        file=report.file.name,
     )
     return FileResponse(handle, as_attachment=True, filename=report.download_name)
 
@@ -217,14 +210,7 @@ def report_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if report.file:
         report.file.delete(save=False)
     report.delete()
-    audit.info(
-        "report deleted id=%s kind=%s file=%s user=%s from=%s",
-        pk,
-        report.kind,
-        name,
-        request.user.get_username(),
-        _client(request),
-    )
+    audit("report_deleted", request=request, report=pk, kind=report.kind, file=name)
     messages.success(request, _("The report has been deleted."))
     return redirect("reports:list")
 
@@ -283,14 +269,13 @@ class ImportView(KingStaffRequiredMixin, View):
             row_count=len(rows),
             uploaded_by=request.user,
         )
-        audit.info(
-            "import uploaded batch=%s file=%s rows=%s sha256=%s user=%s from=%s",
-            batch.batch_id,
-            batch.filename,
-            batch.row_count,
-            batch.checksum,
-            request.user.get_username(),
-            _client(request),
+        audit(
+            "import_uploaded",
+            request=request,
+            batch=batch.batch_id,
+            file=batch.filename,
+            rows=batch.row_count,
+            sha256=batch.checksum,
         )
         return redirect(batch)
 
@@ -376,13 +361,12 @@ class ImportApplyView(KingStaffRequiredMixin, View):
                 ),
             )
             return redirect(batch)
-        audit.info(
-            "import applied batch=%s changed=%s unchanged=%s user=%s from=%s",
-            result.batch_id,
-            result.changed,
-            result.unchanged,
-            request.user.get_username(),
-            _client(request),
+        audit(
+            "import_applied",
+            request=request,
+            batch=result.batch_id,
+            changed=result.changed,
+            unchanged=result.unchanged,
         )
         messages.success(
             request,
