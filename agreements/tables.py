@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 import django_tables2 as tables
 
 from agreements.models import ResultAgreement
-from municipalities.tables import NumberColumn, PercentColumn
+from municipalities.tables import MunicipalityRowTable, NumberColumn, PercentColumn
 from municipalities.templatetags.portal import compliance_badge, localized_attr
 from scoring.models import AgreementCompliance
 
@@ -64,7 +64,7 @@ class ResultAgreementTable(tables.Table):
         )
 
 
-class LaggardTable(tables.Table):
+class LaggardTable(MunicipalityRowTable):
     """/resultaatafspraken/<number>/: overdue and at-risk municipalities.
 
     `missing_by_municipality` (municipality id → text, see
@@ -72,21 +72,6 @@ class LaggardTable(tables.Table):
     says which required blocks are below their minimum level.
     """
 
-    municipality = tables.Column(
-        verbose_name=_("Municipality"),
-        linkify=lambda record: record.municipality.get_absolute_url(),
-        order_by="municipality__name",
-    )
-    province = tables.Column(
-        verbose_name=_("Province"),
-        accessor="municipality__province__name",
-        order_by="municipality__province__name",
-    )
-    size_class = tables.Column(
-        verbose_name=_("Size class"),
-        accessor="municipality__size_class",
-        order_by="municipality__population",
-    )
     status = tables.Column(verbose_name=_("Status"))
     missing = tables.Column(
         verbose_name=_("What is missing"), accessor="pk", orderable=False
@@ -100,12 +85,6 @@ class LaggardTable(tables.Table):
         order_by = ("-status", "municipality")
         default = "—"
         empty_text = _("No municipality is overdue or at risk.")
-
-    def render_size_class(self, record: AgreementCompliance) -> str:
-        return record.municipality.get_size_class_display()
-
-    def value_size_class(self, record: AgreementCompliance) -> str:
-        return str(record.municipality.get_size_class_display())
 
     def render_status(self, record: AgreementCompliance) -> str:
         return compliance_badge(record.status)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 import django_tables2 as tables
 
 from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
-from municipalities.tables import PercentColumn
+from municipalities.tables import MunicipalityRowTable, PercentColumn
 from municipalities.templatetags.portal import level_badge, localized_attr
 
 
@@ -115,24 +115,9 @@ class BuildingBlockTable(tables.Table):
         return localized_attr(record, "name")
 
 
-class BlockStatusTable(tables.Table):
+class BlockStatusTable(MunicipalityRowTable):
     """/bouwstenen/<code>/: the municipalities and their level of this block."""
 
-    municipality = tables.Column(
-        verbose_name=_("Municipality"),
-        linkify=lambda record: record.municipality.get_absolute_url(),
-        order_by="municipality__name",
-    )
-    province = tables.Column(
-        verbose_name=_("Province"),
-        accessor="municipality__province__name",
-        order_by="municipality__province__name",
-    )
-    size_class = tables.Column(
-        verbose_name=_("Size class"),
-        accessor="municipality__size_class",
-        order_by="municipality__population",
-    )
     level = tables.Column(verbose_name=_("Level"))
     planned_date = tables.DateColumn(verbose_name=_("Planned date"), short=True)
     achieved_date = tables.DateColumn(verbose_name=_("Achieved date"), short=True)
@@ -150,12 +135,6 @@ class BlockStatusTable(tables.Table):
         order_by = ("municipality",)
         default = "—"
         empty_text = _("No municipality matches these filters.")
-
-    def render_size_class(self, record: AdoptionStatus) -> str:
-        return record.municipality.get_size_class_display()
-
-    def value_size_class(self, record: AdoptionStatus) -> str:
-        return str(record.municipality.get_size_class_display())
 
     def render_level(self, record: AdoptionStatus) -> str:
         return _badge(record.level)

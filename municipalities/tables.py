@@ -135,3 +135,33 @@ class PercentColumn(tables.Column):
             else F(field).asc(nulls_last=True)
         )
         return queryset.order_by(expression), True
+
+
+class MunicipalityRowTable(tables.Table):
+    """Base for tables of rows that belong to one municipality (status, compliance).
+
+    Gives the municipality (linked), its province and its size class, sorted by
+    population; subclasses add their own columns and list all of them in Meta.fields.
+    """
+
+    municipality = tables.Column(
+        verbose_name=_("Municipality"),
+        linkify=lambda record: record.municipality.get_absolute_url(),
+        order_by="municipality__name",
+    )
+    province = tables.Column(
+        verbose_name=_("Province"),
+        accessor="municipality__province__name",
+        order_by="municipality__province__name",
+    )
+    size_class = tables.Column(
+        verbose_name=_("Size class"),
+        accessor="municipality__size_class",
+        order_by="municipality__population",
+    )
+
+    def render_size_class(self, record) -> str:
+        return record.municipality.get_size_class_display()
+
+    def value_size_class(self, record) -> str:
+        return str(record.municipality.get_size_class_display())
