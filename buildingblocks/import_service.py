@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from buildingblocks.imports import ImportPlan, MunicipalityRef, plan_import
 from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
+from buildingblocks.services import write_status_rows
 from buildingblocks.validation import StatusValues
 from municipalities.models import Municipality
 
@@ -175,19 +176,4 @@ def _write(plan: ImportPlan, *, user, now, batch_id: str) -> None:
                 batch_id=batch_id,
             )
         )
-    AdoptionStatus.objects.bulk_create(to_create, batch_size=1000)
-    AdoptionStatus.objects.bulk_update(
-        to_update,
-        [
-            "level",
-            "planned_date",
-            "achieved_date",
-            "note",
-            "evidence_url",
-            "updated_by",
-            "updated_at",
-            "version",
-        ],
-        batch_size=1000,
-    )
-    StatusChange.objects.bulk_create(history, batch_size=1000)
+    write_status_rows(to_create=to_create, to_update=to_update, history=history)

@@ -319,3 +319,22 @@ def _request_recompute(municipality_pk: int) -> None:
             "the nightly full recompute will catch up.",
             municipality_pk,
         )
+
+
+def write_status_rows(
+    *,
+    to_create: list[AdoptionStatus],
+    to_update: list[AdoptionStatus],
+    history: list[StatusChange],
+) -> None:
+    """Bulk-write new and changed statuses and their history (imports, mergers).
+
+    The caller holds the transaction and has checked who may write and the versions.
+    """
+    AdoptionStatus.objects.bulk_create(to_create, batch_size=1000)
+    AdoptionStatus.objects.bulk_update(
+        to_update,
+        [*STATUS_FIELDS, "version", "updated_by", "updated_at"],
+        batch_size=1000,
+    )
+    StatusChange.objects.bulk_create(history, batch_size=1000)

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from buildingblocks.levels import LEVEL_RANK, Level
 from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
+from buildingblocks.services import write_status_rows
 from buildingblocks.validation import StatusValues, validate_status
 from municipalities.models import EditorMembership, Merger, Municipality
 from nupportal.audit import audit
@@ -229,21 +230,7 @@ def apply_merger(
                 batch_id=f"merger-{merger.pk}",
             )
         )
-    AdoptionStatus.objects.bulk_create(to_create)
-    AdoptionStatus.objects.bulk_update(
-        to_update,
-        [
-            "level",
-            "planned_date",
-            "achieved_date",
-            "note",
-            "evidence_url",
-            "updated_by",
-            "updated_at",
-            "version",
-        ],
-    )
-    StatusChange.objects.bulk_create(history)
+    write_status_rows(to_create=to_create, to_update=to_update, history=history)
 
     last_day = merger.date - datetime.timedelta(days=1)
     for municipality in merged:
