@@ -129,88 +129,25 @@ def report_data(db):
     }
 
 
-def _database_url() -> str:
-    from django.db import connection
-
-    s = connection.settings_dict
-    auth = s["USER"] or ""
-    if s["PASSWORD"]:
-        auth += f":{s['PASSWORD']}"
-    return (
-        f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-    )
-
-
 @pytest.fixture
 def report_worker(transactional_db, monkeypatch, settings, tmp_path):
-    """A real Celery worker subprocess on a private queue, against the test database.
-
-    Same approach as the scoring worker test (tests/scoring/test_tasks.py): only
-    with REDIS_URL set and PostgreSQL (the worker must see the committed rows).
-    """
-    import os
-    import subprocess
-    import sys
-    import uuid
-    from pathlib import Path
-
-    from django.db import connection
-
+    """A real Celery worker for reports (see tests/celery_worker.py)."""
     from reports import tasks
-
-    if not settings.REDIS_URL:
-        pytest.skip("REDIS_URL is not set: the real-worker test needs Redis.")
-    if connection.vendor != "postgresql":
-        pytest.skip("the real-worker test needs DATABASE_URL to be PostgreSQL.")
-    queue = f"test-reports-{uuid.uuid4().hex[:8]}"
-    original = tasks.generate_report.apply_async
-    monkeypatch.setattr(
-        tasks.generate_report,
-        "apply_async",
-        lambda *args, **kwargs: original(*args, queue=queue, **kwargs),
+    from tests.celery_worker import (
+        celery_worker,
+        private_queue,
+        route_to,
+        skip_unless_real_stack,
     )
+
+    skip_unless_real_stack()
+    queue = private_queue("test-reports")
+    route_to(monkeypatch, tasks.generate_report, queue)
     media = tmp_path / "media"
     settings.MEDIA_ROOT = media
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "NUP_MEDIA_ROOT": str(media),
-        "DJANGO_SETTINGS_MODULE": "nupportal.settings",
-    }
-    log = (tmp_path / "worker.log").open("w+")
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("celery")),
-            "-A",
-            "nupportal",
-            "worker",
-            "--pool",
-            "solo",
-            "-Q",
-            queue,
-            "-n",
-            f"{queue}@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel",
-            "INFO",
-        ],  # fmt: skip
-        cwd=Path(__file__).resolve().parents[2],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
+    with celery_worker(
+        queue,
+        log_path=tmp_path / "worker.log",
+        extra_env={"NUP_MEDIA_ROOT": str(media)},
+    ) as process:
         yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        log.seek(0)
-        print(log.read()[-4000:])
-        log.close()

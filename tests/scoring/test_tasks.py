@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
-import sys
 import time
-import uuid
 from pathlib import Path
 from unittest import mock
 
 from django.conf import settings as django_settings
-from django.db import connection, transaction
+from django.db import transaction
 
 import pytest
 from kombu.exceptions import OperationalError
@@ -22,6 +18,12 @@ from buildingblocks.models import AdoptionStatus
 from scoring import tasks
 from scoring.compute import recompute_all
 from scoring.models import MunicipalityScore
+from tests.celery_worker import (
+    celery_worker,
+    private_queue,
+    route_to,
+    skip_unless_real_stack,
+)
 from tests.factories import (
     AdoptionStatusFactory,
     BuildingBlockFactory,
@@ -153,75 +155,14 @@ def test_snapshot_month_task_rebuilds_recent_months(db):
 # --- a real worker ------------------------------------------------------------------
 
 
-def _database_url() -> str:
-    s = connection.settings_dict
-    auth = s["USER"] or ""
-    if s["PASSWORD"]:
-        auth += f":{s['PASSWORD']}"
-    host = s["HOST"] or "127.0.0.1"
-    port = s["PORT"] or 5432
-    return f"postgres://{auth}@{host}:{port}/{s['NAME']}"
-
-
 @pytest.fixture
-def worker(transactional_db, monkeypatch):
-    """A Celery worker subprocess on its own queue, against the test database."""
-    if not django_settings.REDIS_URL:
-        pytest.skip("REDIS_URL is not set: the real-worker test needs Redis.")
-    if connection.vendor != "postgresql":
-        pytest.skip("the real-worker test needs DATABASE_URL to be PostgreSQL.")
-    queue = f"test-scoring-{uuid.uuid4().hex[:8]}"
-    # Route this test's publishes to the private queue (other workers ignore it).
-    original = tasks.recompute_municipality.apply_async
-    monkeypatch.setattr(
-        tasks.recompute_municipality,
-        "apply_async",
-        lambda *args, **kwargs: original(*args, queue=queue, **kwargs),
-    )
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": django_settings.REDIS_URL,
-        "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
-        "DJANGO_SETTINGS_MODULE": "nupportal.settings",
-    }
-    celery = Path(sys.executable).with_name("celery")
-    log = (Path(os.environ.get("TMPDIR", "/tmp")) / f"{queue}.log").open("w+")
-    process = subprocess.Popen(
-        [
-            str(celery),
-            "-A",
-            "nupportal",
-            "worker",
-            "--pool",
-            "solo",
-            "-Q",
-            queue,
-            "-n",
-            f"{queue}@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel",
-            "INFO",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
+def worker(transactional_db, monkeypatch, tmp_path):
+    """A Celery worker subprocess on its own queue (see tests/celery_worker.py)."""
+    skip_unless_real_stack()
+    queue = private_queue("test-scoring")
+    route_to(monkeypatch, tasks.recompute_municipality, queue)
+    with celery_worker(queue, log_path=tmp_path / "worker.log") as process:
         yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        log.seek(0)
-        output = log.read()
-        log.close()
-        print(output[-4000:])  # shown by pytest when the test fails
 
 
 @pytest.mark.redis
