@@ -10,6 +10,11 @@ urlpatterns = [
     # building-block pages
     path("bouwstenen/", views.BuildingBlockListView.as_view(), name="list"),
     path(
+        "bouwstenen/statussen.csv",
+        views.StatusExportView.as_view(),
+        name="status-export",
+    ),
+    path(
         "bouwstenen/<slug:code>/",
         views.BuildingBlockDetailView.as_view(),
         name="detail",

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import SuspiciousOperation
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from django.views.generic import TemplateView
+from django.views.generic import TemplateView, View
 
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin, SingleTableView
@@ -36,6 +36,7 @@ from buildingblocks.services import (
     save_statuses,
     values_of,
 )
+from buildingblocks.streaming import status_csv_response
 from buildingblocks.tables import (
     BlockStatusTable,
     BuildingBlockTable,
@@ -50,6 +51,7 @@ from municipalities.permissions import (
 )
 from municipalities.queries import block_rows
 from municipalities.roles import is_king_staff
+from nupportal.audit import audit
 from nupportal.exports import SafeExportMixin
 from nupportal.pagination import pagination
 from scoring.dashboards import block_context
@@ -67,6 +69,25 @@ class BuildingBlockListView(SafeExportMixin, SingleTableView):
 
     def get_queryset(self):
         return block_rows()
+
+
+class StatusExportView(LoginRequiredMixin, View):
+    """Every current status, notes included, as one streamed CSV of any size.
+
+    Logged-in roles may see notes and evidence (DESIGN §2); the file is produced by
+    the database (COPY on PostgreSQL) and never held in memory.
+    """
+
+    def get(self, request: HttpRequest) -> StreamingHttpResponse:
+        audit("statuses_exported", request=request)
+        statuses = AdoptionStatus.objects.filter(
+            municipality__active=True, block__active=True
+        )
+        return status_csv_response(
+            statuses,
+            include_notes=True,
+            filename=f"nup-statussen-{timezone.localdate():%Y-%m-%d}.csv",
+        )
 
 
 class BuildingBlockDetailView(SafeExportMixin, SingleTableMixin, FilterView):

@@ -47,7 +47,10 @@ def test_seed_bench_refuses_a_database_with_real_data(db):
 
 
 def test_streamed_export_has_a_header_and_one_line_per_status(bench_data):
-    text = "".join(status_csv_rows())
+    text = "".join(
+        piece.decode() if isinstance(piece, bytes) else piece
+        for piece in status_csv_rows()
+    )
     lines = text.strip().splitlines()
     assert lines[0].startswith("cbs_code,municipality,building_block,level")
     assert len(lines) == 1 + AdoptionStatus.objects.count()

@@ -56,6 +56,7 @@ ACCESS: dict[str, str] = {
     "portal-after-login": LOGIN_READ,
     "buildingblocks:mine": LOGIN_READ,
     "buildingblocks:history": LOGIN_READ,
+    "buildingblocks:status-export": LOGIN_READ,
     "buildingblocks:edit": EDITOR_WRITE,
     "reports:scorecard": EDITOR_WRITE,
     "reports:list": STAFF_ONLY,
