@@ -146,6 +146,43 @@ def _compliance_select(*, one_municipality: bool) -> str:
     """
 
 
+def _compliance_diff_ctes(table: str, current: str) -> str:
+    """CTEs that bring `table` in line with a preceding `new` CTE, writing only changes.
+
+    They define `changed`, `added` and `removed` (each RETURNING 1); the caller adds
+    them up. Two parameters: the computed-at stamp for updated and for added rows.
+    A FULL JOIN (always a hash or merge join, whatever the statistics say — a fresh,
+    never analysed table once got a nested loop over the CTE that ran for minutes)
+    pairs new and stored rows once.
+    """
+    return f"""
+        diff AS MATERIALIZED (
+            SELECT c.id, c.status AS old, n.municipality_id, n.agreement_id, n.status
+            FROM new n
+            FULL JOIN {current} c
+                ON c.municipality_id = n.municipality_id
+                AND c.agreement_id = n.agreement_id
+            WHERE c.id IS NULL OR n.status IS NULL OR c.status <> n.status
+        ),
+        changed AS (
+            UPDATE {table} c SET status = d.status, computed_at = %s
+            FROM diff d
+            WHERE c.id = d.id AND d.status IS NOT NULL
+            RETURNING 1
+        ),
+        added AS (
+            INSERT INTO {table} (municipality_id, agreement_id, status, computed_at)
+            SELECT d.municipality_id, d.agreement_id, d.status, %s
+            FROM diff d WHERE d.id IS NULL
+            RETURNING 1
+        ),
+        removed AS (
+            DELETE FROM {table} c USING diff d
+            WHERE c.id = d.id AND d.status IS NULL
+            RETURNING 1
+        )"""
+
+
 def _write_compliance(stamp: Any, day: Any, municipality_id: int | None) -> int:
     """Bring AgreementCompliance in line with the computed statuses; return rows written.
 
@@ -171,42 +208,13 @@ def _write_compliance(stamp: Any, day: Any, municipality_id: int | None) -> int:
     """
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # A FULL JOIN (always a hash or merge join, whatever the statistics
-            # say — a fresh, never analysed table once got a nested loop over
-            # the CTE that ran for minutes) pairs new and stored rows once.
             current = (
                 f"(SELECT * FROM {table} WHERE municipality_id = %s)" if one else table
             )
             cursor.execute(
                 f"""
                 WITH new AS MATERIALIZED ({select}),
-                diff AS MATERIALIZED (
-                    SELECT c.id, c.status AS old, n.municipality_id,
-                        n.agreement_id, n.status
-                    FROM new n
-                    FULL JOIN {current} c
-                        ON c.municipality_id = n.municipality_id
-                        AND c.agreement_id = n.agreement_id
-                    WHERE c.id IS NULL OR n.status IS NULL OR c.status <> n.status
-                ),
-                changed AS (
-                    UPDATE {table} c SET status = d.status, computed_at = %s
-                    FROM diff d
-                    WHERE c.id = d.id AND d.status IS NOT NULL
-                    RETURNING 1
-                ),
-                added AS (
-                    INSERT INTO {table}
-                        (municipality_id, agreement_id, status, computed_at)
-                    SELECT d.municipality_id, d.agreement_id, d.status, %s
-                    FROM diff d WHERE d.id IS NULL
-                    RETURNING 1
-                ),
-                removed AS (
-                    DELETE FROM {table} c USING diff d
-                    WHERE c.id = d.id AND d.status IS NULL
-                    RETURNING 1
-                )
+                {_compliance_diff_ctes(table, current)}
                 SELECT (SELECT COUNT(*) FROM changed) + (SELECT COUNT(*) FROM added)
                     + (SELECT COUNT(*) FROM removed)
                 """,
@@ -569,31 +577,7 @@ def _single_pass(
             FROM per_m p CROSS JOIN ag a
             WHERE a.agreement_id IS NOT NULL
         ),
-        diff AS MATERIALIZED (
-            SELECT c.id, c.status AS old, n.municipality_id, n.agreement_id, n.status
-            FROM new n
-            FULL JOIN {table} c
-                ON c.municipality_id = n.municipality_id
-                AND c.agreement_id = n.agreement_id
-            WHERE c.id IS NULL OR n.status IS NULL OR c.status <> n.status
-        ),
-        changed AS (
-            UPDATE {table} c SET status = d.status, computed_at = %s
-            FROM diff d
-            WHERE c.id = d.id AND d.status IS NOT NULL
-            RETURNING 1
-        ),
-        added AS (
-            INSERT INTO {table} (municipality_id, agreement_id, status, computed_at)
-            SELECT d.municipality_id, d.agreement_id, d.status, %s
-            FROM diff d WHERE d.id IS NULL
-            RETURNING 1
-        ),
-        removed AS (
-            DELETE FROM {table} c USING diff d
-            WHERE c.id = d.id AND d.status IS NULL
-            RETURNING 1
-        ),
+        {_compliance_diff_ctes(table, table)},
         scored AS (
             INSERT INTO {_t(MunicipalityScore)} (
                 municipality_id, score, rank, agreements_met, agreements_on_track,
