@@ -112,6 +112,27 @@ def _truncate(text: str, max_chars: int) -> str:
     return text if len(text) <= max_chars else text[: max_chars - 1] + "…"
 
 
+def _chart(
+    chart_id: str,
+    caption: str,
+    summary: str,
+    height: float,
+    body: str,
+    *,
+    headers: list,
+    rows: list,
+) -> Chart:
+    """A chart with its accessible SVG and the table that says the same in text."""
+    return Chart(
+        id=chart_id,
+        caption=caption,
+        summary=summary,
+        svg=_svg(chart_id, height, caption, summary, body),
+        headers=headers,
+        rows=rows,
+    )
+
+
 def _svg(
     chart_id: str, height: float, title: str, desc: str, body: list[str]
 ) -> SafeString:
@@ -206,11 +227,12 @@ def bar_chart(
             height - 4,
         )
     )
-    return Chart(
-        id=chart_id,
-        caption=caption,
-        summary=summary,
-        svg=_svg(chart_id, height, caption, summary, body),
+    return _chart(
+        chart_id,
+        caption,
+        summary,
+        height,
+        body,
         headers=[label_header, value_header],
         rows=[[b.label, b.value_text or number(b.value)] for b in bars],
     )
@@ -284,11 +306,12 @@ def grouped_bar_chart(
         )
     )
     height = y - group_gap + 8
-    return Chart(
-        id=chart_id,
-        caption=caption,
-        summary=summary,
-        svg=_svg(chart_id, height, caption, summary, body),
+    return _chart(
+        chart_id,
+        caption,
+        summary,
+        height,
+        body,
         headers=[label_header, *series],
         rows=[[g.label, *(value_format(v) for v in g.values)] for g in groups],
     )
@@ -357,11 +380,12 @@ def histogram(
             top + plot_h,
         )
     )
-    return Chart(
-        id=chart_id,
-        caption=caption,
-        summary=summary,
-        svg=_svg(chart_id, height, caption, summary, body),
+    return _chart(
+        chart_id,
+        caption,
+        summary,
+        height,
+        body,
         headers=[label_header, value_header],
         rows=[[b.label, b.value_text or number(b.value)] for b in bins],
     )
@@ -485,11 +509,12 @@ def line_chart(
         + [value_format(by_year[y].get(i)) for i in range(len(series))]
         for y in sorted(by_year)
     ]
-    return Chart(
-        id=chart_id,
-        caption=caption,
-        summary=summary,
-        svg=_svg(chart_id, height, caption, summary, body),
+    return _chart(
+        chart_id,
+        caption,
+        summary,
+        height,
+        body,
         headers=[_("Month"), *(s.label for s in series)],
         rows=rows,
     )
@@ -559,11 +584,12 @@ def stacked_bar_chart(
     for row in rows:
         counts = dict(row.parts)
         table_rows.append([row.label, *(number(counts.get(k, 0)) for k in keys)])
-    return Chart(
-        id=chart_id,
-        caption=caption,
-        summary=summary,
-        svg=_svg(chart_id, height, caption, summary, body),
+    return _chart(
+        chart_id,
+        caption,
+        summary,
+        height,
+        body,
         headers=[label_header, *(t for _k, t in legend)],
         rows=table_rows,
     )
