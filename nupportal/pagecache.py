@@ -9,10 +9,11 @@ reached 0.15 of the throughput of a static file of the same size.
 This middleware sits right after WhiteNoise. The first anonymous request for an
 overview path goes through the whole stack; on the way out the *complete* final
 response (status, every header the inner middlewares added, body) is stored
-under the response's ETag. Later requests compute the same ETag (one query for
-the data version) and get that response replayed, including a 304 for a matching
-If-None-Match. Because the key holds the data version, a recompute or snapshot
-rebuild simply makes a new key: nothing is ever invalidated or served stale.
+under the response's ETag. Later requests compute the same ETag from the data
+version (scoring.version: read from the shared cache, no database query) and
+get that response replayed, including a 304 for a matching If-None-Match.
+Because the key holds the data version, a recompute or snapshot rebuild simply
+makes a new key: nothing is ever invalidated or served stale.
 
 Only requests whose answer cannot depend on who asks take the fast path: GET or
 HEAD, exactly `/` or `/en/` without a query string, no session cookie, no
@@ -26,7 +27,6 @@ only if it is a 200 with an ETag, sets no cookie, and did not use a CSP nonce
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -40,10 +40,10 @@ from django.utils import translation
 from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 
-from scoring.views import CACHE_SECONDS, data_version, overview_etag
+from scoring.version import current_version
+from scoring.views import CACHE_SECONDS, overview_etag
 
 KEY_PREFIX = "pagecache:overview:"
-TOKEN_SUFFIX = ":token"
 # Two languages × a version or two in flight; a page is ~0.4 MB at 342 municipalities.
 MEMO_SIZE = 4
 # Headers a replayed 304/412 must not carry: they describe a body it does not have.
@@ -57,48 +57,43 @@ class OverviewPageCacheMiddleware:
         self.get_response = get_response
         self._paths: dict[str, str] | None = None
         # Recently replayed responses of this process, by cache key (see _lookup).
-        self._memo: dict[str, dict[str, Any]] = {}
+        self._memo: dict[tuple[str, str], dict[str, Any]] = {}
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         language = self._shared_page_language(request)
         if language is None:
             return self.get_response(request)
-        etag = overview_etag(data_version(), language, request.get_full_path())
-        entry = self._lookup(KEY_PREFIX + etag.strip('"'))
+        version = current_version()
+        etag = overview_etag(version.stamps, language, request.get_full_path())
+        key = KEY_PREFIX + etag.strip('"')
+        entry = self._lookup(key, version.generation)
         if entry is not None:
             return replay(request, entry)
         response = self.get_response(request)
         if _storable(request, response):
-            self._store(KEY_PREFIX + response["ETag"].strip('"'), _entry(response))
+            stored = _entry(response)
+            cache.set(KEY_PREFIX + response["ETag"].strip('"'), stored, CACHE_SECONDS)
+            if response["ETag"] == etag:
+                self._remember((key, version.generation), stored)
         return response
 
-    def _lookup(self, key: str) -> dict[str, Any] | None:
-        """The stored response for `key`, from this process's memo when still current.
+    def _lookup(self, key: str, generation: str) -> dict[str, Any] | None:
+        """The stored response for `key`, from this process's memo when it has it.
 
-        The shared cache stays the only source of truth: the memo is used only
-        while the cache still holds the same small token for the key (one GET of
-        a few bytes instead of the whole page), so clearing the cache or a Redis
-        restart takes effect in every process at once.
+        A page is a function of its ETag, so the memo needs no invalidation; it
+        is keyed on the version's generation as well, so that clearing the
+        shared cache (which drops the version) reaches every process.
         """
-        token = cache.get(key + TOKEN_SUFFIX)
-        if token is None:
-            return None
-        memo = self._memo.get(key)
-        if memo is not None and memo["token"] == token:
+        memo = self._memo.get((key, generation))
+        if memo is not None:
             return memo
         entry = cache.get(key)
-        if entry is None or entry.get("token") != token:
+        if entry is None:
             return None
-        self._remember(key, entry)
+        self._remember((key, generation), entry)
         return entry
 
-    def _store(self, key: str, entry: dict[str, Any]) -> None:
-        # The page first, then the token that makes it visible.
-        cache.set(key, entry, CACHE_SECONDS)
-        cache.set(key + TOKEN_SUFFIX, entry["token"], CACHE_SECONDS)
-        self._remember(key, entry)
-
-    def _remember(self, key: str, entry: dict[str, Any]) -> None:
+    def _remember(self, key: tuple[str, str], entry: dict[str, Any]) -> None:
         self._memo[key] = entry
         while len(self._memo) > MEMO_SIZE:  # oldest first (dicts keep order)
             try:
@@ -179,7 +174,6 @@ def _storable(request: HttpRequest, response: HttpResponseBase) -> bool:
 
 def _entry(response: HttpResponse) -> dict[str, Any]:
     return {
-        "token": secrets.token_hex(8),
         "status": response.status_code,
         "headers": list(response.items()),
         "body": bytes(response.content),

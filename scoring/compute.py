@@ -45,6 +45,7 @@ from scoring.figures import (
     figure_rows,
 )
 from scoring.models import Aggregate, AgreementCompliance, MunicipalityScore
+from scoring.version import data_changed
 
 logger = logging.getLogger(__name__)
 
@@ -778,6 +779,7 @@ def recompute_all(*, today: datetime.date | None = None) -> dict[str, int]:
     day = connection.ops.adapt_datefield_value(on)
     with transaction.atomic():
         _lock()
+        data_changed()
         # PostgreSQL: one pass over the status rows (see _single_pass).
         done = _single_pass(stamp, on) if connection.vendor == "postgresql" else None
         if done is not None:
@@ -819,6 +821,7 @@ def recompute_municipality(
     day = connection.ops.adapt_datefield_value(on)
     with transaction.atomic():
         _lock()
+        data_changed()
         block_ids, total_weight, category_weights = _active_blocks()
         compliance = _write_compliance(stamp, day, municipality_id)
         with connection.cursor() as cursor:

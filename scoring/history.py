@@ -41,6 +41,7 @@ from scoring.figures import (
     figure_rows,
 )
 from scoring.models import ComplianceStatus, Snapshot
+from scoring.version import data_changed
 
 # --- dates -----------------------------------------------------------------------
 
@@ -486,6 +487,7 @@ def snapshot_scores(since: datetime.date, *, today: datetime.date | None = None)
             stamp = connection.ops.adapt_datefield_value(month)
             records.extend((*figure_record(row), stamp, now) for row in rows)
     with transaction.atomic():
+        data_changed()
         Snapshot.objects.filter(month__gte=month_start(since)).delete()
         return insert_rows(Snapshot, [*FIGURE_COLUMNS, "month", "computed_at"], records)
 

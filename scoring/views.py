@@ -6,51 +6,18 @@ import hashlib
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response, patch_vary_headers
-from django.utils.dateparse import parse_datetime
 from django.utils.http import http_date
 from django.utils.translation import get_language
 from django.views.generic import TemplateView
 
 from scoring.dashboards import overview_context
-from scoring.models import Aggregate, MunicipalityScore, Snapshot
+from scoring.version import data_version
 
 # Bump when the page's template or context changes shape, so old copies are not served.
 PAGE_VERSION = 1
 CACHE_SECONDS = 24 * 60 * 60
-
-
-def data_version() -> tuple:
-    """When the scores, aggregates and snapshots were last written (one query).
-
-    Every status save, recompute and snapshot rebuild moves one of these, so a
-    page cached under them is never stale and needs no explicit invalidation.
-    Aggregates and snapshots are rewritten together (delete + insert with one
-    stamp): the newest row (highest id) carries the latest stamp, which the
-    primary key finds without scanning the table. That matters because the
-    aggregate table is rewritten on every status save and so carries many dead
-    rows between vacuums: MAX() over it cost ~1.5 ms, the index lookup ~0.03 ms,
-    and this query runs for every overview request (nupportal.pagecache).
-    Scores are keyed by municipality, not by a growing id, hence MAX() there.
-    """
-    t = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT (SELECT computed_at FROM {t(Aggregate._meta.db_table)}
-                    ORDER BY id DESC LIMIT 1),
-                (SELECT MAX(computed_at) FROM {t(MunicipalityScore._meta.db_table)}),
-                (SELECT computed_at FROM {t(Snapshot._meta.db_table)}
-                    ORDER BY id DESC LIMIT 1)
-            """
-        )
-        row = cursor.fetchone()
-    # SQLite returns text: parse it the way the ORM would.
-    return tuple(
-        parse_datetime(value) if isinstance(value, str) else value for value in row
-    )
 
 
 class OverviewView(TemplateView):

@@ -74,7 +74,7 @@ def test_second_anonymous_request_is_replayed_byte_for_byte(
     assert replays == []
     second, queries = get_counting(client, path)
     assert replays == [path]
-    assert queries <= 1  # the data version only
+    assert queries == 0  # the data version comes from the cache
     assert second.status_code == 200
     assert second.content == first.content
     for header in SECURITY_HEADERS:
@@ -113,7 +113,7 @@ def test_if_none_match_gets_a_304_from_the_fast_path(client, world, replays):
     response, queries = get_counting(client, "/", HTTP_IF_NONE_MATCH=first["ETag"])
     assert response.status_code == 304
     assert replays == ["/"]
-    assert queries <= 1
+    assert queries == 0
     assert response.content == b""
     assert response["ETag"] == first["ETag"]
     assert response["Last-Modified"] == first["Last-Modified"]
