@@ -62,13 +62,14 @@ def _scores_age_seconds(database: str) -> float | None:
     if database != "ok":
         return None
     try:
-        from scoring.models import MunicipalityScore
+        from scoring.models import Aggregate
 
+        # Every recompute rewrites the aggregates with its stamp (score rows only
+        # where a figure changed), so the newest aggregate dates the last run;
+        # the newest row has the highest id.
         latest = (
-            MunicipalityScore.objects.order_by("-computed_at")
-            .values_list("computed_at", flat=True)
-            .first()
-        )
+            Aggregate.objects.order_by("-id").values_list("computed_at", flat=True)
+        ).first()
     except Exception:
         return None
     if latest is None:

@@ -44,7 +44,12 @@ from scoring.figures import (
     GroupTotals,
     figure_rows,
 )
-from scoring.models import Aggregate, AgreementCompliance, MunicipalityScore
+from scoring.models import (
+    Aggregate,
+    AgreementCompliance,
+    ComplianceStatus,
+    MunicipalityScore,
+)
 from scoring.version import data_changed
 
 logger = logging.getLogger(__name__)
@@ -70,15 +75,22 @@ def _level_case(column: str, mapping: dict[str, Any], default: str) -> str:
     return f"CASE {column} {whens} ELSE {default} END"
 
 
-def _lock() -> None:
+def _lock(*, own_transaction: bool = False) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
-            # For this transaction only: the per-(municipality, agreement) grouping
-            # of a full recompute (190,000 groups at 10,000 municipalities) spills
-            # to disk at the default 4 MB, and JIT compilation costs more than it
-            # saves on statements this short (measured by `make bench`).
-            cursor.execute("SET LOCAL work_mem = '64MB'; SET LOCAL jit = off")
+            # For this transaction only: the per-municipality grouping of a full
+            # recompute spills to disk at the default 4 MB, and JIT compilation
+            # costs more than it saves on statements this short (`make bench`).
+            settings = "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off"
+            if own_transaction:
+                # Everything a recompute writes is derived from the statuses: if
+                # the server crashes in the ~0.5 s before the WAL reaches disk,
+                # the next recompute writes it again. Not waiting for the flush
+                # saved 20–70 ms a run. Never inside a caller's transaction,
+                # which may hold writes that must be durable.
+                settings += "; SET LOCAL synchronous_commit = off"
+            cursor.execute(settings)
 
 
 def _json_object(pairs: Sequence[tuple[str, str]]) -> str:
@@ -382,14 +394,99 @@ def _literal(value: Any) -> str:
     return "'" + str(value).replace("'", "''").replace("%", "%%") + "'"
 
 
+# The per-municipality sums of a single pass (a temporary table, see _single_pass).
+_PER_M = "nup_recompute_per_municipality"
+# Levels numbered for the lookup key block_id * 8 + level number.
+_LEVEL_NUMBERS = {level: i for i, level in enumerate(Level.values)}
+
+
+def _lookup_key(block_id: int, level: str) -> int:
+    return block_id * 8 + _LEVEL_NUMBERS[level]
+
+
+def _row_key(alias: str) -> str:
+    """SQL for the lookup key of a status row (see _lookup_key)."""
+    whens = " ".join(f"WHEN '{level}' THEN {i}" for level, i in _LEVEL_NUMBERS.items())
+    return f"{alias}.block_id * 8 + CASE {alias}.level {whens} END"
+
+
 def _bits(indexes: Iterable[int]) -> int:
     """A bigint mask with the given bit positions set."""
     return sum(1 << i for i in set(indexes))
 
 
+class _GroupPivot:
+    """Per (size class, province), what the aggregates need, as SQL columns over
+    the single pass's per-municipality rows (`y`), and back to GroupTotals.
+
+    Agreement statuses are counted from the requirement masks, the blocks in use
+    or not applicable from one bit per active block: no second read of the
+    status or compliance rows.
+    """
+
+    def __init__(
+        self, block_ids: list[int], agreements: list[tuple[int, int, bool]]
+    ) -> None:
+        self.block_ids = block_ids
+        self.agreements = agreements  # (id, requirement mask, deadline passed)
+        columns = [
+            "COUNT(*)",
+            "SUM(y.population)",
+            "array_agg(y.score)",
+            f"COUNT(*) FILTER (WHERE y.met >= {len(agreements)})",
+        ]
+        for _, mask, passed in agreements:
+            met = f"(y.met_mask & {mask}) = {mask}"
+            columns.append(f"COUNT(*) FILTER (WHERE {met})")
+            if not passed:
+                planned = f"((y.met_mask | y.planned_mask) & {mask}) = {mask}"
+                columns.append(f"COUNT(*) FILTER (WHERE NOT ({met}) AND {planned})")
+        for index in range(len(block_ids)):
+            for column in ("in_use_blocks", "na_blocks"):
+                has = f"(y.{column} & {1 << index}) <> 0"
+                columns += [
+                    f"COUNT(*) FILTER (WHERE {has})",
+                    f"SUM(y.population) FILTER (WHERE {has})",
+                ]
+        self.columns = columns
+
+    def totals(self, values: Sequence[Any]) -> GroupTotals:
+        """The GroupTotals of one group from its row of `columns`."""
+        it = iter(values)
+        n = int(next(it))
+        totals = GroupTotals(
+            municipalities=n,
+            population=int(next(it) or 0),
+            scores=list(next(it) or []),
+            all_met=int(next(it)),
+        )
+        for agreement_id, _, passed in self.agreements:
+            met = int(next(it))
+            if passed:
+                counts = {ComplianceStatus.MET: met, ComplianceStatus.OVERDUE: n - met}
+            else:
+                on_track = int(next(it))
+                counts = {
+                    ComplianceStatus.MET: met,
+                    ComplianceStatus.ON_TRACK: on_track,
+                    ComplianceStatus.AT_RISK: n - met - on_track,
+                }
+            for status, count in counts.items():
+                if count:
+                    totals.statuses[(agreement_id, status.value)] = count
+        for block_id in self.block_ids:
+            in_use, in_use_pop, na, na_pop = (int(next(it) or 0) for _ in range(4))
+            if in_use or na:
+                counts = [0, 0, 0, 0]
+                counts[IN_USE], counts[IN_USE_POP] = in_use, in_use_pop
+                counts[NOT_APPLICABLE], counts[NOT_APPLICABLE_POP] = na, na_pop
+                totals.blocks[block_id] = counts
+        return totals
+
+
 def _single_pass(
     stamp: Any, on: datetime.date
-) -> tuple[int, int, list[int], list[int], list[tuple]] | None:
+) -> tuple[int, int, list[int], list[int], dict[GroupKey, GroupTotals]] | None:
     """Scores and agreement statuses of every municipality in one statement.
 
     PostgreSQL only. Returns (scores written, compliance rows written, active
@@ -424,7 +521,7 @@ def _single_pass(
         )
     )
     agreements = list(ResultAgreement.objects.values_list("id", "deadline"))
-    if len(requirements) > _MASK_BITS:
+    if len(requirements) > _MASK_BITS or len(blocks) > _MASK_BITS:
         return None
     float_type = _float_type()
     categories = sorted({category for _, category, _ in blocks})
@@ -434,9 +531,9 @@ def _single_pass(
         for c in categories
     }
 
-    # (block, level) → score terms and requirement bits.
+    # (block, level) → score terms, requirement bits and the block's own bit.
     lookup_rows = []
-    for block_id, category, weight in blocks:
+    for index, (block_id, category, weight) in enumerate(blocks):
         w = float(weight)
         for level in Level.values:
             applicable = level != Level.NOT_APPLICABLE
@@ -453,7 +550,7 @@ def _single_pass(
                 for i, (_, b, _, _) in enumerate(requirements)
                 if b == block_id and i not in met
             ]
-            values = [f"{block_id}:{level}", num, na]
+            values = [_lookup_key(block_id, level), num, na]
             for c in categories:
                 values += [
                     num if c == category else None,
@@ -462,18 +559,21 @@ def _single_pass(
             lookup_rows.append(
                 f"({_literal(values[0])}, "
                 + ", ".join(f"CAST({_literal(v)} AS {float_type})" for v in values[1:])
-                + f", CAST({_bits(met)} AS BIGINT), CAST({_bits(open_)} AS BIGINT))"
+                + f", CAST({_bits(met)} AS BIGINT), CAST({_bits(open_)} AS BIGINT)"
+                + f", CAST({1 << index if level == Level.IN_USE else 0} AS BIGINT)"
+                + f", CAST({1 << index if not applicable else 0} AS BIGINT))"
             )
     if not lookup_rows:  # no active block: a row that joins nothing
         lookup_rows.append(
-            "(CAST(NULL AS TEXT), "
+            "(CAST(NULL AS BIGINT), "
             + ", ".join([f"CAST(NULL AS {float_type})"] * 2)
-            + ", CAST(NULL AS BIGINT), CAST(NULL AS BIGINT))"
+            + ", CAST(NULL AS BIGINT), CAST(NULL AS BIGINT)" * 2
+            + ")"
         )
     category_columns = [f"num_{i}, na_{i}" for i in range(len(categories))]
     lookup = f"""
         lk (key, num, na, {", ".join(category_columns) + "," if categories else ""}
-            met, open) AS (VALUES {", ".join(lookup_rows)})
+            met, open, in_use_bit, na_bit) AS (VALUES {", ".join(lookup_rows)})
     """
 
     # Planned date → the requirements whose agreement deadline is on or after it.
@@ -522,10 +622,8 @@ def _single_pass(
         if overdue[a]:
             overdue_terms.append(f"CASE WHEN {met} THEN 0 ELSE 1 END")
         else:
-            on_track_terms.append(
-                f"CASE WHEN NOT ({met}) AND ((p.met | p.planned) & {mask}) = {mask} "
-                "THEN 1 ELSE 0 END"
-            )
+            on_track = f"NOT ({met}) AND ((p.met | p.planned) & {mask}) = {mask}"
+            on_track_terms.append(f"CASE WHEN {on_track} THEN 1 ELSE 0 END")
 
     def total(terms: list[str]) -> str:
         return " + ".join(terms) if terms else "0"
@@ -540,111 +638,185 @@ def _single_pass(
         f", SUM(l.num_{i}) AS num_{i}, SUM(l.na_{i}) AS na_{i}"
         for i in range(len(categories))
     )
-    table = _t(AgreementCompliance)
-    sql = f"""
-        WITH {lookup},
-        ag (agreement_id, mask, overdue) AS (VALUES {agreement_rows}),
-        per_m AS MATERIALIZED (
-            SELECT m.id AS municipality_id, x.num, x.na,
+    table, scores = _t(AgreementCompliance), _t(MunicipalityScore)
+    pivot = _GroupPivot(
+        [b for b, _, _ in blocks], [(a, masks[a], overdue[a]) for a, _ in agreements]
+    )
+    status_case = """
+        CASE
+            WHEN (p.met & a.mask) = a.mask THEN 'met'
+            WHEN a.overdue THEN 'overdue'
+            WHEN ((p.met | p.planned) & a.mask) = a.mask THEN 'on_track'
+            ELSE 'at_risk'
+        END"""
+    # The statuses of a municipality as one text, `compliance_key` of its score
+    # row: the agreement ids, then one letter per agreement.
+    key_letters = [
+        f"CASE WHEN (p.met & {masks[a]}) = {masks[a]} THEN 'm' "
+        + ("WHEN true THEN 'o' " if overdue[a] else "")
+        + f"WHEN ((p.met | p.planned) & {masks[a]}) = {masks[a]} THEN 't' "
+        + "ELSE 'r' END"
+        for a, _ in agreements
+    ]
+    key_sql = " || ".join(
+        [_literal(f"1;{','.join(str(a) for a, _ in agreements)}:"), *key_letters]
+    )
+    # The pass over the status rows is a plain CREATE TABLE … AS, which may use
+    # parallel workers; a statement with data-modifying CTEs (below) may not.
+    # It also reads the municipality's group and its stored compliance key.
+    per_m_sql = f"""
+        CREATE TEMPORARY TABLE {_PER_M} ON COMMIT DROP AS
+        WITH {lookup}
+        SELECT p.*, {key_sql} AS compliance_key FROM (
+            SELECT m.id AS municipality_id, m.size_class, m.province_id,
+                m.population, sc.compliance_key AS stored_key,
+                sc.municipality_id IS NOT NULL AS has_score, x.num, x.na,
                 {", ".join(f"x.num_{i}, x.na_{i}" for i in range(len(categories))) + "," if categories else ""}
                 x.last_status_update,
                 COALESCE(x.met, {zeros}) AS met,
-                COALESCE(x.planned, {zeros}) AS planned
+                COALESCE(x.planned, {zeros}) AS planned,
+                COALESCE(x.in_use_blocks, {zeros}) AS in_use_blocks,
+                COALESCE(x.na_blocks, {zeros}) AS na_blocks
             FROM {_t(Municipality)} m
+            LEFT JOIN {_t(MunicipalityScore)} sc ON sc.municipality_id = m.id
             LEFT JOIN (
                 SELECT s.municipality_id, SUM(l.num) AS num, SUM(l.na) AS na
                     {category_sums},
                     MAX(s.updated_at) AS last_status_update,
                     bit_or(l.met) AS met,
-                    bit_or(l.open & {in_time}) AS planned
+                    bit_or(l.open & {in_time}) AS planned,
+                    bit_or(l.in_use_bit) AS in_use_blocks,
+                    bit_or(l.na_bit) AS na_blocks
                 FROM {_t(AdoptionStatus)} s
-                -- One key, not (block, level): the planner then expects every
-                -- status row to match (it guessed 1 in 250 for the pair and
-                -- chose a sort over the 500,000 rows instead of hashing).
-                INNER JOIN lk l
-                    ON l.key = CAST(s.block_id AS TEXT) || ':' || s.level
+                -- One integer key, not (block, level): the planner then expects
+                -- every status row to match (it guessed 1 in 250 for the pair
+                -- and chose a sort over the 500,000 rows instead of hashing),
+                -- and no text is built per row.
+                INNER JOIN lk l ON l.key = {_row_key("s")}
                 GROUP BY s.municipality_id
             ) x ON x.municipality_id = m.id
             WHERE m.active
+        ) p
+    """
+    sql = f"""
+        WITH per_m AS (SELECT * FROM {_PER_M}),
+        ag (agreement_id, mask, overdue) AS (VALUES {agreement_rows}),
+        -- Compliance rows are compared only where they may differ: municipalities
+        -- whose statuses changed (or are unknown) and former ones.
+        stale AS MATERIALIZED (
+            SELECT municipality_id FROM per_m
+            WHERE compliance_key IS DISTINCT FROM stored_key
         ),
         new AS MATERIALIZED (
-            SELECT p.municipality_id, a.agreement_id,
-                CASE
-                    WHEN (p.met & a.mask) = a.mask THEN 'met'
-                    WHEN a.overdue THEN 'overdue'
-                    WHEN ((p.met | p.planned) & a.mask) = a.mask THEN 'on_track'
-                    ELSE 'at_risk'
-                END AS status
-            FROM per_m p CROSS JOIN ag a
+            SELECT p.municipality_id, a.agreement_id, {status_case} AS status
+            FROM per_m p
+            INNER JOIN stale USING (municipality_id)
+            CROSS JOIN ag a
             WHERE a.agreement_id IS NOT NULL
         ),
-        {_compliance_diff_ctes(table, table)},
-        scored AS (
-            INSERT INTO {_t(MunicipalityScore)} (
-                municipality_id, score, rank, agreements_met, agreements_on_track,
-                agreements_at_risk, agreements_overdue, category_scores,
-                last_status_update, computed_at
-            )
-            SELECT y.municipality_id, y.score,
-                CASE WHEN y.score IS NULL THEN NULL ELSE RANK() OVER (
-                    ORDER BY CASE WHEN y.score IS NULL THEN 1 ELSE 0 END,
-                    y.score DESC) END,
-                y.met, y.on_track, {n} - y.met - y.on_track - y.overdue, y.overdue,
-                y.categories, y.last_status_update, %s
+        current_rows AS (
+            SELECT c.* FROM {table} c
+            INNER JOIN stale USING (municipality_id)
+            UNION ALL
+            SELECT c.* FROM {table} c
+            INNER JOIN {_t(Municipality)} m ON m.id = c.municipality_id
+            WHERE NOT m.active
+        ),
+        {_compliance_diff_ctes(table, "current_rows")},
+        y AS MATERIALIZED (
+            SELECT z.*,
+                CASE WHEN z.score IS NULL THEN NULL ELSE RANK() OVER (
+                    ORDER BY CASE WHEN z.score IS NULL THEN 1 ELSE 0 END,
+                    z.score DESC) END AS rank
             FROM (
-                SELECT p.municipality_id, {score_sql} AS score,
+                SELECT p.municipality_id, p.has_score, p.size_class, p.province_id,
+                    p.population, p.met AS met_mask, p.planned AS planned_mask,
+                    p.in_use_blocks, p.na_blocks,
+                    {score_sql} AS score,
                     {met_sql} AS met, {on_track_sql} AS on_track,
                     {overdue_sql} AS overdue,
-                    {_json_object(json_pairs)} AS categories, p.last_status_update
+                    {_json_object(json_pairs)} AS categories, p.last_status_update,
+                    p.compliance_key
                 FROM per_m p
-            ) y
+            ) z
+        ),
+        -- Only score rows that changed are written (their computed_at says when
+        -- the figures were last computed differently); a quiet night writes none.
+        updated AS (
+            UPDATE {scores} s SET score = y.score, rank = y.rank,
+                agreements_met = y.met, agreements_on_track = y.on_track,
+                agreements_at_risk = {n} - y.met - y.on_track - y.overdue,
+                agreements_overdue = y.overdue, category_scores = y.categories,
+                last_status_update = y.last_status_update, computed_at = %s,
+                compliance_key = y.compliance_key
+            FROM y
+            WHERE s.municipality_id = y.municipality_id AND y.has_score
+                AND (s.score, s.rank, s.agreements_met, s.agreements_on_track,
+                    s.agreements_overdue, s.category_scores, s.last_status_update,
+                    s.compliance_key)
+                IS DISTINCT FROM (y.score, y.rank, y.met, y.on_track, y.overdue,
+                    y.categories, y.last_status_update, y.compliance_key)
             RETURNING 1
+        ),
+        inserted AS (
+            INSERT INTO {scores} (
+                municipality_id, score, rank, agreements_met, agreements_on_track,
+                agreements_at_risk, agreements_overdue, category_scores,
+                last_status_update, computed_at, compliance_key
+            )
+            SELECT y.municipality_id, y.score, y.rank, y.met, y.on_track,
+                {n} - y.met - y.on_track - y.overdue, y.overdue, y.categories,
+                y.last_status_update, %s, y.compliance_key
+            FROM y WHERE NOT y.has_score
+            RETURNING 1
+        ),
+        dropped AS (
+            DELETE FROM {scores} s USING {_t(Municipality)} m
+            WHERE m.id = s.municipality_id AND NOT m.active
         )
-        -- The rows written, and (for the aggregates) the new statuses counted
-        -- per (size class, province, agreement, status) from `new` rather than
-        -- from a second read of the stored rows.
-        SELECT w.compliance, w.scores, g.size_class, g.slug, g.agreement_id,
-            g.status, g.n
+        -- The rows written, and what the aggregates need per (size class,
+        -- province): counted from the masks, without another read of the
+        -- status rows (see _group_pivot).
+        SELECT w.compliance, w.scores, pr.slug, g.*
         FROM (
             SELECT (SELECT COUNT(*) FROM changed) + (SELECT COUNT(*) FROM added)
                 + (SELECT COUNT(*) FROM removed) AS compliance,
-                (SELECT COUNT(*) FROM scored) AS scores
+                (SELECT COUNT(*) FROM updated) + (SELECT COUNT(*) FROM inserted)
+                    AS scores
         ) w
         LEFT JOIN (
-            SELECT m.size_class, pr.slug, n.agreement_id, n.status, COUNT(*) AS n
-            FROM new n
-            INNER JOIN {_t(Municipality)} m ON m.id = n.municipality_id
-            INNER JOIN {_t(Province)} pr ON pr.id = m.province_id
-            GROUP BY m.size_class, pr.slug, n.agreement_id, n.status
+            SELECT y.size_class, y.province_id, {", ".join(pivot.columns)}
+            FROM y GROUP BY y.size_class, y.province_id
         ) g ON true
+        LEFT JOIN {_t(Province)} pr ON pr.id = g.province_id
     """
-    params = [stamp, stamp, stamp]  # changed, added, scored
+    params = [stamp, stamp, stamp, stamp]  # changed, added, updated, inserted
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {_t(MunicipalityScore)}")
+        # One round trip. The table is dropped at commit; a second recompute in
+        # the same transaction (nested atomic blocks) replaces it.
+        cursor.execute(f"DROP TABLE IF EXISTS {_PER_M}; {per_m_sql}")
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     compliance, scores = rows[0][:2]
-    statuses = [row[2:] for row in rows if row[4] is not None]
+    groups = {
+        (row[3], row[2]): pivot.totals(row[5:]) for row in rows if row[3] is not None
+    }
     return (
         int(scores),
         int(compliance),
         [b for b, _, _ in blocks],
         [a for a, _ in agreements],
-        statuses,
+        groups,
     )
 
 
 # --- aggregates ----------------------------------------------------------------
 
 
-def _group_totals(
-    block_ids: list[int], agreements: int, statuses: list[tuple] | None = None
-) -> dict[GroupKey, GroupTotals]:
+def _group_totals(block_ids: list[int], agreements: int) -> dict[GroupKey, GroupTotals]:
     """Totals per (size class, province) from three GROUP BY queries.
 
-    `statuses`: the agreement statuses counted per (size class, province slug,
-    agreement id, status) when the caller has them already (the single pass);
-    the third query is then skipped.
+    The single pass counts the same from its own rows (`_GroupPivot`).
     """
     groups: dict[GroupKey, GroupTotals] = {}
     m, p = _t(Municipality), _t(Province)
@@ -690,10 +862,6 @@ def _group_totals(
             else:
                 counts[NOT_APPLICABLE] += count
                 counts[NOT_APPLICABLE_POP] += int(population)
-        if statuses is not None:
-            for size_class, province, agreement_id, status, count in statuses:
-                groups[(size_class, province)].statuses[(agreement_id, status)] = count
-            return groups
         cursor.execute(
             f"""
             SELECT m.size_class, p.slug, c.agreement_id, c.status, COUNT(*)
@@ -753,11 +921,12 @@ def _rewrite_aggregates(
     stamp: Any,
     agreement_ids: list[int] | None = None,
     *,
-    statuses: list[tuple] | None = None,
+    groups: dict[GroupKey, GroupTotals] | None = None,
 ) -> int:
     if agreement_ids is None:
         agreement_ids = list(ResultAgreement.objects.values_list("id", flat=True))
-    groups = _group_totals(block_ids, len(agreement_ids), statuses)
+    if groups is None:
+        groups = _group_totals(block_ids, len(agreement_ids))
     rows = figure_rows(groups, block_ids=block_ids, agreement_ids=agreement_ids)
     Aggregate.objects.all().delete()
     return insert_rows(
@@ -777,15 +946,16 @@ def recompute_all(*, today: datetime.date | None = None) -> dict[str, int]:
     # Raw SQL parameters get the backend's own representation (text on SQLite).
     stamp = connection.ops.adapt_datetimefield_value(now)
     day = connection.ops.adapt_datefield_value(on)
+    own_transaction = not connection.in_atomic_block
     with transaction.atomic():
-        _lock()
+        _lock(own_transaction=own_transaction)
         data_changed()
         # PostgreSQL: one pass over the status rows (see _single_pass).
         done = _single_pass(stamp, on) if connection.vendor == "postgresql" else None
         if done is not None:
-            scores, compliance, block_ids, agreement_ids, statuses = done
+            scores, compliance, block_ids, agreement_ids, groups = done
             aggregates = _rewrite_aggregates(
-                block_ids, stamp, agreement_ids, statuses=statuses
+                block_ids, stamp, agreement_ids, groups=groups
             )
             return {
                 "scores": scores,
@@ -819,8 +989,9 @@ def recompute_municipality(
     # Raw SQL parameters get the backend's own representation (text on SQLite).
     stamp = connection.ops.adapt_datetimefield_value(now)
     day = connection.ops.adapt_datefield_value(on)
+    own_transaction = not connection.in_atomic_block
     with transaction.atomic():
-        _lock()
+        _lock(own_transaction=own_transaction)
         data_changed()
         block_ids, total_weight, category_weights = _active_blocks()
         compliance = _write_compliance(stamp, day, municipality_id)

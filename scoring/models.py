@@ -55,6 +55,13 @@ class MunicipalityScore(models.Model):
     category_scores = models.JSONField(_("score per category"), default=dict)
     last_status_update = models.DateTimeField(_("last status update"), null=True)
     computed_at = models.DateTimeField(_("computed at"))
+    # The agreement statuses this municipality's AgreementCompliance rows hold,
+    # written with them by the single-pass recompute (scoring.compute): the next
+    # full recompute rewrites only the rows of municipalities whose key changed.
+    # NULL (written by the other paths) means "unknown: compare the rows".
+    compliance_key = models.TextField(
+        _("agreement statuses (key)"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["-score"]
