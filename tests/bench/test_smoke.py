@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime
 import json
 
+from django.db import connection
+
 import pytest
 
 from bench import measure, run
@@ -77,3 +79,14 @@ def test_the_harness_runs_every_suite_and_writes_its_results(bench_data, tmp_pat
     assert {p["page"] for p in pages} >= {"overview", "scorecard", "matrix"}
     assert all(p["queries"] is not None for p in pages if not p["error"])
     assert "| page |" in (tmp_path / "RESULTS.md").read_text()
+    # The first-run recompute (nothing stored) writes every score row.
+    recompute = written["sizes"]["smoke"]["recompute"]
+    assert recompute["cold"]["written"]["scores"] == SPEC.municipalities
+    # The steady-state runs before it found nothing changed: no compliance row
+    # written, and on PostgreSQL (the single pass) no score row either.
+    assert recompute["written"]["compliance"] == 0
+    if connection.vendor == "postgresql":
+        assert recompute["written"]["scores"] == 0
+    assert (
+        "every score and agreement row written" in (tmp_path / "RESULTS.md").read_text()
+    )
