@@ -73,19 +73,31 @@ class MunicipalityScore(models.Model):
 
 
 class AgreementCompliance(models.Model):
-    """The status of one agreement for one municipality, as last computed."""
+    """The status of one agreement for one municipality, as last computed.
+
+    Written only by scoring.compute, from existing municipalities and agreements:
+    no database FK checks (a first recompute at 10,000 municipalities inserts
+    190,000 rows and checked 380,000 references at commit, 1.5 s); deleting a
+    municipality or agreement still deletes its rows (Django's cascade). No
+    separate index per column either: the unique constraint leads with the
+    municipality, the (agreement, status) index with the agreement.
+    """
 
     municipality = models.ForeignKey(
         "municipalities.Municipality",
         on_delete=models.CASCADE,
         related_name="compliance",
         verbose_name=_("municipality"),
+        db_constraint=False,
+        db_index=False,
     )
     agreement = models.ForeignKey(
         "agreements.ResultAgreement",
         on_delete=models.CASCADE,
         related_name="compliance",
         verbose_name=_("agreement"),
+        db_constraint=False,
+        db_index=False,
     )
     status = models.CharField(
         _("status"), max_length=8, choices=ComplianceStatus.choices

@@ -106,7 +106,10 @@ def test_a_former_municipality_loses_its_rows_in_a_full_recompute(world):
 
 def test_a_new_or_removed_agreement_changes_every_key(world):
     recompute_all(today=TODAY)
-    ResultAgreement.objects.filter(pk=world.agreements[0].pk).delete()
+    removed = world.agreements[0].pk
+    ResultAgreement.objects.filter(pk=removed).delete()
+    # No database FK on these rows: Django's cascade deletes them.
+    assert not AgreementCompliance.objects.filter(agreement_id=removed).exists()
     recompute_all(today=TODAY)
     assert stored_statuses() == expected_statuses()
     ResultAgreement.objects.create(
@@ -114,4 +117,14 @@ def test_a_new_or_removed_agreement_changes_every_key(world):
     )
     written = recompute_all(today=TODAY)["compliance"]
     assert written == len(world.municipalities)  # one new row each
+    assert stored_statuses() == expected_statuses()
+
+
+def test_deleting_a_municipality_deletes_its_rows(world):
+    recompute_all(today=TODAY)
+    target = world.municipalities[4]
+    Municipality.objects.filter(pk=target.pk).delete()
+    assert not AgreementCompliance.objects.filter(municipality_id=target.pk).exists()
+    assert not MunicipalityScore.objects.filter(municipality_id=target.pk).exists()
+    recompute_all(today=TODAY)
     assert stored_statuses() == expected_statuses()
