@@ -684,7 +684,9 @@ def _single_pass(
                     {category_sums},
                     MAX(s.updated_at) AS last_status_update,
                     bit_or(l.met) AS met,
-                    bit_or(l.open & {in_time}) AS planned,
+                    -- Most rows leave no requirement open: skip the date comparisons.
+                    bit_or(CASE WHEN l.open = 0 THEN {zeros} ELSE l.open & {in_time} END)
+                        AS planned,
                     bit_or(l.in_use_bit) AS in_use_blocks,
                     bit_or(l.na_bit) AS na_blocks
                 FROM {_t(AdoptionStatus)} s
