@@ -272,7 +272,9 @@ def send_task(broker_url: str, name: str, *args) -> None:
     """Publish as beat or the portal would, through a separate Celery client."""
     from celery import Celery
 
-    client = Celery("faults-client", broker=broker_url)
+    # Not the current app: shared tasks published later in this process would
+    # otherwise go to this (by then dead) broker.
+    client = Celery("faults-client", broker=broker_url, set_as_current=False)
     client.conf.broker_connection_retry_on_startup = False
     try:
         client.send_task(name, args=list(args))
