@@ -58,7 +58,17 @@ class ResultAgreementDetailView(SafeExportMixin, SingleTableView):
 
     def get_table(self, **kwargs):
         table = super().get_table(**kwargs)
-        table.missing_by_municipality = MissingBlocks(self.object, self.requirements)
+        # The page shows 50 laggards: load what they miss, not what all miss
+        # (an export has every row).
+        page = getattr(table, "page", None)
+        shown = (
+            None
+            if page is None or self.is_export_request()
+            else [row.record.municipality_id for row in page.object_list]
+        )
+        table.missing_by_municipality = MissingBlocks(
+            self.object, self.requirements, shown
+        )
         return table
 
     def get_context_data(self, **kwargs) -> dict:
