@@ -120,3 +120,25 @@ def test_agreement_page_query_count_does_not_grow(
     cache.clear()
     with django_assert_max_num_queries(15):
         client.get(URL)
+
+
+def test_every_page_of_laggards_says_what_is_missing(client, world):
+    """What is missing is loaded for the page shown (not for every laggard), so
+    later pages must have it too; an export still has it for every row."""
+    add_municipalities(world, 142)  # 150 municipalities, 75 laggards: two pages
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get("/en" + URL + "?_export=csv").content.decode())
+        )
+    )[1:]
+    assert len(rows) == 75
+    assert all(r[4].startswith("DigiD (") for r in rows)
+    for page in (1, 2):
+        html = client.get("/en" + URL, {"page": page}).content.decode()
+        table = html[html.index('id="laggards-heading"') :]
+        table = table[: table.index("</table>")]
+        shown = table.count("status status--overdue") + table.count(
+            "status status--at_risk"
+        )
+        assert shown == (50 if page == 1 else 25)
+        assert table.count("DigiD (") == shown
