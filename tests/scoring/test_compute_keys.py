@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime
 
+from django.db import connection
+
 import pytest
 
 from agreements.models import ResultAgreement
@@ -128,3 +130,29 @@ def test_deleting_a_municipality_deletes_its_rows(world):
     assert not MunicipalityScore.objects.filter(municipality_id=target.pk).exists()
     recompute_all(today=TODAY)
     assert stored_statuses() == expected_statuses()
+
+
+@pytest.mark.parametrize("bits", [1, 3])
+def test_more_requirements_or_blocks_than_mask_bits_take_the_three_passes(
+    world, monkeypatch, bits
+):
+    """Beyond 63 requirements or active blocks (a bigint's bits) the single pass
+    steps aside; shrinking the limit exercises that path on PostgreSQL too."""
+    from scoring import compute
+
+    recompute_all(today=TODAY)
+    single = stored_statuses()
+    monkeypatch.setattr(compute, "_MASK_BITS", bits)
+    AdoptionStatus.objects.filter(municipality=world.municipalities[0]).update(
+        level=Level.IN_USE
+    )
+    recompute_all(today=TODAY)
+    assert stored_statuses() == expected_statuses()
+    assert stored_statuses() != single
+    # The three-pass path writes no key: the next single pass compares again.
+    assert not MunicipalityScore.objects.exclude(compliance_key=None).exists()
+    monkeypatch.undo()
+    recompute_all(today=TODAY)
+    assert stored_statuses() == expected_statuses()
+    if connection.vendor == "postgresql":  # only the single pass writes keys
+        assert not MunicipalityScore.objects.filter(compliance_key=None).exists()
