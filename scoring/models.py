@@ -119,6 +119,13 @@ class AgreementCompliance(models.Model):
         return f"{self.municipality_id} · {self.agreement_id}: {self.status}"
 
 
+def unchecked_reference(to: str, on_delete) -> models.ForeignKey:
+    """An optional reference of a derived figure that the database does not check."""
+    return models.ForeignKey(
+        to, on_delete=on_delete, null=True, related_name="+", db_constraint=False
+    )
+
+
 class FigureBase(models.Model):
     """One aggregate number: a measure for a scope (country, size class, province)."""
 
@@ -126,18 +133,7 @@ class FigureBase(models.Model):
     # '' for national, the size-class code, or the province slug.
     key = models.CharField(_("key"), max_length=60, blank=True)
     measure = models.CharField(_("measure"), max_length=20, choices=Measure.choices)
-    block = models.ForeignKey(
-        "buildingblocks.BuildingBlock",
-        on_delete=models.CASCADE,
-        null=True,
-        related_name="+",
-    )
-    agreement = models.ForeignKey(
-        "agreements.ResultAgreement",
-        on_delete=models.CASCADE,
-        null=True,
-        related_name="+",
-    )
+    # `block` and `agreement`: see the concrete models (unchecked_reference).
     # For STATUS_COUNT: which compliance status is counted.
     status = models.CharField(max_length=8, blank=True)
     value = models.FloatField(_("value"), null=True)
@@ -153,21 +149,9 @@ class Aggregate(FigureBase):
     # so the database need not check the references: its deferred checks of the
     # ~3,600 rows at commit cost ~20 ms of a 10,000-municipality recompute
     # (`make bench`). Deleting a block or agreement still deletes its rows
-    # (Django's cascade), as before.
-    block = models.ForeignKey(
-        "buildingblocks.BuildingBlock",
-        on_delete=models.CASCADE,
-        null=True,
-        related_name="+",
-        db_constraint=False,
-    )
-    agreement = models.ForeignKey(
-        "agreements.ResultAgreement",
-        on_delete=models.CASCADE,
-        null=True,
-        related_name="+",
-        db_constraint=False,
-    )
+    # (Django's cascade).
+    block = unchecked_reference("buildingblocks.BuildingBlock", models.CASCADE)
+    agreement = unchecked_reference("agreements.ResultAgreement", models.CASCADE)
     computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:
@@ -188,20 +172,8 @@ class Snapshot(FigureBase):
     # per-row foreign-key checks would double that cost. Blocks and agreements
     # are never deleted while snapshots refer to them (requirements PROTECT
     # blocks), and a rebuild rewrites every row anyway.
-    block = models.ForeignKey(
-        "buildingblocks.BuildingBlock",
-        on_delete=models.DO_NOTHING,
-        null=True,
-        related_name="+",
-        db_constraint=False,
-    )
-    agreement = models.ForeignKey(
-        "agreements.ResultAgreement",
-        on_delete=models.DO_NOTHING,
-        null=True,
-        related_name="+",
-        db_constraint=False,
-    )
+    block = unchecked_reference("buildingblocks.BuildingBlock", models.DO_NOTHING)
+    agreement = unchecked_reference("agreements.ResultAgreement", models.DO_NOTHING)
 
     class Meta:
         ordering = ["month"]
