@@ -419,28 +419,28 @@ class _GroupPivot:
     """Per (size class, province), what the aggregates need, as SQL columns over
     the single pass's per-municipality rows (`y`), and back to GroupTotals.
 
-    Agreement statuses are counted from the requirement masks, the blocks in use
+    Agreement statuses are counted from the agreement masks, the blocks in use
     or not applicable from one bit per active block: no second read of the
     status or compliance rows.
     """
 
     def __init__(
-        self, block_ids: list[int], agreements: list[tuple[int, int, bool]]
+        self, block_ids: list[int], agreement_ids: list[int], passed: list[bool]
     ) -> None:
         self.block_ids = block_ids
-        self.agreements = agreements  # (id, requirement mask, deadline passed)
+        self.agreements = list(zip(agreement_ids, passed, strict=True))
         columns = [
             "COUNT(*)",
             "SUM(y.population)",
             "array_agg(y.score)",
-            f"COUNT(*) FILTER (WHERE y.met >= {len(agreements)})",
+            f"COUNT(*) FILTER (WHERE y.met >= {len(agreement_ids)})",
         ]
-        for _, mask, passed in agreements:
-            met = f"(y.met_mask & {mask}) = {mask}"
-            columns.append(f"COUNT(*) FILTER (WHERE {met})")
-            if not passed:
-                planned = f"((y.met_mask | y.planned_mask) & {mask}) = {mask}"
-                columns.append(f"COUNT(*) FILTER (WHERE NOT ({met}) AND {planned})")
+        for i, (_, deadline_passed) in enumerate(self.agreements):
+            columns.append(f"COUNT(*) FILTER (WHERE y.met_agreements & {1 << i} <> 0)")
+            if not deadline_passed:
+                columns.append(
+                    f"COUNT(*) FILTER (WHERE y.on_track_agreements & {1 << i} <> 0)"
+                )
         for index in range(len(block_ids)):
             for column in ("in_use_blocks", "na_blocks"):
                 has = f"(y.{column} & {1 << index}) <> 0"
@@ -460,9 +460,9 @@ class _GroupPivot:
             scores=list(next(it) or []),
             all_met=int(next(it)),
         )
-        for agreement_id, _, passed in self.agreements:
+        for agreement_id, deadline_passed in self.agreements:
             met = int(next(it))
-            if passed:
+            if deadline_passed:
                 counts = {ComplianceStatus.MET: met, ComplianceStatus.OVERDUE: n - met}
             else:
                 on_track = int(next(it))
@@ -521,7 +521,7 @@ def _single_pass(
         )
     )
     agreements = list(ResultAgreement.objects.values_list("id", "deadline"))
-    if len(requirements) > _MASK_BITS or len(blocks) > _MASK_BITS:
+    if max(len(requirements), len(blocks), len(agreements)) > _MASK_BITS:
         return None
     float_type = _float_type()
     categories = sorted({category for _, category, _ in blocks})
@@ -601,73 +601,72 @@ def _single_pass(
         for i, c in enumerate(categories)
     ]
 
-    # Agreement masks; the status of each agreement and the counts per municipality.
-    masks = {
-        a: _bits(i for i, r in enumerate(requirements) if r[0] == a)
-        for a, _ in agreements
-    }
-    overdue = {a: deadline < on for a, deadline in agreements}
+    # Each agreement's status is decided once per municipality, as its bit in
+    # two agreement masks: `met_agreements` and `on_track_agreements` (not met,
+    # deadline ahead, every open requirement planned in time). With the agreements
+    # whose deadline has passed (a constant) they give every status: met, else
+    # overdue if the deadline passed, else on track, else at risk. The compliance
+    # rows, the score row's counts, the counts per group and the compliance key
+    # are all read from these bits.
+    requirement_masks = [
+        _bits(i for i, r in enumerate(requirements) if r[0] == a) for a, _ in agreements
+    ]
+    passed = [deadline < on for _, deadline in agreements]
+    met_terms, on_track_terms = [], []
+    for i, mask in enumerate(requirement_masks):
+        met = f"(p.met & {mask}) = {mask}"
+        met_terms.append(f"CASE WHEN {met} THEN {1 << i} ELSE 0 END")
+        if not passed[i]:
+            covered = f"((p.met | p.planned) & {mask}) = {mask}"
+            on_track_terms.append(
+                f"CASE WHEN NOT ({met}) AND {covered} THEN {1 << i} ELSE 0 END"
+            )
+    met_agreements = " + ".join([zeros, *met_terms])
+    on_track_agreements = " + ".join([zeros, *on_track_terms])
+    overdue_mask = _bits(i for i, p in enumerate(passed) if p)
+    # The statuses as one text (the score row's `compliance_key`): the agreements
+    # and those past their deadline, then the two masks.
+    key_prefix = f"2;{','.join(str(a) for a, _ in agreements)};{overdue_mask};"
     agreement_rows = (
         ", ".join(
-            f"({a}, CAST({masks[a]} AS BIGINT), {_literal(overdue[a])})"
-            for a, _ in agreements
+            f"({a}, CAST({1 << i} AS BIGINT), {_literal(passed[i])})"
+            for i, (a, _) in enumerate(agreements)
         )
         or f"(CAST(NULL AS BIGINT), {zeros}, false)"
     )
-    met_terms, on_track_terms, overdue_terms = [], [], []
-    for a, _ in agreements:
-        mask = f"CAST({masks[a]} AS BIGINT)"
-        met = f"(p.met & {mask}) = {mask}"
-        met_terms.append(f"CASE WHEN {met} THEN 1 ELSE 0 END")
-        if overdue[a]:
-            overdue_terms.append(f"CASE WHEN {met} THEN 0 ELSE 1 END")
-        else:
-            on_track = f"NOT ({met}) AND ((p.met | p.planned) & {mask}) = {mask}"
-            on_track_terms.append(f"CASE WHEN {on_track} THEN 1 ELSE 0 END")
+    status_case = """
+        CASE
+            WHEN p.met_agreements & a.bit <> 0 THEN 'met'
+            WHEN a.passed THEN 'overdue'
+            WHEN p.on_track_agreements & a.bit <> 0 THEN 'on_track'
+            ELSE 'at_risk'
+        END"""
 
-    def total(terms: list[str]) -> str:
-        return " + ".join(terms) if terms else "0"
+    def count(mask_sql: str) -> str:
+        return f"bit_count(CAST({mask_sql} AS BIT(64)))"
 
-    met_sql, on_track_sql, overdue_sql = (
-        total(met_terms),
-        total(on_track_terms),
-        total(overdue_terms),
-    )
+    met_sql = count("p.met_agreements")
+    on_track_sql = count("p.on_track_agreements")
+    overdue_sql = count(f"(~p.met_agreements & {overdue_mask})")
     n = len(agreements)
     category_sums = "".join(
         f", SUM(l.num_{i}) AS num_{i}, SUM(l.na_{i}) AS na_{i}"
         for i in range(len(categories))
     )
     table, scores = _t(AgreementCompliance), _t(MunicipalityScore)
-    pivot = _GroupPivot(
-        [b for b, _, _ in blocks], [(a, masks[a], overdue[a]) for a, _ in agreements]
-    )
-    status_case = """
-        CASE
-            WHEN (p.met & a.mask) = a.mask THEN 'met'
-            WHEN a.overdue THEN 'overdue'
-            WHEN ((p.met | p.planned) & a.mask) = a.mask THEN 'on_track'
-            ELSE 'at_risk'
-        END"""
-    # The statuses of a municipality as one text, `compliance_key` of its score
-    # row: the agreement ids, then one letter per agreement.
-    key_letters = [
-        f"CASE WHEN (p.met & {masks[a]}) = {masks[a]} THEN 'm' "
-        + ("WHEN true THEN 'o' " if overdue[a] else "")
-        + f"WHEN ((p.met | p.planned) & {masks[a]}) = {masks[a]} THEN 't' "
-        + "ELSE 'r' END"
-        for a, _ in agreements
-    ]
-    key_sql = " || ".join(
-        [_literal(f"1;{','.join(str(a) for a, _ in agreements)}:"), *key_letters]
-    )
+    pivot = _GroupPivot([b for b, _, _ in blocks], [a for a, _ in agreements], passed)
     # The pass over the status rows is a plain CREATE TABLE … AS, which may use
     # parallel workers; a statement with data-modifying CTEs (below) may not.
     # It also reads the municipality's group and its stored compliance key.
     per_m_sql = f"""
         CREATE TEMPORARY TABLE {_PER_M} ON COMMIT DROP AS
         WITH {lookup}
-        SELECT p.*, {key_sql} AS compliance_key FROM (
+        SELECT q.*, {_literal(key_prefix)} || q.met_agreements || ','
+            || q.on_track_agreements AS compliance_key
+        FROM (
+        SELECT p.*, {met_agreements} AS met_agreements,
+            {on_track_agreements} AS on_track_agreements
+        FROM (
             SELECT m.id AS municipality_id, m.size_class, m.province_id,
                 m.population, sc.compliance_key AS stored_key,
                 sc.municipality_id IS NOT NULL AS has_score, x.num, x.na,
@@ -699,10 +698,11 @@ def _single_pass(
             ) x ON x.municipality_id = m.id
             WHERE m.active
         ) p
+        ) q
     """
     sql = f"""
         WITH per_m AS (SELECT * FROM {_PER_M}),
-        ag (agreement_id, mask, overdue) AS (VALUES {agreement_rows}),
+        ag (agreement_id, bit, passed) AS (VALUES {agreement_rows}),
         -- Compliance rows are compared only where they may differ: municipalities
         -- whose statuses changed (or are unknown) and former ones.
         stale AS MATERIALIZED (
@@ -732,7 +732,7 @@ def _single_pass(
                     z.score DESC) END AS rank
             FROM (
                 SELECT p.municipality_id, p.has_score, p.size_class, p.province_id,
-                    p.population, p.met AS met_mask, p.planned AS planned_mask,
+                    p.population, p.met_agreements, p.on_track_agreements,
                     p.in_use_blocks, p.na_blocks,
                     {score_sql} AS score,
                     {met_sql} AS met, {on_track_sql} AS on_track,
