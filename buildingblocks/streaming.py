@@ -29,6 +29,7 @@ from django.db.models.functions import Cast, Concat
 from django.http import StreamingHttpResponse
 
 from buildingblocks.models import AdoptionStatus
+from nupportal.exports import FORMULA_REGEX
 
 CHUNK_SIZE = 5000
 # Flush the buffer to the client at about this many characters.
@@ -53,7 +54,7 @@ def _escaped(field: str):
     """
     return Case(
         When(
-            **{f"{field}__regex": "^[=+@\t\r-]"},
+            **{f"{field}__regex": FORMULA_REGEX},
             then=Concat(Value("'"), F(field), output_field=CharField()),
         ),
         default=F(field),

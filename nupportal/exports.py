@@ -16,6 +16,14 @@ from django.utils.text import slugify
 from django_tables2.export import ExportMixin, TableExport
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# The same rule as a regular expression, for exports escaped in SQL
+# (buildingblocks.streaming): a character class with the hyphen last.
+FORMULA_REGEX = (
+    "^["
+    + "".join(p for p in FORMULA_PREFIXES if p != "-")
+    + ("-" if "-" in FORMULA_PREFIXES else "")
+    + "]"
+)
 EXPORT_FORMATS = (TableExport.CSV, TableExport.XLSX)
 
 
