@@ -154,6 +154,20 @@ def measure(env: dict[str, str], suite: str, *args: str, timeout: int = 900) -> 
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def measure_size(
+    env: dict[str, str], runs: int, trend_runs: int, months: int
+) -> dict[str, Any]:
+    """The suites measured on one database (the trend is slow: its own run count)."""
+    return {
+        "recompute": measure(env, "recompute", "--runs", str(runs)),
+        "trend": measure(
+            env, "trend", "--runs", str(trend_runs), "--months", str(months)
+        ),
+        "export": measure(env, "export", "--runs", str(runs)),
+        "pages": measure(env, "pages", "--runs", str(runs)),
+    }
+
+
 def months_since_2011() -> int:
     today = time.localtime()
     return (today.tm_year - 2011) * 12 + today.tm_mon - 1
@@ -486,19 +500,9 @@ def main(argv: list[str] | None = None) -> int:
                 vacuum(real_url)
             if wanted("real"):
                 log("measuring real data")
-                results["sizes"]["real"] = {
-                    "recompute": measure(e, "recompute", "--runs", str(args.runs)),
-                    "trend": measure(
-                        e,
-                        "trend",
-                        "--runs",
-                        str(max(1, args.runs // 2)),
-                        "--months",
-                        str(months_since_2011()),
-                    ),
-                    "export": measure(e, "export", "--runs", str(args.runs)),
-                    "pages": measure(e, "pages", "--runs", str(args.runs)),
-                }
+                results["sizes"]["real"] = measure_size(
+                    e, args.runs, max(1, args.runs // 2), months_since_2011()
+                )
             if wanted("throughput"):
                 log("throughput (gunicorn + wrk)")
                 results["throughput"] = run_throughput(e, static_root, args.wrk_seconds)
@@ -530,19 +534,9 @@ def main(argv: list[str] | None = None) -> int:
                 # them (before the pages are measured).
             log(f"measuring scale data ({label})")
             # The trend at scale is slow on both sides: fewer runs.
-            results["sizes"][label] = {
-                "recompute": measure(e, "recompute", "--runs", str(args.runs)),
-                "trend": measure(
-                    e,
-                    "trend",
-                    "--runs",
-                    str(max(1, args.runs // 3)),
-                    "--months",
-                    str(args.months),
-                ),
-                "export": measure(e, "export", "--runs", str(args.runs)),
-                "pages": measure(e, "pages", "--runs", str(args.runs)),
-            }
+            results["sizes"][label] = measure_size(
+                e, args.runs, max(1, args.runs // 3), args.months
+            )
     finally:
         shutil.rmtree(static_root, ignore_errors=True)
     results["seconds"] = round(time.monotonic() - started, 1)
