@@ -152,6 +152,17 @@ def _svg(
     return mark_safe(head + "".join(body) + "</svg>")  # noqa: S308 - parts escaped
 
 
+def _axis(x1: float, y1: float, x2: float, y2: float) -> str:
+    """An axis line of a chart."""
+    return format_html(
+        '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#333" class="chart-axis"/>',
+        x1,
+        y1,
+        x2,
+        y2,
+    )
+
+
 def _legend(items: Sequence[tuple[str, str]], y: float, x0: float = 8) -> list[str]:
     """Swatch + label pairs in a row; returns SVG parts."""
     parts = []
@@ -218,15 +229,7 @@ def bar_chart(
             )
         )
     height = top + len(bars) * row_h + 4
-    body.append(
-        format_html(
-            '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#333" class="chart-axis"/>',
-            label_w + gap,
-            top - 3,
-            label_w + gap,
-            height - 4,
-        )
-    )
+    body.append(_axis(label_w + gap, top - 3, label_w + gap, height - 4))
     return _chart(
         chart_id,
         caption,
@@ -296,15 +299,7 @@ def grouped_bar_chart(
                 )
             )
         y += block_h + group_gap
-    body.append(
-        format_html(
-            '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#333" class="chart-axis"/>',
-            label_w + gap,
-            legend_h - 4,
-            label_w + gap,
-            y - group_gap + 4,
-        )
-    )
+    body.append(_axis(label_w + gap, legend_h - 4, label_w + gap, y - group_gap + 4))
     height = y - group_gap + 8
     return _chart(
         chart_id,
@@ -371,15 +366,7 @@ def histogram(
                 b.label,
             )
         )
-    body.append(
-        format_html(
-            '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#333" class="chart-axis"/>',
-            left,
-            top + plot_h,
-            WIDTH - 8,
-            top + plot_h,
-        )
-    )
+    body.append(_axis(left, top + plot_h, WIDTH - 8, top + plot_h))
     return _chart(
         chart_id,
         caption,
@@ -488,15 +475,7 @@ def line_chart(
                     _truncate(text, 24),
                 )
             )
-    body.append(
-        format_html(
-            '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#333" class="chart-axis"/>',
-            left,
-            top + plot_h,
-            left + plot_w,
-            top + plot_h,
-        )
-    )
+    body.append(_axis(left, top + plot_h, left + plot_w, top + plot_h))
     # Table: one row per year, last month with data.
     by_year: dict[int, dict[int, float]] = {}
     year_month: dict[int, datetime.date] = {}
