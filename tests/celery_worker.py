@@ -22,6 +22,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def stop_process(process: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL if the process has not exited within 15 s."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
 def test_database_url() -> str:
     """DATABASE_URL of the database this test runs on (pytest-django's test_<name>)."""
     s = connection.settings_dict
@@ -96,12 +108,7 @@ def celery_worker(
     try:
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop_process(process)
         log.seek(0)
         print(log.read()[-4000:])  # shown by pytest when the test fails
         log.close()

@@ -39,6 +39,7 @@ from tests.browser.support import (
     login,
     missing_tool,
 )
+from tests.celery_worker import stop_process
 
 BROWSER_DIR = Path(__file__).resolve().parent
 CHROMIUM_ARGS = [
@@ -205,12 +206,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
             _wait_for_health(base_url, process, log_path)
             yield Portal(base_url=base_url, log_path=log_path, media_root=media_root)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process)
 
 
 # --------------------------------------------------------------------------------

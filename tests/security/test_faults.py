@@ -39,6 +39,7 @@ from buildingblocks.models import AdoptionStatus, StatusChange
 from reports.models import Report
 from scoring.compute import recompute_all
 from scoring.models import MunicipalityScore
+from tests.celery_worker import stop_process
 from tests.factories import (
     AdoptionStatusFactory,
     BuildingBlockFactory,
@@ -241,13 +242,7 @@ class Worker:
         self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        stop_process(self.process)
         self.handle.close()
 
 
@@ -536,11 +531,7 @@ def test_cut_database_connections_are_recovered_without_a_restart(stack, tmp_pat
                 assert _get(base + page) == 200, f"after cut {round_}: {page}"
         assert server.poll() is None
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_process(server)
         log.seek(0)
         print(log.read()[-4000:])
         log.close()
