@@ -1,6 +1,7 @@
 """A real Celery worker subprocess for tests on PostgreSQL + Redis (CI).
 
-The worker runs on a private queue against the test database, so it sees the rows the
+Tests using it are marked `postgres` and `redis` (tests/conftest.py skips them
+without those servers, and fails them in CI). The worker runs on a private queue against the test database, so it sees the rows the
 test commits (use `transactional_db`) and no other worker takes its tasks.
 """
 
@@ -16,8 +17,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,13 +45,6 @@ def test_database_url() -> str:
 
 
 test_database_url.__test__ = False  # not a test, despite its name
-
-
-def skip_unless_real_stack() -> None:
-    if not settings.REDIS_URL:
-        pytest.skip("REDIS_URL is not set: the real-worker test needs Redis.")
-    if connection.vendor != "postgresql":
-        pytest.skip("the real-worker test needs DATABASE_URL to be PostgreSQL.")
 
 
 def private_queue(prefix: str) -> str:

@@ -1,12 +1,31 @@
-"""Shared fixtures."""
+"""Shared fixtures, and the servers that marked tests need."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 
 import pytest
 
+from tests.ci import missing_tool
 from tests.factories import EditorMembershipFactory, MunicipalityFactory, UserFactory
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """`postgres` and `redis` tests skip without their server, and fail in CI.
+
+    Checked before any fixture starts a worker or a private server, in one place,
+    so no test can quietly skip itself on the real stack's absence.
+    """
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        missing_tool(
+            "needs PostgreSQL: set DATABASE_URL=postgres://… "
+            f"(the tests run on {connection.vendor})"
+        )
+    if item.get_closest_marker("redis") and not settings.REDIS_URL:
+        missing_tool("needs Redis: set REDIS_URL=redis://…")
 
 
 @pytest.fixture(autouse=True)

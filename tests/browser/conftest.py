@@ -37,9 +37,9 @@ from tests.browser.support import (
     HttpClient,
     lang_path,
     login,
-    missing_tool,
 )
 from tests.celery_worker import stop_process
+from tests.ci import missing_tool
 
 BROWSER_DIR = Path(__file__).resolve().parent
 CHROMIUM_ARGS = [

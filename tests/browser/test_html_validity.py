@@ -24,9 +24,9 @@ from tests.browser.support import (
     PAGES_BY_ROLE,
     java_and_vnu,
     lang_path,
-    missing_tool,
     page_cases,
 )
+from tests.ci import missing_tool
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,7 @@ import threading
 from unittest import mock
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection, connections
+from django.db import connections
 from django.test import override_settings
 
 import pytest
@@ -332,10 +332,6 @@ def test_a_save_succeeds_when_the_broker_is_down(
 
 # --- real concurrency (PostgreSQL: row locks; SQLite serialises writers) -------
 
-needs_postgres = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="needs PostgreSQL row locking"
-)
-
 
 def _run_in_threads(targets) -> list[BaseException | None]:
     """Run callables at the same moment, each with its own connection."""
@@ -364,7 +360,6 @@ def _run_in_threads(targets) -> list[BaseException | None]:
 
 
 @pytest.mark.postgres
-@needs_postgres
 @pytest.mark.django_db(transaction=True)
 def test_parallel_saves_of_different_blocks_all_land_exactly_once():
     from tests.factories import BuildingBlockFactory
@@ -403,7 +398,6 @@ def test_parallel_saves_of_different_blocks_all_land_exactly_once():
 
 
 @pytest.mark.postgres
-@needs_postgres
 @pytest.mark.django_db(transaction=True)
 def test_parallel_saves_of_overlapping_blocks_lose_nothing_and_do_not_deadlock():
     from tests.factories import BuildingBlockFactory

@@ -6,6 +6,7 @@ import csv
 import datetime
 import filecmp
 import io
+import os
 import shutil
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
 from municipalities import geography, reference
 from municipalities.models import Merger, Municipality, Province
 from municipalities.sizeclasses import SizeClass, size_class_for
+from tests.ci import missing_tool
 from tests.factories import (
     AdoptionStatusFactory,
     DeadlineRevisionFactory,
@@ -29,7 +31,25 @@ from tests.factories import (
 )
 
 DATA_DIR = settings.BASE_DIR / "data" / "reference"
-SHARED_DATA = settings.BASE_DIR.parent / "shared" / "data"
+
+
+def shared_data_dir() -> Path | None:
+    """The research data folder build_reference_data reads, if this machine has it.
+
+    NUP_SHARED_DIR names it; otherwise `shared/` beside the clone (CI copies it
+    there) or beside the folder of worktrees (/work/wt/NAME → /work/shared).
+    """
+    named = os.environ.get("NUP_SHARED_DIR")
+    repo = Path(settings.BASE_DIR).resolve()
+    candidates = (
+        [Path(named)]
+        if named
+        else [repo.parent / "shared", repo.parent.parent / "shared"]
+    )
+    for shared in candidates:
+        if (shared / "data").is_dir():
+            return shared / "data"
+    return None
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -94,11 +114,16 @@ def test_every_current_municipality_has_an_outline():
     )
 
 
-@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="shared research data not present")
 def test_build_reproduces_the_committed_files(tmp_path):
+    shared_data = shared_data_dir()
+    if shared_data is None:
+        missing_tool(
+            "the shared research data (shared/data) is not beside this clone: "
+            "set NUP_SHARED_DIR to the folder that holds it"
+        )
     call_command(
         "build_reference_data",
-        source=str(SHARED_DATA),
+        source=str(shared_data),
         output=str(tmp_path),
         stdout=io.StringIO(),
     )

@@ -137,10 +137,8 @@ def report_worker(transactional_db, monkeypatch, settings, tmp_path):
         celery_worker,
         private_queue,
         route_to,
-        skip_unless_real_stack,
     )
 
-    skip_unless_real_stack()
     queue = private_queue("test-reports")
     route_to(monkeypatch, tasks.generate_report, queue)
     media = tmp_path / "media"

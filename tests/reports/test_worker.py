@@ -13,6 +13,7 @@ from reports.tasks import enqueue_report
 from tests.factories import AdoptionStatusFactory
 
 
+@pytest.mark.postgres
 @pytest.mark.redis
 def test_a_real_worker_generates_a_report(report_worker):
     AdoptionStatusFactory.create_batch(3)

@@ -22,7 +22,6 @@ from tests.celery_worker import (
     celery_worker,
     private_queue,
     route_to,
-    skip_unless_real_stack,
 )
 from tests.factories import (
     AdoptionStatusFactory,
@@ -158,13 +157,13 @@ def test_snapshot_month_task_rebuilds_recent_months(db):
 @pytest.fixture
 def worker(transactional_db, monkeypatch, tmp_path):
     """A Celery worker subprocess on its own queue (see tests/celery_worker.py)."""
-    skip_unless_real_stack()
     queue = private_queue("test-scoring")
     route_to(monkeypatch, tasks.recompute_municipality, queue)
     with celery_worker(queue, log_path=tmp_path / "worker.log") as process:
         yield process
 
 
+@pytest.mark.postgres
 @pytest.mark.redis
 def test_a_real_worker_picks_up_a_saved_status(worker):
     municipality = MunicipalityFactory()

@@ -19,7 +19,7 @@ import threading
 from collections import Counter
 from unittest import mock
 
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client
 
 import pytest
@@ -49,8 +49,6 @@ pytestmark = [pytest.mark.postgres]
 
 @pytest.fixture
 def crowd(transactional_db):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL row locking (DATABASE_URL=postgres://…)")
     municipality = MunicipalityFactory(slug="druk")
     blocks = [BuildingBlockFactory(code=code, order=i) for i, code in enumerate(BLOCKS)]
     for block in blocks:

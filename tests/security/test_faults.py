@@ -1,7 +1,7 @@
 """The portal survives its dependencies failing (DESIGN §8 reliability, issue #10).
 
-On the real stack only (PostgreSQL + Redis, as in CI); skipped with a reason
-otherwise. Nothing here touches the machine's shared Redis or PostgreSQL server:
+On the real stack only (PostgreSQL + Redis, as in CI): skipped with a reason
+otherwise, failed in CI (tests/conftest.py). Nothing here touches the machine's shared Redis or PostgreSQL server:
 
 - Redis down: a private `redis-server` on a free port is the portal's cache and
   broker; it is killed, and a portal process (a subprocess configured from the
@@ -29,7 +29,6 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from django.conf import settings
 from django.db import connection
 
 import pytest
@@ -47,7 +46,7 @@ from tests.factories import (
     MunicipalityFactory,
 )
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -55,14 +54,7 @@ BIN = Path(sys.executable).parent
 
 @pytest.fixture
 def stack(transactional_db):
-    """Skip unless on the real stack; CI sets both, so there these tests run."""
-    if not settings.REDIS_URL:
-        pytest.skip(
-            "REDIS_URL is not set: fault tests need the real stack "
-            "(REDIS_URL and a PostgreSQL DATABASE_URL, as in CI)."
-        )
-    if connection.vendor != "postgresql":
-        pytest.skip("fault tests need DATABASE_URL to point at PostgreSQL.")
+    """Committed rows the subprocesses can see (the marks require the real stack)."""
 
 
 def database_url(**options: str) -> str:
