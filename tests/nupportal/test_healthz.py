@@ -1,5 +1,8 @@
+import copy
+import socket
 from unittest import mock
 
+from django.db import connections
 from django.db.utils import OperationalError
 from django.test import override_settings
 
@@ -18,14 +21,43 @@ def test_healthz_reports_every_dependency(client):
     assert body["cache"] == "ok"
 
 
-@pytest.mark.django_db
-def test_healthz_is_503_when_the_database_is_down(client):
-    with mock.patch.object(
-        health, "_check_database", return_value="error: connection refused"
-    ):
-        response = client.get("/healthz")
+def _closed_port() -> int:
+    """A local port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def unreachable_database(db, tmp_path):
+    """The default connection pointed at a database that cannot be reached.
+
+    A real connection attempt that fails: PostgreSQL on a port nothing listens
+    on, SQLite in a folder that does not exist. The test's own connection (and
+    its transaction) is put back afterwards.
+    """
+    original = connections["default"]
+    broken = connections.create_connection("default")
+    broken.settings_dict = copy.deepcopy(original.settings_dict)
+    if original.vendor == "postgresql":
+        broken.settings_dict["PORT"] = _closed_port()
+        broken.settings_dict["OPTIONS"]["connect_timeout"] = 2
+    else:
+        broken.settings_dict["NAME"] = str(tmp_path / "absent" / "db.sqlite3")
+    connections["default"] = broken
+    try:
+        yield
+    finally:
+        broken.close()
+        connections["default"] = original
+
+
+def test_healthz_is_503_when_the_database_is_down(client, unreachable_database):
+    response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json()["database"].startswith("error")
+    body = response.json()
+    assert body["database"].startswith("error")
+    assert body["cache"] == "ok"  # only what is down is reported down
 
 
 @pytest.mark.django_db
