@@ -352,12 +352,18 @@ def test_redis_down_pages_render_saves_succeed_and_scores_catch_up(
     assert done.returncode == 0 and lines, done.stderr[-4000:]
     result = json.loads(lines[-1].removeprefix("RESULT "))
 
+    # Not a speed test: it tells "falls back to a cache miss" from "hangs on a dead
+    # socket". A refused connection fails at once and every cache call has a 0.5 s
+    # socket timeout (nupportal/env.py), so a page takes about what it takes with
+    # Redis up (well under 5 s even on a busy 2-core CI machine). A hang would
+    # be cut only by the subprocess timeout (120 s). 30 s sits far from both.
+    limit = 30
     for url, (code, seconds) in result["pages"].items():
         assert code == 200, f"{url} answered {code} with Redis down"
-        assert seconds < 10, f"{url} took {seconds}s with Redis down"
+        assert seconds < limit, f"{url} took {seconds}s with Redis down"
     assert result["service"][0] == ["digid"]
     assert result["view"][0] == 302
-    assert result["service"][1] < 10 and result["view"][1] < 10
+    assert result["service"][1] < limit and result["view"][1] < limit
     code, health = result["health"]
     assert code == 200, health  # the database is up: the portal can serve
     assert health["database"] == "ok"
