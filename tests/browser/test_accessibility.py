@@ -4,20 +4,23 @@ WCAG 2.0/2.1 level A and AA rules, none disabled. A failure lists every violatio
 with its rule id, impact, the elements (CSS selectors) and axe's help text, so the
 owner of the page can fix it without rerunning anything.
 
-axe's colour-contrast rule takes seconds on the big pages (map, matrix), so the
-pages of one role are checked a few at a time in separate tabs, whose renderers
-run in parallel; each page is still reported by its own test.
+axe's colour-contrast rule takes seconds on the big pages (map, matrix), so audits
+run a few at a time in separate tabs, whose renderers work in parallel: each test
+starts the audits of the next pages it is about to be asked for and then waits
+for its own. Every test so carries about its own page's cost (no test carries a
+whole batch), and a test run alone (-k) audits only its page and the next two.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
 import pytest
 
-from tests.browser.support import LANGS, PAGES_BY_ROLE, lang_path, page_cases
+from tests.browser.support import lang_path, page_cases
 
 pytestmark = pytest.mark.browser
 
@@ -93,59 +96,96 @@ def assert_no_axe_violations(page: Any, where: str) -> None:
     assert not violations, describe_violations(where, violations)
 
 
+Key = tuple[str, str, str]  # role, lang, path
+
+
+class AxePipeline:
+    """Audits in up to PARALLEL_TABS tabs, started ahead of the tests that read them."""
+
+    def __init__(self, browser: Any, base_url: str, role_state: Callable) -> None:
+        self.browser = browser
+        self.base_url = base_url
+        self.role_state = role_state
+        self.running: dict[Key, tuple[Any, Any]] = {}
+        self.done: dict[Key, Any] = {}
+
+    def result(self, key: Key, upcoming: list[Key]) -> Any:
+        """The violations of `key` (or an error text); starts audits of `upcoming`."""
+        if key not in self.done and key not in self.running:
+            self._start(key)
+        for ahead in upcoming:
+            if len(self.running) >= PARALLEL_TABS:
+                break
+            if ahead not in self.done and ahead not in self.running:
+                self._start(ahead)
+        if key in self.running:
+            self._finish(key)
+        return self.done.pop(key)
+
+    def close(self) -> None:
+        for context, _page in self.running.values():
+            with contextlib.suppress(Exception):
+                context.close()
+        self.running.clear()
+
+    def _start(self, key: Key) -> None:
+        role, lang, path = key
+        context = self.browser.new_context(
+            base_url=self.base_url, storage_state=self.role_state(role)
+        )
+        context.set_default_timeout(60_000)
+        page = context.new_page()
+        try:
+            response = page.goto(lang_path(path, lang))
+            if response is None or response.status != 200:
+                status = response.status if response else "no response"
+                self.done[key] = f"{page.url} answered {status}"
+                context.close()
+                return
+            start_axe(page)
+        except Exception as exc:
+            self.done[key] = f"{lang_path(path, lang)}: {exc}"
+            context.close()
+            return
+        self.running[key] = (context, page)
+
+    def _finish(self, key: Key) -> None:
+        context, page = self.running.pop(key)
+        try:
+            self.done[key] = axe_violations(page)
+        except Exception as exc:
+            self.done[key] = f"{page.url}: axe failed: {exc}"
+        finally:
+            context.close()
+
+
 @pytest.fixture(scope="session")
-def axe_report(
+def axe_pipeline(
     get_browser: Callable[[], Any], portal, role_state
-) -> Callable[[str], dict[tuple[str, str], Any]]:
-    """axe_report(role) → {(lang, path): violations or an error text}, made once."""
-    reports: dict[str, dict[tuple[str, str], Any]] = {}
+) -> Iterator[AxePipeline]:
+    pipeline = AxePipeline(get_browser(), portal.base_url, role_state)
+    yield pipeline
+    pipeline.close()
 
-    def check_role(role: str) -> dict[tuple[str, str], Any]:
-        if role in reports:
-            return reports[role]
-        browser = get_browser()
-        state = role_state(role)
-        pending = [(lang, path) for lang in LANGS for path in PAGES_BY_ROLE[role]]
-        running: list[tuple[tuple[str, str], Any, Any]] = []
-        report: dict[tuple[str, str], Any] = {}
-        while pending or running:
-            while pending and len(running) < PARALLEL_TABS:
-                key = pending.pop(0)
-                context = browser.new_context(
-                    base_url=portal.base_url, storage_state=state
-                )
-                context.set_default_timeout(60_000)
-                page = context.new_page()
-                try:
-                    response = page.goto(lang_path(key[1], key[0]))
-                    if response is None or response.status != 200:
-                        status = response.status if response else "no response"
-                        report[key] = f"{page.url} answered {status}"
-                        context.close()
-                        continue
-                    start_axe(page)
-                except Exception as exc:
-                    report[key] = f"{lang_path(key[1], key[0])}: {exc}"
-                    context.close()
-                    continue
-                running.append((key, context, page))
-            if running:
-                key, context, page = running.pop(0)
-                try:
-                    report[key] = axe_violations(page)
-                except Exception as exc:
-                    report[key] = f"{page.url}: axe failed: {exc}"
-                finally:
-                    context.close()
-        reports[role] = report
-        return report
 
-    return check_role
+def _upcoming(request: pytest.FixtureRequest) -> list[Key]:
+    """The pages of the axe tests this session runs after the current one."""
+    items = request.session.items
+    index = items.index(request.node)
+    return [
+        (
+            item.callspec.params["role"],
+            item.callspec.params["lang"],
+            item.callspec.params["path"],
+        )
+        for item in items[index + 1 : index + 1 + PARALLEL_TABS]
+        if getattr(item, "originalname", None) == request.node.originalname
+    ]
 
 
 @pytest.mark.parametrize(("role", "lang", "path"), page_cases())
-def test_page_has_no_axe_violations(axe_report, role, lang, path):
-    result = axe_report(role)[(lang, path)]
+def test_page_has_no_axe_violations(axe_pipeline, request, role, lang, path):
+    result = axe_pipeline.result((role, lang, path), _upcoming(request))
     assert not isinstance(result, str), result
     where = f"{lang_path(path, lang)} as {role}"
     assert not result, describe_violations(where, result)
