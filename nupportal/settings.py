@@ -23,13 +23,37 @@ if (BASE_DIR / ".env").is_file():
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
-if not SECRET_KEY:
-    if not DEBUG:
+_DEVELOPMENT_SECRET_KEY = "insecure-development-key-only-for-debug"  # noqa: S105
+# Keys published in this repository or in Django's templates: anyone could sign
+# sessions and reset links with them, so production refuses them.
+PLACEHOLDER_SECRET_KEYS = frozenset(
+    {
+        _DEVELOPMENT_SECRET_KEY,
+        "change-me-to-a-long-random-string",  # .env.example
+        "change-me",
+        "changeme",
+        "secret",
+        "secret-key",
+        "your-secret-key",
+    }
+)
+_NEW_KEY_HINT = (
+    "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+)
+if not DEBUG:
+    if not SECRET_KEY:
         raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is false "
-            "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+            f"DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is false {_NEW_KEY_HINT}"
         )
-    SECRET_KEY = "insecure-development-key-only-for-debug"  # noqa: S105
+    if SECRET_KEY.lower() in PLACEHOLDER_SECRET_KEYS or SECRET_KEY.startswith(
+        "django-insecure-"
+    ):
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is a published placeholder (from .env.example or a "
+            f"template) and must be replaced when DJANGO_DEBUG is false {_NEW_KEY_HINT}"
+        )
+elif not SECRET_KEY:
+    SECRET_KEY = _DEVELOPMENT_SECRET_KEY
 
 ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"]
