@@ -84,6 +84,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so static files get Permissions-Policy too.
+    "nupportal.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Cached anonymous overview hits skip the rest of the stack (issue 9).
     "nupportal.pagecache.OverviewPageCacheMiddleware",
@@ -93,6 +95,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "nupportal.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "nupportal.middleware.RequireLoginMiddleware",
@@ -252,6 +255,15 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
+# A session ends after this long without a request (shorter for KING staff, who
+# can change everything), and at the latest this long after the login
+# (nupportal.middleware.SessionTimeoutMiddleware).
+NUP_SESSION_IDLE_SECONDS = 60 * env.int("NUP_SESSION_IDLE_MINUTES", default=60)
+NUP_STAFF_SESSION_IDLE_SECONDS = 60 * env.int(
+    "NUP_STAFF_SESSION_IDLE_MINUTES", default=30
+)
+NUP_SESSION_MAX_SECONDS = 3600 * env.int("NUP_SESSION_MAX_HOURS", default=12)
+SESSION_COOKIE_AGE = NUP_SESSION_MAX_SECONDS
 X_FRAME_OPTIONS = "DENY"
 if env.bool("DJANGO_BEHIND_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
