@@ -36,6 +36,9 @@ from tests.security.conftest import ROLES, Portal, fingerprint
 PUBLIC_READ = "public-read"  # anyone may GET; no view accepts a write
 AUTH = "authentication"  # the login and logout forms themselves
 LOGIN_READ = "login-read"  # any logged-in user may GET; no writes
+# Notes, evidence and history: VDP and KING staff; of one municipality (a route
+# with a slug, sampled with A) also A's editors. No writes.
+NOTES_READ = "notes-read"
 EDITOR_WRITE = "editor-write"  # editors of this municipality and KING staff write
 STAFF_ONLY = "staff-only"  # KING staff only, for reading and writing
 ADMIN = "admin"  # the Django admin as a whole: is_staff only
@@ -55,8 +58,8 @@ ACCESS: dict[str, str] = {
     "logout": AUTH,
     "portal-after-login": LOGIN_READ,
     "buildingblocks:mine": LOGIN_READ,
-    "buildingblocks:history": LOGIN_READ,
-    "buildingblocks:status-export": LOGIN_READ,
+    "buildingblocks:history": NOTES_READ,
+    "buildingblocks:status-export": NOTES_READ,
     "buildingblocks:edit": EDITOR_WRITE,
     "reports:scorecard": EDITOR_WRITE,
     "reports:list": STAFF_ONLY,
@@ -309,6 +312,16 @@ def test_access(portal, key):
             assert response.status_code in (200, 302), f"GET {url} by {role}"
             if response.status_code == 302:
                 assert not _is_login_redirect(response, _login_url())
+        _check_writes_refused(portal, key, ROLES)
+
+    elif kind == NOTES_READ:
+        readers = {"vdp", "king"} | ({"editor_a"} if "slug" in route.params else set())
+        response = portal.client("anonymous").get(url)
+        assert _is_login_redirect(response, _login_url()), f"GET {url} anonymous"
+        for role in ROLES[1:]:
+            response = portal.client(role).get(url)
+            expected = 200 if role in readers else 403
+            assert response.status_code == expected, f"GET {url} by {role}"
         _check_writes_refused(portal, key, ROLES)
 
     elif kind == EDITOR_WRITE:
