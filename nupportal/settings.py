@@ -264,6 +264,8 @@ NUP_STAFF_SESSION_IDLE_SECONDS = 60 * env.int(
 )
 NUP_SESSION_MAX_SECONDS = 3600 * env.int("NUP_SESSION_MAX_HOURS", default=12)
 SESSION_COOKIE_AGE = NUP_SESSION_MAX_SECONDS
+# A link to choose a new password works once and this long (Django's default: 3 days).
+PASSWORD_RESET_TIMEOUT = 60 * env.int("NUP_PASSWORD_RESET_MINUTES", default=120)
 X_FRAME_OPTIONS = "DENY"
 if env.bool("DJANGO_BEHIND_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

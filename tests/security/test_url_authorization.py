@@ -56,6 +56,12 @@ ACCESS: dict[str, str] = {
     "agreements:detail": PUBLIC_READ,
     "login": AUTH,
     "logout": AUTH,
+    "password_change": AUTH,
+    "password_change_done": AUTH,
+    "password_reset": AUTH,
+    "password_reset_done": AUTH,
+    "password_reset_confirm": AUTH,
+    "password_reset_complete": AUTH,
     "portal-after-login": LOGIN_READ,
     "buildingblocks:mine": LOGIN_READ,
     "buildingblocks:history": NOTES_READ,
@@ -91,6 +97,8 @@ SAMPLES: dict[str, Callable[[Portal], dict[str, Any]]] = {
     "reports:import-preview": lambda p: {"pk": p.batch.pk},
     "reports:import-apply": lambda p: {"pk": p.batch.pk},
     "media/<path:path>": lambda p: {"path": p.report.file.name},
+    # A link that was never sent: the page must explain, and change nothing.
+    "password_reset_confirm": lambda p: {"uidb64": "MQ", "token": "not-a-token"},
 }
 
 # Admin routes are filled generically: every admin parameter by its name.
@@ -389,6 +397,26 @@ def _check_authentication_views(portal: Portal, key: str, url: str) -> None:
         response = client.post(url, {"username": "cio-a", "password": "wrong"})
         assert response.status_code == 200
         assert "_auth_user_id" not in client.session
+    elif key in ("password_change", "password_change_done"):
+        # One's own password only: anonymous users log in first; nothing else to pass.
+        assert _is_login_redirect(client.get(url), _login_url())
+        before = fingerprint()
+        response = client.post(url, {"new_password1": "x", "new_password2": "x"})
+        assert response.status_code in (403, 405) or _is_login_redirect(
+            response, _login_url()
+        )
+        assert fingerprint() == before
+        for role in ROLES[1:]:
+            assert portal.client(role).get(url).status_code == 200, (url, role)
+    elif key.startswith("password_reset"):
+        # Open to anyone (a forgotten password); a bogus link changes nothing.
+        before = fingerprint()
+        for role in ROLES:
+            assert portal.client(role).get(url).status_code == 200, (url, role)
+        if key == "password_reset_confirm":
+            response = client.post(url, {"new_password1": "x", "new_password2": "x"})
+            assert response.status_code == 200
+        assert fingerprint() == before
     else:  # logout: a POST only; GET must not log out (no CSRF-less logout)
         client = portal.client("editor_a")
         assert client.get(url).status_code == 405
@@ -486,7 +514,14 @@ def test_with_require_login_every_page_but_login_and_health_needs_a_login(
     portal, settings
 ):
     settings.NUP_REQUIRE_LOGIN = True
-    open_keys = {"login", "healthz"}
+    open_keys = {
+        "login",
+        "healthz",
+        "password_reset",
+        "password_reset_done",
+        "password_reset_confirm",
+        "password_reset_complete",
+    }
     client = portal.client("anonymous")
     for key in KEYS:
         if key in open_keys or ACCESS.get(key) == DEBUG_ONLY:
@@ -500,3 +535,7 @@ def test_with_require_login_every_page_but_login_and_health_needs_a_login(
             ), f"GET {url}: {response.status_code}"
     assert client.get(rev("healthz")).status_code in (200, 503)
     assert client.get(_login_url("en")).status_code == 200
+    for key in sorted(open_keys - {"login", "healthz"}):
+        for language in ("nl", "en"):
+            url = url_of(routes_for(key)[0], portal, language)
+            assert client.get(url).status_code == 200, url
