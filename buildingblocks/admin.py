@@ -50,6 +50,13 @@ STALE_MESSAGE = _(
 )
 
 
+WITHDRAW_HINT = _(
+    "A status cannot be deleted, because the history would no longer match it. "
+    "To withdraw a status, set its level to “Not started”: that change enters "
+    "the history and the scores."
+)
+
+
 class AdoptionStatusAdminForm(forms.ModelForm):
     """The admin's status form, carrying the version it was loaded with.
 
@@ -76,6 +83,8 @@ class AdoptionStatusAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "level" in self.fields:
+            self.fields["level"].help_text = WITHDRAW_HINT
         if self.instance.pk:
             self.fields["loaded_version"].initial = self.instance.version
             self.fields["loaded_version"].required = True
@@ -125,6 +134,11 @@ class AdoptionStatusAdmin(KingStaffAdminMixin, admin.ModelAdmin):
     raw_id_fields = ("updated_by",)
     date_hierarchy = "updated_at"
     form = AdoptionStatusAdminForm
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A deleted row would leave the history saying otherwise, without a
+        # recompute: withdrawing is a change to "not started" (WITHDRAW_HINT).
+        return False
 
     def get_readonly_fields(self, request, obj=None):
         fixed = ("updated_by", "updated_at", "version")

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from buildingblocks.levels import Level
 from buildingblocks.models import AdoptionStatus, BuildingBlock
 from buildingblocks.services import STATUS_FIELDS, StatusEdit, values_of
-from buildingblocks.validation import StatusValues, validate_status
+from buildingblocks.validation import NOTE_MAX_LENGTH, StatusValues, validate_status
 
 
 class DateInput(forms.DateInput):
@@ -72,10 +72,12 @@ class AdoptionStatusForm(forms.Form):
         input_formats=["%Y-%m-%d", "%d-%m-%Y"],
         show_hidden_initial=True,
     )
+    # No max_length here: validate_status says how long the note is in one message,
+    # and the browser's maxlength keeps typing within the limit.
     note = forms.CharField(
         label=_("Note"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": NOTE_MAX_LENGTH}),
         show_hidden_initial=True,
     )
     evidence_url = forms.CharField(

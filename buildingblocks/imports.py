@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext_lazy as _
 
 from buildingblocks.levels import Level
-from buildingblocks.validation import StatusValues, validate_status
+from buildingblocks.validation import NOTE_MAX_LENGTH, StatusValues, validate_status
 
 COLUMNS: tuple[str, ...] = (
     "cbs_code",
@@ -48,7 +48,6 @@ STATUS_FIELDS: tuple[str, ...] = (
     "evidence_url",
 )
 EVIDENCE_URL_MAX_LENGTH = 500
-NOTE_MAX_LENGTH = 4000
 
 # The Dutch names as the status editor shows them are accepted besides the codes,
 # so a file typed by hand from the portal's pages works too.

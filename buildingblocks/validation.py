@@ -15,6 +15,12 @@ from django.utils.translation import gettext_lazy as _
 
 from buildingblocks.levels import LEVELS_NEEDING_PLANNED_DATE, Level
 
+# One limit for every write path: the editor, the admin, the import, the service.
+NOTE_MAX_LENGTH = 4000
+NOTE_TOO_LONG = _(
+    "The note is %(length)s characters long; at most %(limit)s characters are allowed."
+)
+
 
 @dataclass(frozen=True)
 class StatusValues:
@@ -51,6 +57,11 @@ def validate_status(
             _(
                 "Give the planned date for a block that is being prepared or implemented."
             ),
+        )
+    if len(values.note) > NOTE_MAX_LENGTH:
+        add(
+            "note",
+            NOTE_TOO_LONG % {"length": len(values.note), "limit": NOTE_MAX_LENGTH},
         )
     if values.level == Level.NOT_APPLICABLE and not values.note.strip():
         add("note", _("Explain in the note why this block does not apply."))

@@ -48,6 +48,8 @@ from municipalities.permissions import (
     MunicipalityEditMixin,
     assigned_municipalities,
     can_edit_municipality,
+    can_see_notes,
+    check_notes_access,
 )
 from municipalities.queries import block_rows
 from municipalities.roles import is_king_staff
@@ -70,15 +72,22 @@ class BuildingBlockListView(SafeExportMixin, SingleTableView):
     def get_queryset(self):
         return block_rows()
 
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(**kwargs)
+        context["may_export_notes"] = can_see_notes(self.request.user)
+        return context
+
 
 class StatusExportView(LoginRequiredMixin, View):
     """Every current status, notes included, as one streamed CSV of any size.
 
-    Logged-in roles may see notes and evidence (DESIGN §2); the file is produced by
-    the database (COPY on PostgreSQL) and never held in memory.
+    It holds the notes and evidence of every municipality: VDP and KING staff
+    only (`can_see_notes` without a municipality; DESIGN §2). The file is
+    produced by the database (COPY on PostgreSQL) and never held in memory.
     """
 
     def get(self, request: HttpRequest) -> StreamingHttpResponse:
+        check_notes_access(request, None)
         audit("statuses_exported", request=request)
         statuses = AdoptionStatus.objects.filter(
             municipality__active=True, block__active=True
@@ -294,7 +303,8 @@ def _as_data(value) -> str:
 class StatusChangeListView(LoginRequiredMixin, SingleTableMixin, FilterView):
     """The audit trail of one municipality; read-only.
 
-    Logged-in users only (any role): it shows who made each change.
+    It shows notes and who made each change: for those who may read the
+    municipality's notes (`can_see_notes`); anonymous users go to the login.
     """
 
     model = StatusChange
@@ -307,6 +317,7 @@ class StatusChangeListView(LoginRequiredMixin, SingleTableMixin, FilterView):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         self.municipality = get_object_or_404(Municipality, slug=kwargs["slug"])
+        check_notes_access(request, self.municipality)
         return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):

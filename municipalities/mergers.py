@@ -32,7 +32,11 @@ from django.utils.translation import gettext as _
 from buildingblocks.levels import LEVEL_RANK, Level
 from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
 from buildingblocks.services import write_status_rows
-from buildingblocks.validation import StatusValues, validate_status
+from buildingblocks.validation import (
+    NOTE_MAX_LENGTH,
+    StatusValues,
+    validate_status,
+)
 from municipalities.models import EditorMembership, Merger, Municipality
 from nupportal.audit import audit
 
@@ -68,7 +72,11 @@ def carry_over(
     }
     if not applicable:
         reasons = "; ".join(s.note for _n, s in present if s.note)
-        return StatusValues(Level.NOT_APPLICABLE, note=f"{note} {reasons}".strip())
+        combined = f"{note} {reasons}".strip()
+        if len(combined) > NOTE_MAX_LENGTH:
+            # The merged municipalities keep their full notes in their history.
+            combined = combined[: NOTE_MAX_LENGTH - 1] + "…"
+        return StatusValues(Level.NOT_APPLICABLE, note=combined)
     lowest = min(LEVEL_RANK[s.level] for _n, s in applicable)
     level = next(lvl for lvl, rank in LEVEL_RANK.items() if rank == lowest)
     planned = [s.planned_date for _n, s in applicable if s.planned_date]

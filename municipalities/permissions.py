@@ -1,4 +1,8 @@
-"""Who may change a municipality's statuses: the one place every write path asks.
+"""Who may change a municipality's statuses, and who may read its notes.
+
+Writes: `can_edit_municipality`. Reads of notes, evidence links and the history
+(which names who changed what): `can_see_notes`. Views, tables and exports ask
+these functions; templates only show what the view decided.
 
 DESIGN §2: KING staff may edit any municipality; a municipal editor (CIO) only the
 municipalities they are assigned to through an EditorMembership; nobody else may
@@ -24,7 +28,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
 from municipalities.models import Municipality
-from municipalities.roles import User, is_editor, is_king_staff
+from municipalities.roles import User, is_editor, is_king_staff, is_vdp
 
 
 def _assigned_ids(user: User) -> frozenset[int]:
@@ -52,6 +56,30 @@ def can_edit_municipality(user: User, municipality: Municipality) -> bool:
     if not municipality.active or not is_editor(user):
         return False
     return municipality.pk in _assigned_ids(user)
+
+
+def can_see_notes(user: User, municipality: Municipality | None = None) -> bool:
+    """True when `user` may read notes, evidence and history (DESIGN §2).
+
+    The VDP board and KING staff read them for every municipality; an editor
+    (CIO) for the municipalities they are assigned to, also after a merger closed
+    one; anyone else, logged in or not, sees the public levels only. Without a
+    `municipality` the question is "of every municipality at once" (exports):
+    VDP and KING staff only.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if is_vdp(user):
+        return True
+    if municipality is None or not is_editor(user):
+        return False
+    return municipality.pk in _assigned_ids(user)
+
+
+def check_notes_access(request: HttpRequest, municipality: Municipality | None) -> None:
+    """Raise PermissionDenied (403) unless the request's user may read these notes."""
+    if not can_see_notes(request.user, municipality):
+        raise PermissionDenied
 
 
 def editable_municipalities(user: User) -> QuerySet[Municipality]:

@@ -41,8 +41,3 @@ def is_vdp(user: User) -> bool:
 
 def is_editor(user: User) -> bool:
     return MUNICIPAL_EDITOR in _group_names(user)
-
-
-def may_see_notes(user: User) -> bool:
-    """Notes and evidence are for logged-in roles only (DESIGN §2)."""
-    return user.is_authenticated

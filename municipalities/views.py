@@ -22,8 +22,7 @@ from municipalities import queries
 from municipalities.filters import MatrixFilterSet, MunicipalityFilterSet
 from municipalities.forms import TableOptionsForm
 from municipalities.models import CBS_CODE_REGEX, Municipality
-from municipalities.permissions import can_edit_municipality
-from municipalities.roles import may_see_notes
+from municipalities.permissions import can_edit_municipality, can_see_notes
 from municipalities.tables import MunicipalityTable
 from nupportal.exports import SafeExportMixin
 from scoring.charts import Series, line_chart
@@ -163,7 +162,7 @@ class MunicipalityDetailView(DetailView):
             categories=categories,
             agreements=list(queries.agreements_for(municipality)),
             trend_chart=trend_chart if trend else None,
-            show_notes=may_see_notes(user),
+            show_notes=can_see_notes(user, municipality),
             # Editing the statuses and requesting the scorecard PDF: the same people.
             can_edit=can_edit_municipality(user, municipality),
         )

@@ -23,13 +23,37 @@ if (BASE_DIR / ".env").is_file():
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
-if not SECRET_KEY:
-    if not DEBUG:
+_DEVELOPMENT_SECRET_KEY = "insecure-development-key-only-for-debug"  # noqa: S105
+# Keys published in this repository or in Django's templates: anyone could sign
+# sessions and reset links with them, so production refuses them.
+PLACEHOLDER_SECRET_KEYS = frozenset(
+    {
+        _DEVELOPMENT_SECRET_KEY,
+        "change-me-to-a-long-random-string",  # .env.example
+        "change-me",
+        "changeme",
+        "secret",
+        "secret-key",
+        "your-secret-key",
+    }
+)
+_NEW_KEY_HINT = (
+    "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+)
+if not DEBUG:
+    if not SECRET_KEY:
         raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is false "
-            "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+            f"DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is false {_NEW_KEY_HINT}"
         )
-    SECRET_KEY = "insecure-development-key-only-for-debug"  # noqa: S105
+    if SECRET_KEY.lower() in PLACEHOLDER_SECRET_KEYS or SECRET_KEY.startswith(
+        "django-insecure-"
+    ):
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is a published placeholder (from .env.example or a "
+            f"template) and must be replaced when DJANGO_DEBUG is false {_NEW_KEY_HINT}"
+        )
+elif not SECRET_KEY:
+    SECRET_KEY = _DEVELOPMENT_SECRET_KEY
 
 ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"]
@@ -60,6 +84,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so static files get Permissions-Policy too.
+    "nupportal.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Cached anonymous overview hits skip the rest of the stack (issue 9).
     "nupportal.pagecache.OverviewPageCacheMiddleware",
@@ -69,6 +95,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "nupportal.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "nupportal.middleware.RequireLoginMiddleware",
@@ -228,6 +255,17 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
+# A session ends after this long without a request (shorter for KING staff, who
+# can change everything), and at the latest this long after the login
+# (nupportal.middleware.SessionTimeoutMiddleware).
+NUP_SESSION_IDLE_SECONDS = 60 * env.int("NUP_SESSION_IDLE_MINUTES", default=60)
+NUP_STAFF_SESSION_IDLE_SECONDS = 60 * env.int(
+    "NUP_STAFF_SESSION_IDLE_MINUTES", default=30
+)
+NUP_SESSION_MAX_SECONDS = 3600 * env.int("NUP_SESSION_MAX_HOURS", default=12)
+SESSION_COOKIE_AGE = NUP_SESSION_MAX_SECONDS
+# A link to choose a new password works once and this long (Django's default: 3 days).
+PASSWORD_RESET_TIMEOUT = 60 * env.int("NUP_PASSWORD_RESET_MINUTES", default=120)
 X_FRAME_OPTIONS = "DENY"
 if env.bool("DJANGO_BEHIND_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

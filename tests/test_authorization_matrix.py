@@ -1,13 +1,18 @@
 """Who may do what with a municipality's statuses (DESIGN §2, §8), and login throttling.
 
-The matrix: role (anonymous, vdp, editor of A, editor of B, KING staff) ×
-action (view the editor, save, view the history) × municipality (A, B), with the
-expected status code of every cell. Anonymous users are sent to the login page
-when they GET a page, and refused (403) when they POST: a redirect would drop
-what they posted.
+The matrix: role (anonymous, logged in without a role, vdp, editor of A, editor of
+B, KING staff) × action (view the editor, save, view the history, read the notes
+on the scorecard, download the status export with every note) × municipality
+(A, B), with the expected answer of every cell. Anonymous users are sent to the
+login page when they GET a page, and refused (403) when they POST: a redirect
+would drop what they posted. The export holds both municipalities' notes, so its
+answer is the same for A and B.
 """
 
 from __future__ import annotations
+
+import csv
+import io
 
 from django.test import Client
 from django.urls import reverse
@@ -24,27 +29,53 @@ from tests.factories import (
     UserFactory,
 )
 
-ROLES = ("anonymous", "vdp", "editor_a", "editor_b", "king_staff")
+ROLES = ("anonymous", "plain", "vdp", "editor_a", "editor_b", "king_staff")
+ACTIONS = ("edit", "save", "history", "notes", "export")
 OK, SAVED, LOGIN, FORBIDDEN = 200, 302, "login", 403
+# The scorecard is public; what differs is whether the note and evidence are on it.
+SHOWN, HIDDEN = "shown", "hidden"
 
 # Expected answer per (role, action) on municipality A and on municipality B.
 MATRIX = {
     ("anonymous", "edit"): (LOGIN, LOGIN),
     ("anonymous", "save"): (FORBIDDEN, FORBIDDEN),
     ("anonymous", "history"): (LOGIN, LOGIN),
+    ("anonymous", "notes"): (HIDDEN, HIDDEN),
+    ("anonymous", "export"): (LOGIN, LOGIN),
+    ("plain", "edit"): (FORBIDDEN, FORBIDDEN),
+    ("plain", "save"): (FORBIDDEN, FORBIDDEN),
+    ("plain", "history"): (FORBIDDEN, FORBIDDEN),
+    ("plain", "notes"): (HIDDEN, HIDDEN),
+    ("plain", "export"): (FORBIDDEN, FORBIDDEN),
     ("vdp", "edit"): (FORBIDDEN, FORBIDDEN),
     ("vdp", "save"): (FORBIDDEN, FORBIDDEN),
     ("vdp", "history"): (OK, OK),
+    ("vdp", "notes"): (SHOWN, SHOWN),
+    ("vdp", "export"): (OK, OK),
     ("editor_a", "edit"): (OK, FORBIDDEN),
     ("editor_a", "save"): (SAVED, FORBIDDEN),
-    ("editor_a", "history"): (OK, OK),
+    ("editor_a", "history"): (OK, FORBIDDEN),
+    ("editor_a", "notes"): (SHOWN, HIDDEN),
+    ("editor_a", "export"): (FORBIDDEN, FORBIDDEN),
     ("editor_b", "edit"): (FORBIDDEN, OK),
     ("editor_b", "save"): (FORBIDDEN, SAVED),
-    ("editor_b", "history"): (OK, OK),
+    ("editor_b", "history"): (FORBIDDEN, OK),
+    ("editor_b", "notes"): (HIDDEN, SHOWN),
+    ("editor_b", "export"): (FORBIDDEN, FORBIDDEN),
     ("king_staff", "edit"): (OK, OK),
     ("king_staff", "save"): (SAVED, SAVED),
     ("king_staff", "history"): (OK, OK),
+    ("king_staff", "notes"): (SHOWN, SHOWN),
+    ("king_staff", "export"): (OK, OK),
 }
+
+
+def note_of(municipality) -> str:
+    return f"Vertrouwelijke toelichting van {municipality.slug}"
+
+
+def evidence_of(municipality) -> str:
+    return f"https://intranet.example.nl/{municipality.slug}/bewijs.pdf"
 
 
 @pytest.fixture(autouse=True)
@@ -60,9 +91,15 @@ def world(db):
     a = MunicipalityFactory(slug="gemeente-a")
     b = MunicipalityFactory(slug="gemeente-b")
     for municipality in (a, b):
-        AdoptionStatusFactory(municipality=municipality, block=blocks["digid"])
+        AdoptionStatusFactory(
+            municipality=municipality,
+            block=blocks["digid"],
+            note=note_of(municipality),
+            evidence_url=evidence_of(municipality),
+        )
     users = {
         "anonymous": None,
+        "plain": UserFactory(username="plain"),
         "vdp": UserFactory(username="vdp", groups=["vdp"]),
         "editor_a": EditorMembershipFactory(
             municipality=a,
@@ -85,26 +122,58 @@ def _valid_post(municipality) -> dict[str, str]:
     return change(data, "digid", level=Level.IN_USE)
 
 
+URLS = {
+    "edit": lambda m: reverse("buildingblocks:edit", args=[m.slug]),
+    "save": lambda m: reverse("buildingblocks:edit", args=[m.slug]),
+    "history": lambda m: reverse("buildingblocks:history", args=[m.slug]),
+    "notes": lambda m: m.get_absolute_url(),
+    "export": lambda m: reverse("buildingblocks:status-export"),
+}
+
+
+def _body(response) -> str:
+    if response.streaming:
+        return b"".join(
+            p if isinstance(p, bytes) else p.encode()
+            for p in response.streaming_content
+        ).decode()
+    return response.content.decode()
+
+
 @pytest.mark.parametrize("target", ["a", "b"])
-@pytest.mark.parametrize("action", ["edit", "save", "history"])
+@pytest.mark.parametrize("action", ACTIONS)
 @pytest.mark.parametrize("role", ROLES)
 def test_authorization_matrix(client, world, role, action, target):
     municipality = world[target]
     expected = MATRIX[(role, action)][0 if target == "a" else 1]
     user = world["users"][role]
-    view = "buildingblocks:history" if action == "history" else "buildingblocks:edit"
-    url = reverse(view, args=[municipality.slug])
+    url = URLS[action](municipality)
     data = _valid_post(municipality) if action == "save" else None
     if user is not None:
         client.force_login(user)
 
     response = client.post(url, data) if action == "save" else client.get(url)
 
+    body = _body(response)
     if expected == LOGIN:
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login") + "?next=")
+    elif expected in (SHOWN, HIDDEN):
+        assert response.status_code == 200
+        shown = expected == SHOWN
+        assert (note_of(municipality) in body) is shown
+        assert (evidence_of(municipality) in body) is shown
     else:
         assert response.status_code == expected
+    if action == "export" and response.status_code == 200:
+        rows = list(csv.reader(io.StringIO(body)))
+        assert {note_of(world["a"]), note_of(world["b"])} <= {r[7] for r in rows}
+    else:
+        # A page of one municipality never shows another's notes; a refusal none.
+        other = world["b" if target == "a" else "a"]
+        assert note_of(other) not in body
+        if response.status_code != 200:
+            assert note_of(municipality) not in body
     status = AdoptionStatus.objects.get(municipality=municipality, block__code="digid")
     if expected == SAVED:
         assert response["Location"] == url
@@ -116,9 +185,7 @@ def test_authorization_matrix(client, world, role, action, target):
 
 
 def test_the_matrix_covers_every_cell():
-    assert set(MATRIX) == {
-        (role, action) for role in ROLES for action in ("edit", "save", "history")
-    }
+    assert set(MATRIX) == {(role, action) for role in ROLES for action in ACTIONS}
 
 
 def test_a_post_with_another_municipalitys_form_cannot_reach_it(client, world):

@@ -139,9 +139,15 @@ PUBLIC_PAGES = (
     "/matrix/",
 )
 PAGES_BY_ROLE: dict[str, tuple[str, ...]] = {
-    "anonymous": (*PUBLIC_PAGES, "/accounts/login/"),
+    "anonymous": (*PUBLIC_PAGES, "/accounts/login/", "/accounts/wachtwoord-vergeten/"),
     "vdp": (*PUBLIC_PAGES, HISTORY, "/mijn-gemeente/"),
-    "cio": (*PUBLIC_PAGES, EDITOR, HISTORY, "/mijn-gemeente/"),
+    "cio": (
+        *PUBLIC_PAGES,
+        EDITOR,
+        HISTORY,
+        "/mijn-gemeente/",
+        "/accounts/wachtwoord-wijzigen/",
+    ),
     "king": (
         *PUBLIC_PAGES,
         EDITOR,

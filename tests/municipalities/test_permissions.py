@@ -12,6 +12,7 @@ import pytest
 from municipalities.permissions import (
     assigned_municipalities,
     can_edit_municipality,
+    can_see_notes,
     editable_municipalities,
     municipality_editor_required,
 )
@@ -124,3 +125,43 @@ def test_the_decorator_sends_anonymous_get_to_login_and_refuses_post(municipalit
     assert "/accounts/login/" in response["Location"]
     with pytest.raises(PermissionDenied):
         _call(AnonymousUser(), municipality, "post")
+
+
+# --- who may read notes, evidence and history (issue 22) ------------------------------
+
+
+def test_vdp_and_king_staff_read_every_municipalitys_notes_and_exports(
+    vdp_user, king_user, municipality, other
+):
+    for user in (vdp_user, king_user):
+        assert can_see_notes(user, municipality)
+        assert can_see_notes(user, other)
+        assert can_see_notes(user)  # every municipality at once: the exports
+
+
+def test_an_editor_reads_the_notes_of_assigned_municipalities_only(
+    editor, municipality, other
+):
+    assert can_see_notes(editor, municipality)
+    assert not can_see_notes(editor, other)
+    assert not can_see_notes(editor)  # no export of every municipality's notes
+
+
+def test_an_editor_still_reads_the_notes_of_a_merged_municipality(editor, municipality):
+    municipality.active = False
+    municipality.save()
+    assert can_see_notes(editor, municipality)
+    assert not can_edit_municipality(editor, municipality)
+
+
+@pytest.mark.parametrize("groups", [[], ["municipal_editor"]])
+def test_users_without_a_reading_role_see_no_notes(db, municipality, groups):
+    user = UserFactory(groups=groups)
+    assert not can_see_notes(user, municipality)
+    assert not can_see_notes(user)
+    assert not can_see_notes(AnonymousUser(), municipality)
+
+
+def test_an_inactive_vdp_member_sees_no_notes(vdp_user, municipality):
+    vdp_user.is_active = False
+    assert not can_see_notes(vdp_user, municipality)

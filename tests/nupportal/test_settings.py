@@ -104,3 +104,43 @@ def test_embedded_default_runs_tasks_eagerly():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True django.db.backends.sqlite3"
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "change-me-to-a-long-random-string",  # the one in .env.example
+        "insecure-development-key-only-for-debug",
+        "django-insecure-" + "k" * 50,
+        "CHANGEME",
+    ],
+)
+def test_a_placeholder_secret_key_outside_debug_stops_start_up(key):
+    result = _settings_in_subprocess(
+        {"DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": key}, "settings.SECRET_KEY"
+    )
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is a published placeholder" in result.stderr
+
+
+def test_the_env_example_key_is_refused():
+    example = (ROOT / ".env.example").read_text()
+    key = next(
+        line.split("=", 1)[1]
+        for line in example.splitlines()
+        if line.startswith("DJANGO_SECRET_KEY=")
+    )
+    result = _settings_in_subprocess(
+        {"DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": key}, "settings.SECRET_KEY"
+    )
+    assert result.returncode != 0
+    assert "published placeholder" in result.stderr
+
+
+def test_a_placeholder_secret_key_is_accepted_in_debug():
+    result = _settings_in_subprocess(
+        {"DJANGO_DEBUG": "true", "DJANGO_SECRET_KEY": "change-me"},
+        "settings.SECRET_KEY",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "change-me"

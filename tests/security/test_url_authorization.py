@@ -36,6 +36,9 @@ from tests.security.conftest import ROLES, Portal, fingerprint
 PUBLIC_READ = "public-read"  # anyone may GET; no view accepts a write
 AUTH = "authentication"  # the login and logout forms themselves
 LOGIN_READ = "login-read"  # any logged-in user may GET; no writes
+# Notes, evidence and history: VDP and KING staff; of one municipality (a route
+# with a slug, sampled with A) also A's editors. No writes.
+NOTES_READ = "notes-read"
 EDITOR_WRITE = "editor-write"  # editors of this municipality and KING staff write
 STAFF_ONLY = "staff-only"  # KING staff only, for reading and writing
 ADMIN = "admin"  # the Django admin as a whole: is_staff only
@@ -53,10 +56,16 @@ ACCESS: dict[str, str] = {
     "agreements:detail": PUBLIC_READ,
     "login": AUTH,
     "logout": AUTH,
+    "password_change": AUTH,
+    "password_change_done": AUTH,
+    "password_reset": AUTH,
+    "password_reset_done": AUTH,
+    "password_reset_confirm": AUTH,
+    "password_reset_complete": AUTH,
     "portal-after-login": LOGIN_READ,
     "buildingblocks:mine": LOGIN_READ,
-    "buildingblocks:history": LOGIN_READ,
-    "buildingblocks:status-export": LOGIN_READ,
+    "buildingblocks:history": NOTES_READ,
+    "buildingblocks:status-export": NOTES_READ,
     "buildingblocks:edit": EDITOR_WRITE,
     "reports:scorecard": EDITOR_WRITE,
     "reports:list": STAFF_ONLY,
@@ -88,6 +97,8 @@ SAMPLES: dict[str, Callable[[Portal], dict[str, Any]]] = {
     "reports:import-preview": lambda p: {"pk": p.batch.pk},
     "reports:import-apply": lambda p: {"pk": p.batch.pk},
     "media/<path:path>": lambda p: {"path": p.report.file.name},
+    # A link that was never sent: the page must explain, and change nothing.
+    "password_reset_confirm": lambda p: {"uidb64": "MQ", "token": "not-a-token"},
 }
 
 # Admin routes are filled generically: every admin parameter by its name.
@@ -311,6 +322,16 @@ def test_access(portal, key):
                 assert not _is_login_redirect(response, _login_url())
         _check_writes_refused(portal, key, ROLES)
 
+    elif kind == NOTES_READ:
+        readers = {"vdp", "king"} | ({"editor_a"} if "slug" in route.params else set())
+        response = portal.client("anonymous").get(url)
+        assert _is_login_redirect(response, _login_url()), f"GET {url} anonymous"
+        for role in ROLES[1:]:
+            response = portal.client(role).get(url)
+            expected = 200 if role in readers else 403
+            assert response.status_code == expected, f"GET {url} by {role}"
+        _check_writes_refused(portal, key, ROLES)
+
     elif kind == EDITOR_WRITE:
         _check_writes_refused(portal, key, ["anonymous", "plain", "vdp", "editor_b"])
         for role in ("plain", "vdp", "editor_b"):
@@ -376,6 +397,26 @@ def _check_authentication_views(portal: Portal, key: str, url: str) -> None:
         response = client.post(url, {"username": "cio-a", "password": "wrong"})
         assert response.status_code == 200
         assert "_auth_user_id" not in client.session
+    elif key in ("password_change", "password_change_done"):
+        # One's own password only: anonymous users log in first; nothing else to pass.
+        assert _is_login_redirect(client.get(url), _login_url())
+        before = fingerprint()
+        response = client.post(url, {"new_password1": "x", "new_password2": "x"})
+        assert response.status_code in (403, 405) or _is_login_redirect(
+            response, _login_url()
+        )
+        assert fingerprint() == before
+        for role in ROLES[1:]:
+            assert portal.client(role).get(url).status_code == 200, (url, role)
+    elif key.startswith("password_reset"):
+        # Open to anyone (a forgotten password); a bogus link changes nothing.
+        before = fingerprint()
+        for role in ROLES:
+            assert portal.client(role).get(url).status_code == 200, (url, role)
+        if key == "password_reset_confirm":
+            response = client.post(url, {"new_password1": "x", "new_password2": "x"})
+            assert response.status_code == 200
+        assert fingerprint() == before
     else:  # logout: a POST only; GET must not log out (no CSRF-less logout)
         client = portal.client("editor_a")
         assert client.get(url).status_code == 405
@@ -473,7 +514,14 @@ def test_with_require_login_every_page_but_login_and_health_needs_a_login(
     portal, settings
 ):
     settings.NUP_REQUIRE_LOGIN = True
-    open_keys = {"login", "healthz"}
+    open_keys = {
+        "login",
+        "healthz",
+        "password_reset",
+        "password_reset_done",
+        "password_reset_confirm",
+        "password_reset_complete",
+    }
     client = portal.client("anonymous")
     for key in KEYS:
         if key in open_keys or ACCESS.get(key) == DEBUG_ONLY:
@@ -487,3 +535,7 @@ def test_with_require_login_every_page_but_login_and_health_needs_a_login(
             ), f"GET {url}: {response.status_code}"
     assert client.get(rev("healthz")).status_code in (200, 503)
     assert client.get(_login_url("en")).status_code == 200
+    for key in sorted(open_keys - {"login", "healthz"}):
+        for language in ("nl", "en"):
+            url = url_of(routes_for(key)[0], portal, language)
+            assert client.get(url).status_code == 200, url
