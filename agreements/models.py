@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from buildingblocks.levels import Confidence, Level
+from scoring.rules import requirement_applies
 
 # Where no agreement-specific deadline is known, the end of the i-NUP programme.
 PROGRAMME_END = datetime.date(2015, 1, 1)
@@ -79,6 +80,17 @@ class Requirement(models.Model):
     minimum_level = models.CharField(
         _("minimum level"), max_length=16, choices=Level.choices, default=Level.IN_USE
     )
+    # Applicability: only municipalities of at least this many inhabitants must
+    # meet it (scoring.rules.requirement_applies); empty: every municipality.
+    min_population = models.PositiveIntegerField(
+        _("applies from (inhabitants)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Only municipalities with at least this many inhabitants must meet "
+            "this requirement. Leave empty when it applies to every municipality."
+        ),
+    )
 
     class Meta:
         ordering = ["agreement__number", "block__order"]
@@ -102,6 +114,10 @@ class Requirement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agreement.number}: {self.block} ≥ {self.get_minimum_level_display()}"
+
+    def applies_to(self, population: int) -> bool:
+        """Whether a municipality of `population` inhabitants must meet it."""
+        return requirement_applies(self.min_population, population)
 
 
 class DeadlineRevision(models.Model):

@@ -14,7 +14,7 @@ from municipalities.queries import agreement_rows
 from nupportal.exports import SafeExportMixin
 from nupportal.pagination import pagination
 from scoring.dashboards import MissingBlocks, agreement_context
-from scoring.models import AgreementCompliance, ComplianceStatus
+from scoring.models import LAGGING_STATUSES, AgreementCompliance
 
 
 class ResultAgreementListView(SafeExportMixin, SingleTableView):
@@ -52,7 +52,7 @@ class ResultAgreementDetailView(SafeExportMixin, SingleTableView):
     def get_queryset(self):
         return AgreementCompliance.objects.filter(
             agreement=self.object,
-            status__in=[ComplianceStatus.OVERDUE, ComplianceStatus.AT_RISK],
+            status__in=LAGGING_STATUSES,
             municipality__active=True,
         ).select_related("municipality__province")
 

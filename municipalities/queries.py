@@ -121,11 +121,20 @@ def ranked_count() -> int:
 
 
 def agreements_for(municipality: Municipality) -> QuerySet[ResultAgreement]:
-    """All agreements with this municipality's compliance status as `status`."""
-    status = AgreementCompliance.objects.filter(
+    """All agreements with this municipality's compliance outcome.
+
+    Annotated `status`, `reason`, `lapsed_on` and `exempted` (see
+    AgreementCompliance); one query.
+    """
+    row = AgreementCompliance.objects.filter(
         municipality=municipality, agreement=OuterRef("pk")
-    ).values("status")[:1]
-    return ResultAgreement.objects.annotate(status=Subquery(status)).order_by("number")
+    )
+    return ResultAgreement.objects.annotate(
+        **{
+            field: Subquery(row.values(field)[:1])
+            for field in ("status", "reason", "lapsed_on", "exempted")
+        }
+    ).order_by("number")
 
 
 def block_rows() -> QuerySet[BuildingBlock]:

@@ -25,6 +25,7 @@ from municipalities.templatetags.portal import localized_attr
 from scoring import charts, maps, queries
 from scoring.charts import Bar, Group, Series, StackRow, number, percent
 from scoring.models import (
+    LAGGING_STATUSES,
     Aggregate,
     AgreementCompliance,
     ComplianceStatus,
@@ -593,7 +594,7 @@ class MissingBlocks:
         laggards = (
             AgreementCompliance.objects.filter(
                 agreement=agreement,
-                status__in=[ComplianceStatus.OVERDUE, ComplianceStatus.AT_RISK],
+                status__in=LAGGING_STATUSES,
                 municipality__active=True,
             ).values("municipality_id")
             if municipality_ids is None
