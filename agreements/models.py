@@ -15,6 +15,21 @@ from scoring.rules import requirement_applies
 PROGRAMME_END = datetime.date(2015, 1, 1)
 
 
+class ResultAgreementQuerySet(models.QuerySet):
+    def with_deadline_source(self) -> ResultAgreementQuerySet:
+        """Annotate `deadline_synthetic`: the current deadline comes from a
+        synthetic (demo) postponement. Read by the `deadline_note` tag."""
+        return self.annotate(
+            deadline_synthetic=models.Exists(
+                DeadlineRevision.objects.filter(
+                    agreement=models.OuterRef("pk"),
+                    new_deadline=models.OuterRef("deadline"),
+                    synthetic=True,
+                )
+            )
+        )
+
+
 class ResultAgreement(models.Model):
     """One of the 19 i-NUP result agreements (resultaatafspraken), as reconstructed."""
 
@@ -50,6 +65,8 @@ class ResultAgreement(models.Model):
         verbose_name=_("required building blocks"),
     )
 
+    objects = ResultAgreementQuerySet.as_manager()
+
     class Meta:
         ordering = ["number"]
         verbose_name = _("result agreement")
@@ -60,6 +77,11 @@ class ResultAgreement(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("agreements:detail", kwargs={"number": self.number})
+
+    @property
+    def is_postponed(self) -> bool:
+        """The current deadline differs from the original one (a revision)."""
+        return self.deadline != self.original_deadline
 
 
 class Requirement(models.Model):

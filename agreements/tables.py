@@ -73,6 +73,8 @@ class LaggardTable(MunicipalityRowTable):
     """
 
     status = tables.Column(verbose_name=_("Status"))
+    reason = tables.Column(verbose_name=_("Reason"))
+    lapsed_on = tables.DateColumn(verbose_name=_("Date passed"), short=True)
     missing = tables.Column(
         verbose_name=_("What is missing"), accessor="pk", orderable=False
     )
@@ -81,7 +83,15 @@ class LaggardTable(MunicipalityRowTable):
 
     class Meta:
         model = AgreementCompliance
-        fields = ("municipality", "province", "size_class", "status", "missing")
+        fields = (
+            "municipality",
+            "province",
+            "size_class",
+            "status",
+            "reason",
+            "lapsed_on",
+            "missing",
+        )
         order_by = ("-status", "municipality")
         default = "—"
         empty_text = _("No municipality is overdue or at risk.")
@@ -91,6 +101,9 @@ class LaggardTable(MunicipalityRowTable):
 
     def value_status(self, record: AgreementCompliance) -> str:
         return str(record.get_status_display())
+
+    def render_reason(self, record: AgreementCompliance) -> str:
+        return str(record.get_reason_display())
 
     def render_missing(self, record: AgreementCompliance) -> str:
         return self.missing_by_municipality.get(record.municipality_id) or "—"

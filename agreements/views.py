@@ -37,7 +37,9 @@ class ResultAgreementDetailView(SafeExportMixin, SingleTableView):
     table_pagination = pagination(per_page=50)
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        self.object = get_object_or_404(ResultAgreement, number=kwargs["number"])
+        self.object = get_object_or_404(
+            ResultAgreement.objects.with_deadline_source(), number=kwargs["number"]
+        )
         self.requirements = list(
             self.object.requirements.select_related("block").order_by(
                 "block__order", "block__code"

@@ -58,14 +58,16 @@ def agreements_due(
         status.block_id: status
         for status in AdoptionStatus.objects.filter(municipality=municipality)
     }
-    agreements = ResultAgreement.objects.order_by(
-        "deadline", "number"
-    ).prefetch_related(
-        Prefetch(
-            "requirements",
-            queryset=Requirement.objects.filter(block__active=True).select_related(
-                "block"
-            ),
+    agreements = (
+        ResultAgreement.objects.with_deadline_source()
+        .order_by("deadline", "number")
+        .prefetch_related(
+            Prefetch(
+                "requirements",
+                queryset=Requirement.objects.filter(block__active=True).select_related(
+                    "block"
+                ),
+            )
         )
     )
     due = []

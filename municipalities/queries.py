@@ -129,12 +129,16 @@ def agreements_for(municipality: Municipality) -> QuerySet[ResultAgreement]:
     row = AgreementCompliance.objects.filter(
         municipality=municipality, agreement=OuterRef("pk")
     )
-    return ResultAgreement.objects.annotate(
-        **{
-            field: Subquery(row.values(field)[:1])
-            for field in ("status", "reason", "lapsed_on", "exempted")
-        }
-    ).order_by("number")
+    return (
+        ResultAgreement.objects.with_deadline_source()
+        .annotate(
+            **{
+                field: Subquery(row.values(field)[:1])
+                for field in ("status", "reason", "lapsed_on", "exempted")
+            }
+        )
+        .order_by("number")
+    )
 
 
 def block_rows() -> QuerySet[BuildingBlock]:

@@ -521,18 +521,21 @@ def _count_share(count: int, total: int) -> str:
 def agreement_context(agreement: ResultAgreement) -> dict:
     """The figures of one agreement's page."""
     counts: dict[str, int] = {}
+    exempted = 0
     computed_at = None
-    for status, n, at in (
+    for status, on_exemption, n, at in (
         AgreementCompliance.objects.filter(
             agreement=agreement, municipality__active=True
         )
         .order_by()
-        .values_list("status")
+        .values_list("status", "exempted")
         .annotate(n=Count("pk"), at=Max("computed_at"))
     ):
-        counts[status] = n
+        counts[status] = counts.get(status, 0) + n
+        exempted += n if on_exemption else 0
         computed_at = max(at, computed_at or at)
     total = sum(counts.values())
+    applicable = total - counts.get(ComplianceStatus.NOT_APPLICABLE, 0)
     status_bars = [
         Bar(
             str(s.label),
@@ -546,12 +549,16 @@ def agreement_context(agreement: ResultAgreement) -> dict:
         chart_id="chart-agreement-status",
         caption=_("Municipalities by status"),
         summary=_(
-            "%(met)s of %(total)s municipalities meet this agreement; %(overdue)s are overdue."
+            "%(met)s of the %(applicable)s municipalities to which it applies meet "
+            "this agreement, %(exempted)s of them on an exemption; %(overdue)s are "
+            "overdue. It does not apply to %(not_applicable)s."
         )
         % {
             "met": number(counts.get(ComplianceStatus.MET, 0)),
-            "total": number(total),
+            "applicable": number(applicable),
+            "exempted": number(exempted),
             "overdue": number(counts.get(ComplianceStatus.OVERDUE, 0)),
+            "not_applicable": number(counts.get(ComplianceStatus.NOT_APPLICABLE, 0)),
         },
         bars=status_bars,
         label_header=_("Status"),
@@ -569,6 +576,8 @@ def agreement_context(agreement: ResultAgreement) -> dict:
     )
     return {
         "computed_at": computed_at,
+        "exempted": exempted,
+        "applicable": applicable,
         "status_chart": status_chart,
         "trend_chart": trend_chart,
         "agreement_map": maps.agreement_map(agreement),

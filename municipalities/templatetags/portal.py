@@ -166,6 +166,33 @@ def compliance_reason(reason: str | None, lapsed_on=None, today=None) -> str:
 
 
 @register.simple_tag
+def deadline_note(agreement) -> str:
+    """What kind of deadline an agreement's current one is, in brackets.
+
+    A postponed deadline says so, with the original date, and never passes
+    for the end of the programme; a synthetic (demo) postponement says that
+    too (`deadline_synthetic`, see ResultAgreementQuerySet.with_deadline_source).
+    """
+    from django.utils.formats import date_format
+
+    if agreement.is_postponed:
+        label = (
+            _("postponed (synthetic)")
+            if getattr(agreement, "deadline_synthetic", False)
+            else _("postponed")
+        )
+        text = _("%(label)s; originally %(date)s") % {
+            "label": label,
+            "date": date_format(agreement.original_deadline, "j F Y"),
+        }
+    elif agreement.deadline_is_reference:
+        text = _("end of programme")
+    else:
+        return ""
+    return format_html('<span class="meta">({})</span>', text)
+
+
+@register.simple_tag
 def level_label(level: str) -> str:
     try:
         return Level(level).label

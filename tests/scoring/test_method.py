@@ -33,7 +33,7 @@ def test_the_method_page_shows_the_example_and_the_conditions(client, lang):
     for i in range(5):
         BuildingBlockFactory(order=i, weight=Decimal("2") if i == 0 else Decimal("1"))
     requirement = RequirementFactory(min_population=100_000)
-    url = reverse("scoring:method") if lang == "nl" else "/en/methode/"
+    url = "/methode/" if lang == "nl" else "/en/methode/"
     response = client.get(url)
     assert response.status_code == 200
     html = response.content.decode()
@@ -44,7 +44,7 @@ def test_the_method_page_shows_the_example_and_the_conditions(client, lang):
 
 
 def test_the_method_page_without_blocks_has_no_example(client):
-    response = client.get(reverse("scoring:method"))
+    response = client.get("/methode/")
     assert response.status_code == 200
     assert response.context["example"] is None
 
