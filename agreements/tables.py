@@ -24,6 +24,10 @@ class ResultAgreementTable(tables.Table):
     deadline = tables.DateColumn(verbose_name=_("Current deadline"), short=True)
     times_postponed = NumberColumn(verbose_name=_("Times postponed"))
     compliance_share = PercentColumn(verbose_name=_("Municipalities that meet it"))
+    applicable = NumberColumn(
+        verbose_name=_("Of municipalities (applicable)"), decimal_pos=0
+    )
+    exempted = NumberColumn(verbose_name=_("Of which on an exemption"), decimal_pos=0)
     overdue_count = NumberColumn(verbose_name=_("Municipalities overdue"))
 
     class Meta:
@@ -35,6 +39,8 @@ class ResultAgreementTable(tables.Table):
             "deadline",
             "times_postponed",
             "compliance_share",
+            "applicable",
+            "exempted",
             "overdue_count",
         )
         order_by = ("number",)

@@ -107,3 +107,33 @@ def test_a_synthetic_postponement_is_not_labelled_end_of_programme(client, setti
     assert "(uitgesteld; oorspronkelijk" in html
     assert "einde programma" in html  # agreement 3 keeps the programme end
     assert html.count("einde programma") == 1
+
+
+def test_the_lists_state_denominators_and_exemptions(client, setting):
+    import csv
+    import io
+
+    _, (one, two, three) = setting
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get("/en/resultaatafspraken/?_export=csv").content.decode()
+            )
+        )
+    )
+    by_number = {row["No."]: row for row in rows}
+    assert by_number["2"]["Of which on an exemption"] == "1.0"
+    assert by_number["3"]["Of municipalities (applicable)"] == "0.0"
+    assert by_number["3"]["Municipalities that meet it"] == ""
+    blocks = list(
+        csv.DictReader(
+            io.StringIO(client.get("/en/bouwstenen/?_export=csv").content.decode())
+        )
+    )
+    # Block c is not applicable for the one municipality: no denominator left.
+    assert sorted(row["Of municipalities (applicable)"] for row in blocks) == [
+        "0.0",
+        "1.0",
+        "1.0",
+        "1.0",
+    ]
