@@ -171,8 +171,12 @@ def overview_context() -> dict:
     national: dict[tuple[str, int | None], float | None] = {}
     by_class: dict[tuple[str, int | None, str], float | None] = {}
     status_rows = []
+    exempted_pairs = 0.0
     for scope, key, measure, block_id, agreement_id, status, value in aggregates:
-        if measure == Measure.STATUS_COUNT:
+        if measure == Measure.EXEMPTED:
+            if scope == Scope.NATIONAL:
+                exempted_pairs += value or 0
+        elif measure == Measure.STATUS_COUNT:
             if scope == Scope.NATIONAL:
                 status_rows.append((agreement_id, status, value))
         elif scope == Scope.NATIONAL:
@@ -201,7 +205,11 @@ def overview_context() -> dict:
         Headline(
             _("Municipalities meeting every agreement"),
             number(all_met),
-            _("of %(total)s") % {"total": number(municipality_count)},
+            _(
+                "of %(total)s (agreements that do not apply left out); "
+                "%(exempted)s agreements met rest on an exemption"
+            )
+            % {"total": number(municipality_count), "exempted": number(exempted_pairs)},
         ),
         Headline(
             _("Agreements overdue"),
