@@ -4,12 +4,13 @@
 Aggregate row in a fixed handful of SQL statements, whatever the number of
 municipalities: the per-municipality work is INSERT … SELECT inside the
 database, the aggregates are GROUP BY queries reduced in Python over at most
-(size classes × provinces) groups. On PostgreSQL the scores and agreement
-statuses come from one pass over the status rows (`_single_pass`: requirements
-folded into bigint masks per municipality); SQLite, and PostgreSQL with more
-than 63 requirements, take three passes (compliance, scores, aggregates).
-`recompute_municipality(id)` does the same for one municipality (three
-passes), re-ranks, and rewrites the aggregates.
+(size classes × provinces) groups. One path on SQLite and PostgreSQL alike
+(issue 20): three passes — compliance (`_compliance_select`, the SQL form of
+rules.agreement_outcome), scores, aggregates. A PostgreSQL-only single pass
+with bigint requirement masks was removed so that the rules are encoded once
+in SQL; `make bench` measures what that costs (docs/performance.md, round 4).
+`recompute_municipality(id)` does the same for one municipality, re-ranks,
+and rewrites the aggregates.
 
 The SQL is written out rather than built with the ORM because the compliance
 query needs a cross join (municipality × agreement) the ORM cannot express;
