@@ -18,7 +18,7 @@ from municipalities.admin import KingStaffAdminMixin, ReadOnlyAdminMixin
 
 class RequirementInline(admin.TabularInline):
     model = Requirement
-    fields = ("block", "minimum_level")
+    fields = ("block", "minimum_level", "min_population")
     autocomplete_fields = ("block",)
     extra = 0
 

@@ -9,9 +9,25 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from buildingblocks.levels import Confidence, Level
+from scoring.rules import requirement_applies
 
 # Where no agreement-specific deadline is known, the end of the i-NUP programme.
 PROGRAMME_END = datetime.date(2015, 1, 1)
+
+
+class ResultAgreementQuerySet(models.QuerySet):
+    def with_deadline_source(self) -> ResultAgreementQuerySet:
+        """Annotate `deadline_synthetic`: the current deadline comes from a
+        synthetic (demo) postponement. Read by the `deadline_note` tag."""
+        return self.annotate(
+            deadline_synthetic=models.Exists(
+                DeadlineRevision.objects.filter(
+                    agreement=models.OuterRef("pk"),
+                    new_deadline=models.OuterRef("deadline"),
+                    synthetic=True,
+                )
+            )
+        )
 
 
 class ResultAgreement(models.Model):
@@ -49,6 +65,8 @@ class ResultAgreement(models.Model):
         verbose_name=_("required building blocks"),
     )
 
+    objects = ResultAgreementQuerySet.as_manager()
+
     class Meta:
         ordering = ["number"]
         verbose_name = _("result agreement")
@@ -59,6 +77,11 @@ class ResultAgreement(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("agreements:detail", kwargs={"number": self.number})
+
+    @property
+    def is_postponed(self) -> bool:
+        """The current deadline differs from the original one (a revision)."""
+        return self.deadline != self.original_deadline
 
 
 class Requirement(models.Model):
@@ -78,6 +101,17 @@ class Requirement(models.Model):
     )
     minimum_level = models.CharField(
         _("minimum level"), max_length=16, choices=Level.choices, default=Level.IN_USE
+    )
+    # Applicability: only municipalities of at least this many inhabitants must
+    # meet it (scoring.rules.requirement_applies); empty: every municipality.
+    min_population = models.PositiveIntegerField(
+        _("applies from (inhabitants)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Only municipalities with at least this many inhabitants must meet "
+            "this requirement. Leave empty when it applies to every municipality."
+        ),
     )
 
     class Meta:
@@ -102,6 +136,10 @@ class Requirement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agreement.number}: {self.block} ≥ {self.get_minimum_level_display()}"
+
+    def applies_to(self, population: int) -> bool:
+        """Whether a municipality of `population` inhabitants must meet it."""
+        return requirement_applies(self.min_population, population)
 
 
 class DeadlineRevision(models.Model):

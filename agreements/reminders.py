@@ -24,12 +24,12 @@ from django.utils import timezone, translation
 from agreements.models import ReminderLog, ResultAgreement
 from municipalities.models import EditorMembership, Municipality
 from municipalities.roles import MUNICIPAL_EDITOR
-from scoring.models import AgreementCompliance, ComplianceStatus
+from scoring.models import LAGGING_STATUSES, AgreementCompliance, ComplianceStatus
 
 logger = logging.getLogger(__name__)
 
 REMINDER_INTERVAL = datetime.timedelta(days=6)
-LAGGING = (ComplianceStatus.AT_RISK, ComplianceStatus.OVERDUE)
+LAGGING = LAGGING_STATUSES
 
 
 def due_for_reminder(

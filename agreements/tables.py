@@ -24,6 +24,10 @@ class ResultAgreementTable(tables.Table):
     deadline = tables.DateColumn(verbose_name=_("Current deadline"), short=True)
     times_postponed = NumberColumn(verbose_name=_("Times postponed"))
     compliance_share = PercentColumn(verbose_name=_("Municipalities that meet it"))
+    applicable = NumberColumn(
+        verbose_name=_("Of municipalities (applicable)"), decimal_pos=0
+    )
+    exempted = NumberColumn(verbose_name=_("Of which on an exemption"), decimal_pos=0)
     overdue_count = NumberColumn(verbose_name=_("Municipalities overdue"))
 
     class Meta:
@@ -35,6 +39,8 @@ class ResultAgreementTable(tables.Table):
             "deadline",
             "times_postponed",
             "compliance_share",
+            "applicable",
+            "exempted",
             "overdue_count",
         )
         order_by = ("number",)
@@ -73,6 +79,8 @@ class LaggardTable(MunicipalityRowTable):
     """
 
     status = tables.Column(verbose_name=_("Status"))
+    reason = tables.Column(verbose_name=_("Reason"))
+    lapsed_on = tables.DateColumn(verbose_name=_("Date passed"), short=True)
     missing = tables.Column(
         verbose_name=_("What is missing"), accessor="pk", orderable=False
     )
@@ -81,7 +89,15 @@ class LaggardTable(MunicipalityRowTable):
 
     class Meta:
         model = AgreementCompliance
-        fields = ("municipality", "province", "size_class", "status", "missing")
+        fields = (
+            "municipality",
+            "province",
+            "size_class",
+            "status",
+            "reason",
+            "lapsed_on",
+            "missing",
+        )
         order_by = ("-status", "municipality")
         default = "—"
         empty_text = _("No municipality is overdue or at risk.")
@@ -91,6 +107,9 @@ class LaggardTable(MunicipalityRowTable):
 
     def value_status(self, record: AgreementCompliance) -> str:
         return str(record.get_status_display())
+
+    def render_reason(self, record: AgreementCompliance) -> str:
+        return str(record.get_reason_display())
 
     def render_missing(self, record: AgreementCompliance) -> str:
         return self.missing_by_municipality.get(record.municipality_id) or "—"

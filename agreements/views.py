@@ -14,7 +14,7 @@ from municipalities.queries import agreement_rows
 from nupportal.exports import SafeExportMixin
 from nupportal.pagination import pagination
 from scoring.dashboards import MissingBlocks, agreement_context
-from scoring.models import AgreementCompliance, ComplianceStatus
+from scoring.models import LAGGING_STATUSES, AgreementCompliance
 
 
 class ResultAgreementListView(SafeExportMixin, SingleTableView):
@@ -37,7 +37,9 @@ class ResultAgreementDetailView(SafeExportMixin, SingleTableView):
     table_pagination = pagination(per_page=50)
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        self.object = get_object_or_404(ResultAgreement, number=kwargs["number"])
+        self.object = get_object_or_404(
+            ResultAgreement.objects.with_deadline_source(), number=kwargs["number"]
+        )
         self.requirements = list(
             self.object.requirements.select_related("block").order_by(
                 "block__order", "block__code"
@@ -52,7 +54,7 @@ class ResultAgreementDetailView(SafeExportMixin, SingleTableView):
     def get_queryset(self):
         return AgreementCompliance.objects.filter(
             agreement=self.object,
-            status__in=[ComplianceStatus.OVERDUE, ComplianceStatus.AT_RISK],
+            status__in=LAGGING_STATUSES,
             municipality__active=True,
         ).select_related("municipality__province")
 

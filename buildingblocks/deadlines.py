@@ -15,7 +15,7 @@ from agreements.models import Requirement, ResultAgreement
 from buildingblocks.models import AdoptionStatus, BuildingBlock
 from municipalities.models import Municipality
 from scoring import rules
-from scoring.models import ComplianceStatus
+from scoring.models import LAGGING_STATUSES, ComplianceStatus
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class MissingBlock:
     level: str
     minimum_level: str
     planned_date: datetime.date | None
-    # Unplanned, or planned after the agreement's deadline.
+    # Unplanned, planned after the agreement's deadline, or its plan expired.
     late: bool
 
 
@@ -38,6 +38,8 @@ class AgreementDue:
     deadline: datetime.date
     status: str
     missing: list[MissingBlock]
+    reason: str | None = None
+    lapsed_on: datetime.date | None = None
 
     @property
     def status_label(self) -> str:
@@ -45,31 +47,35 @@ class AgreementDue:
 
     @property
     def needs_attention(self) -> bool:
-        return self.status in (ComplianceStatus.AT_RISK, ComplianceStatus.OVERDUE)
+        return self.status in LAGGING_STATUSES
 
 
 def agreements_due(
     municipality: Municipality, *, today: datetime.date
 ) -> list[AgreementDue]:
-    """Every agreement not met by `municipality`, by deadline (earliest first)."""
+    """Every agreement that applies to `municipality` and is not met, by deadline."""
     statuses = {
         status.block_id: status
         for status in AdoptionStatus.objects.filter(municipality=municipality)
     }
-    agreements = ResultAgreement.objects.order_by(
-        "deadline", "number"
-    ).prefetch_related(
-        Prefetch(
-            "requirements",
-            queryset=Requirement.objects.filter(block__active=True).select_related(
-                "block"
-            ),
+    agreements = (
+        ResultAgreement.objects.with_deadline_source()
+        .order_by("deadline", "number")
+        .prefetch_related(
+            Prefetch(
+                "requirements",
+                queryset=Requirement.objects.filter(block__active=True).select_related(
+                    "block"
+                ),
+            )
         )
     )
     due = []
     for agreement in agreements:
         states = []
         for requirement in agreement.requirements.all():
+            if not requirement.applies_to(municipality.population):
+                continue
             status = statuses.get(requirement.block_id)
             state = (
                 rules.BlockState(status.level, status.planned_date)
@@ -77,12 +83,12 @@ def agreements_due(
                 else rules.NOT_STARTED
             )
             states.append((requirement, state))
-        verdict = rules.agreement_status(
+        outcome = rules.agreement_outcome(
             [(requirement.minimum_level, state) for requirement, state in states],
             deadline=agreement.deadline,
             on=today,
         )
-        if verdict == ComplianceStatus.MET:
+        if outcome.status in (ComplianceStatus.MET, ComplianceStatus.NOT_APPLICABLE):
             continue
         missing = [
             MissingBlock(
@@ -91,10 +97,20 @@ def agreements_due(
                 minimum_level=requirement.minimum_level,
                 planned_date=state.planned_date,
                 late=state.planned_date is None
-                or state.planned_date > agreement.deadline,
+                or state.planned_date > agreement.deadline
+                or state.planned_date < today,
             )
             for requirement, state in states
             if not rules.meets_minimum(state.level, requirement.minimum_level)
         ]
-        due.append(AgreementDue(agreement, agreement.deadline, verdict, missing))
+        due.append(
+            AgreementDue(
+                agreement,
+                agreement.deadline,
+                outcome.status,
+                missing,
+                reason=outcome.reason,
+                lapsed_on=outcome.lapsed_on,
+            )
+        )
     return due

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 import django_tables2 as tables
 
 from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
-from municipalities.tables import MunicipalityRowTable, PercentColumn
+from municipalities.tables import MunicipalityRowTable, NumberColumn, PercentColumn
 from municipalities.templatetags.portal import level_badge, localized_attr
 
 
@@ -98,12 +98,23 @@ class BuildingBlockTable(tables.Table):
     category = tables.Column(verbose_name=_("Category"))
     owner = tables.Column(verbose_name=_("Owner"))
     in_use_share = PercentColumn(verbose_name=_("Municipalities in use"))
+    applicable = NumberColumn(
+        verbose_name=_("Of municipalities (applicable)"), decimal_pos=0
+    )
     coverage = PercentColumn(verbose_name=_("Inhabitants covered"))
     confidence = tables.Column(verbose_name=_("Confidence of the source"))
 
     class Meta:
         model = BuildingBlock
-        fields = ("name", "category", "owner", "in_use_share", "coverage", "confidence")
+        fields = (
+            "name",
+            "category",
+            "owner",
+            "in_use_share",
+            "applicable",
+            "coverage",
+            "confidence",
+        )
         order_by = ("category", "name")
         default = "—"
         empty_text = _("No building blocks have been loaded.")

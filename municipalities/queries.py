@@ -121,11 +121,24 @@ def ranked_count() -> int:
 
 
 def agreements_for(municipality: Municipality) -> QuerySet[ResultAgreement]:
-    """All agreements with this municipality's compliance status as `status`."""
-    status = AgreementCompliance.objects.filter(
+    """All agreements with this municipality's compliance outcome.
+
+    Annotated `status`, `reason`, `lapsed_on` and `exempted` (see
+    AgreementCompliance); one query.
+    """
+    row = AgreementCompliance.objects.filter(
         municipality=municipality, agreement=OuterRef("pk")
-    ).values("status")[:1]
-    return ResultAgreement.objects.annotate(status=Subquery(status)).order_by("number")
+    )
+    return (
+        ResultAgreement.objects.with_deadline_source()
+        .annotate(
+            **{
+                field: Subquery(row.values(field)[:1])
+                for field in ("status", "reason", "lapsed_on", "exempted")
+            }
+        )
+        .order_by("number")
+    )
 
 
 def block_rows() -> QuerySet[BuildingBlock]:
@@ -140,12 +153,15 @@ def block_rows() -> QuerySet[BuildingBlock]:
 
     return BuildingBlock.objects.filter(active=True).annotate(
         in_use_share=national(Measure.IN_USE_SHARE),
+        # The share's denominator: municipalities for which the block applies.
+        applicable=national(Measure.APPLICABLE),
         coverage=national(Measure.COVERAGE),
     )
 
 
 def agreement_rows() -> QuerySet[ResultAgreement]:
-    """Agreements with postponements, national compliance share and overdue count."""
+    """Agreements with postponements, national compliance share (with its
+    denominator and exemptions) and overdue count."""
     revisions = (
         DeadlineRevision.objects.filter(
             agreement=OuterRef("pk"), new_deadline__gt=F("old_deadline")
@@ -166,18 +182,27 @@ def agreement_rows() -> QuerySet[ResultAgreement]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    share = Aggregate.objects.filter(
-        scope=Scope.NATIONAL, measure=Measure.COMPLIANCE_SHARE, agreement=OuterRef("pk")
-    ).values("value")[:1]
+
+    def national(measure: str) -> Subquery:
+        return Subquery(
+            Aggregate.objects.filter(
+                scope=Scope.NATIONAL, measure=measure, agreement=OuterRef("pk")
+            ).values("value")[:1]
+        )
+
     return (
-        ResultAgreement.objects.annotate(
+        ResultAgreement.objects.with_deadline_source()
+        .annotate(
             times_postponed=Coalesce(
                 Subquery(revisions, output_field=IntegerField()), Value(0)
             ),
             overdue_count=Coalesce(
                 Subquery(overdue, output_field=IntegerField()), Value(0)
             ),
-            compliance_share=Subquery(share),
+            compliance_share=national(Measure.COMPLIANCE_SHARE),
+            # The share's denominator, and how many of its "met" rest on N/A.
+            applicable=national(Measure.APPLICABLE),
+            exempted=national(Measure.EXEMPTED),
         )
         .prefetch_related("requirements__block")
         .order_by("number")

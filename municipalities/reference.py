@@ -411,6 +411,9 @@ def _load_agreements(
             "agreement_id": key[0],
             "block_id": key[1],
             "minimum_level": row["minimum_level"],
+            "min_population": int(row["min_population"])
+            if row.get("min_population")
+            else None,
         }
     agreement_ids = [agreements[n].pk for n in wanted]
     existing_requirements = {

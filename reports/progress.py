@@ -25,6 +25,8 @@ from scoring.rules import (
     deadline_in_force,
     mean,
     median,
+    meets_every_agreement,
+    requirement_applies,
     share,
 )
 
@@ -65,12 +67,17 @@ class Reference:
     def __init__(self) -> None:
         self.blocks: list[BuildingBlock] = queries.blocks()
         active = {b.pk for b in self.blocks}
-        requirements: dict[int, list[tuple[int, str]]] = defaultdict(list)
-        for agreement_id, block_id, minimum in Requirement.objects.values_list(
-            "agreement_id", "block_id", "minimum_level"
+        requirements: dict[int, list[tuple[int, str, int | None]]] = defaultdict(list)
+        for (
+            agreement_id,
+            block_id,
+            minimum,
+            min_population,
+        ) in Requirement.objects.values_list(
+            "agreement_id", "block_id", "minimum_level", "min_population"
         ):
             if block_id in active:
-                requirements[agreement_id].append((block_id, minimum))
+                requirements[agreement_id].append((block_id, minimum, min_population))
         revisions: dict[int, list[DeadlineRevision]] = defaultdict(list)
         for revision in DeadlineRevision.objects.order_by("decided_on", "id"):
             revisions[revision.agreement_id].append(revision)
@@ -114,20 +121,25 @@ def figures_on(day: datetime.date, ref: Reference) -> Figures:
                 if state.level == Level.IN_USE:
                     in_use[block_id] += 1
                     in_use_pop[block_id] += m["population"]
-        met_all = True
+        statuses: Counter = Counter()
         for info in ref.agreements:
             status = agreement_status(
                 [
                     (minimum, own.get(block_id, BlockState()))
-                    for block_id, minimum in info.requirements
+                    for block_id, minimum, min_population in info.requirements
+                    if requirement_applies(min_population, m["population"])
                 ],
                 deadline=result.deadlines[info.agreement.pk],
                 on=day,
             )
             result.statuses[(mid, info.agreement.pk)] = status
             result.agreements.setdefault(info.agreement.pk, Counter())[status] += 1
-            met_all = met_all and status == ComplianceStatus.MET
-        result.all_met += met_all
+            statuses[status] += 1
+        result.all_met += meets_every_agreement(
+            statuses[ComplianceStatus.MET],
+            statuses[ComplianceStatus.NOT_APPLICABLE],
+            len(ref.agreements),
+        )
     scores = list(result.scores.values())
     result.mean_score, result.median_score = mean(scores), median(scores)
     for b in ref.blocks:

@@ -13,10 +13,15 @@ from agreements.models import DeadlineRevision, Requirement, ResultAgreement
 from buildingblocks.levels import Level
 from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
 from municipalities.models import EditorMembership, Municipality
-from scoring.models import AgreementCompliance, ComplianceStatus, MunicipalityScore
+from scoring.models import (
+    LAGGING_STATUSES,
+    AgreementCompliance,
+    ComplianceStatus,
+    MunicipalityScore,
+)
 from scoring.rules import BlockState, meets_minimum
 
-BAD_STATUSES = (ComplianceStatus.AT_RISK, ComplianceStatus.OVERDUE)
+BAD_STATUSES = LAGGING_STATUSES
 
 
 @dataclass

@@ -37,9 +37,17 @@ STATUS_FILLS = {
     "on_track": "#35b779",
     "at_risk": "#31688e",
     "overdue": "#440154",
+    # Outside the ordinal scale: the agreement does not apply.
+    "not_applicable": "#d9d9d9",
 }
 # Text colour that keeps 4.5:1 contrast on each status fill.
-STATUS_TEXT = {"met": "#000", "on_track": "#000", "at_risk": "#fff", "overdue": "#fff"}
+STATUS_TEXT = {
+    "met": "#000",
+    "on_track": "#000",
+    "at_risk": "#fff",
+    "overdue": "#fff",
+    "not_applicable": "#000",
+}
 # Lines: dark enough for 3:1 against white, told apart by dash pattern and by a
 # label at the end of each line as well.
 LINE_STYLES = (

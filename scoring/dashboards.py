@@ -25,6 +25,7 @@ from municipalities.templatetags.portal import localized_attr
 from scoring import charts, maps, queries
 from scoring.charts import Bar, Group, Series, StackRow, number, percent
 from scoring.models import (
+    LAGGING_STATUSES,
     Aggregate,
     AgreementCompliance,
     ComplianceStatus,
@@ -170,8 +171,12 @@ def overview_context() -> dict:
     national: dict[tuple[str, int | None], float | None] = {}
     by_class: dict[tuple[str, int | None, str], float | None] = {}
     status_rows = []
+    exempted_pairs = 0.0
     for scope, key, measure, block_id, agreement_id, status, value in aggregates:
-        if measure == Measure.STATUS_COUNT:
+        if measure == Measure.EXEMPTED:
+            if scope == Scope.NATIONAL:
+                exempted_pairs += value or 0
+        elif measure == Measure.STATUS_COUNT:
             if scope == Scope.NATIONAL:
                 status_rows.append((agreement_id, status, value))
         elif scope == Scope.NATIONAL:
@@ -200,7 +205,11 @@ def overview_context() -> dict:
         Headline(
             _("Municipalities meeting every agreement"),
             number(all_met),
-            _("of %(total)s") % {"total": number(municipality_count)},
+            _(
+                "of %(total)s (agreements that do not apply left out); "
+                "%(exempted)s agreements met rest on an exemption"
+            )
+            % {"total": number(municipality_count), "exempted": number(exempted_pairs)},
         ),
         Headline(
             _("Agreements overdue"),
@@ -520,18 +529,21 @@ def _count_share(count: int, total: int) -> str:
 def agreement_context(agreement: ResultAgreement) -> dict:
     """The figures of one agreement's page."""
     counts: dict[str, int] = {}
+    exempted = 0
     computed_at = None
-    for status, n, at in (
+    for status, on_exemption, n, at in (
         AgreementCompliance.objects.filter(
             agreement=agreement, municipality__active=True
         )
         .order_by()
-        .values_list("status")
+        .values_list("status", "exempted")
         .annotate(n=Count("pk"), at=Max("computed_at"))
     ):
-        counts[status] = n
+        counts[status] = counts.get(status, 0) + n
+        exempted += n if on_exemption else 0
         computed_at = max(at, computed_at or at)
     total = sum(counts.values())
+    applicable = total - counts.get(ComplianceStatus.NOT_APPLICABLE, 0)
     status_bars = [
         Bar(
             str(s.label),
@@ -545,12 +557,16 @@ def agreement_context(agreement: ResultAgreement) -> dict:
         chart_id="chart-agreement-status",
         caption=_("Municipalities by status"),
         summary=_(
-            "%(met)s of %(total)s municipalities meet this agreement; %(overdue)s are overdue."
+            "%(met)s of the %(applicable)s municipalities to which it applies meet "
+            "this agreement, %(exempted)s of them on an exemption; %(overdue)s are "
+            "overdue. It does not apply to %(not_applicable)s."
         )
         % {
             "met": number(counts.get(ComplianceStatus.MET, 0)),
-            "total": number(total),
+            "applicable": number(applicable),
+            "exempted": number(exempted),
             "overdue": number(counts.get(ComplianceStatus.OVERDUE, 0)),
+            "not_applicable": number(counts.get(ComplianceStatus.NOT_APPLICABLE, 0)),
         },
         bars=status_bars,
         label_header=_("Status"),
@@ -568,6 +584,8 @@ def agreement_context(agreement: ResultAgreement) -> dict:
     )
     return {
         "computed_at": computed_at,
+        "exempted": exempted,
+        "applicable": applicable,
         "status_chart": status_chart,
         "trend_chart": trend_chart,
         "agreement_map": maps.agreement_map(agreement),
@@ -593,7 +611,7 @@ class MissingBlocks:
         laggards = (
             AgreementCompliance.objects.filter(
                 agreement=agreement,
-                status__in=[ComplianceStatus.OVERDUE, ComplianceStatus.AT_RISK],
+                status__in=LAGGING_STATUSES,
                 municipality__active=True,
             ).values("municipality_id")
             if municipality_ids is None

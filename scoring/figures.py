@@ -34,6 +34,8 @@ class GroupTotals:
     blocks: dict[int, list[int]] = field(default_factory=dict)
     # (agreement id, status) → municipalities
     statuses: dict[tuple[int, str], int] = field(default_factory=dict)
+    # agreement id → municipalities that meet it on an exemption
+    exempted: dict[int, int] = field(default_factory=dict)
 
     def absorb(self, other: GroupTotals) -> None:
         self.municipalities += other.municipalities
@@ -46,6 +48,8 @@ class GroupTotals:
                 mine[i] += counts[i]
         for key, count in other.statuses.items():
             self.statuses[key] = self.statuses.get(key, 0) + count
+        for key, count in other.exempted.items():
+            self.exempted[key] = self.exempted.get(key, 0) + count
 
 
 def figure_rows(
@@ -78,7 +82,9 @@ def figure_rows(
         rows.append((scope, key, Measure.ALL_MET, None, None, "", float(t.all_met)))
         for block_id in block_ids:
             counts = t.blocks.get(block_id, (0, 0, 0, 0))
-            rows.append(
+            applicable = n - counts[NOT_APPLICABLE]
+            rows += [
+                (scope, key, Measure.APPLICABLE, block_id, None, "", float(applicable)),
                 (
                     scope,
                     key,
@@ -86,10 +92,8 @@ def figure_rows(
                     block_id,
                     None,
                     "",
-                    share(counts[IN_USE], n - counts[NOT_APPLICABLE]),
-                )
-            )
-            rows.append(
+                    share(counts[IN_USE], applicable),
+                ),
                 (
                     scope,
                     key,
@@ -100,11 +104,25 @@ def figure_rows(
                     share(
                         counts[IN_USE_POP], t.population - counts[NOT_APPLICABLE_POP]
                     ),
-                )
-            )
+                ),
+            ]
         for agreement_id in agreement_ids:
             met = t.statuses.get((agreement_id, ComplianceStatus.MET), 0)
-            rows.append(
+            # Municipalities to which the agreement does not apply leave the
+            # denominator, as not-applicable blocks do.
+            applicable = n - t.statuses.get(
+                (agreement_id, ComplianceStatus.NOT_APPLICABLE), 0
+            )
+            rows += [
+                (
+                    scope,
+                    key,
+                    Measure.APPLICABLE,
+                    None,
+                    agreement_id,
+                    "",
+                    float(applicable),
+                ),
                 (
                     scope,
                     key,
@@ -112,9 +130,18 @@ def figure_rows(
                     None,
                     agreement_id,
                     "",
-                    share(met, n),
-                )
-            )
+                    share(met, applicable),
+                ),
+                (
+                    scope,
+                    key,
+                    Measure.EXEMPTED,
+                    None,
+                    agreement_id,
+                    "",
+                    float(t.exempted.get(agreement_id, 0)),
+                ),
+            ]
             for status in ComplianceStatus.values:
                 rows.append(
                     (

@@ -93,6 +93,33 @@ def exists_on(
 
 # --- reference data ------------------------------------------------------------
 
+# What the figures count of an agreement outcome: its status and whether a "met"
+# rests on an exemption.
+Outcome = tuple[str, bool]
+
+
+def _count_outcomes(
+    totals: GroupTotals | _Group,
+    agreement_ids: list[int],
+    outcomes: dict[int, Outcome],
+    sign: int,
+) -> None:
+    for i, (status, exempted) in outcomes.items():
+        key = (agreement_ids[i], status)
+        totals.statuses[key] = totals.statuses.get(key, 0) + sign
+        if exempted:
+            agreement_id = agreement_ids[i]
+            totals.exempted[agreement_id] = totals.exempted.get(agreement_id, 0) + sign
+
+
+def _meets_every_agreement(outcomes: dict[int, Outcome]) -> bool:
+    statuses = [status for status, _ in outcomes.values()]
+    return rules.meets_every_agreement(
+        statuses.count(ComplianceStatus.MET),
+        statuses.count(ComplianceStatus.NOT_APPLICABLE),
+        len(statuses),
+    )
+
 
 @dataclass
 class _Municipality:
@@ -119,12 +146,13 @@ class _Reference:
     municipalities: list[_Municipality]
     block_ids: list[int]
     weights: list[float]
-    # per agreement: (id, original deadline, [(block index, minimum level)], revisions)
+    # per agreement: (id, original deadline, [(block index, minimum level,
+    # minimum population)], revisions)
     agreements: list[
         tuple[
             int,
             datetime.date,
-            list[tuple[int, str]],
+            list[tuple[int, str, int | None]],
             list[tuple[datetime.date, datetime.date]],
         ]
     ] = field(default_factory=list)
@@ -156,12 +184,17 @@ class _Reference:
             BuildingBlock.objects.filter(active=True).values_list("id", "weight")
         )
         block_index = {block_id: i for i, (block_id, _) in enumerate(blocks)}
-        requirements: dict[int, list[tuple[int, str]]] = {}
-        for agreement_id, block_id, minimum in Requirement.objects.filter(
-            block__active=True
-        ).values_list("agreement_id", "block_id", "minimum_level"):
+        requirements: dict[int, list[tuple[int, str, int | None]]] = {}
+        for (
+            agreement_id,
+            block_id,
+            minimum,
+            min_population,
+        ) in Requirement.objects.filter(block__active=True).values_list(
+            "agreement_id", "block_id", "minimum_level", "min_population"
+        ):
             requirements.setdefault(agreement_id, []).append(
-                (block_index[block_id], minimum)
+                (block_index[block_id], minimum, min_population)
             )
         revisions: dict[int, list[tuple[datetime.date, datetime.date]]] = {}
         for agreement_id, decided_on, new_deadline in DeadlineRevision.objects.order_by(
@@ -194,12 +227,13 @@ class _Reference:
 
     def evaluate(
         self,
+        municipality: _Municipality,
         levels: list[rules.BlockState],
         deadlines: list[datetime.date],
         on: datetime.date,
         agreement_indexes: Iterable[int] | None = None,
-    ) -> tuple[float | None, dict[int, str]]:
-        """Score and agreement statuses (by agreement index) of one municipality."""
+    ) -> tuple[float | None, dict[int, Outcome]]:
+        """Score and agreement outcomes (by agreement index) of one municipality."""
         score = rules.adoption_score(
             (weight, state.level)
             for weight, state in zip(self.weights, levels, strict=True)
@@ -209,15 +243,21 @@ class _Reference:
             if agreement_indexes is None
             else agreement_indexes
         )
-        statuses = {
-            i: rules.agreement_status(
-                [(minimum, levels[b]) for b, minimum in self.agreements[i][2]],
+        outcomes = {}
+        for i in indexes:
+            outcome = rules.agreement_outcome(
+                [
+                    (minimum, levels[b])
+                    for b, minimum, min_population in self.agreements[i][2]
+                    if rules.requirement_applies(
+                        min_population, municipality.population
+                    )
+                ],
                 deadline=deadlines[i],
                 on=on,
-            ).value
-            for i in indexes
-        }
-        return score, statuses
+            )
+            outcomes[i] = (outcome.status.value, outcome.exempted)
+        return score, outcomes
 
 
 # --- the state on a date ---------------------------------------------------------
@@ -260,15 +300,13 @@ def figures_on(on: datetime.date) -> list[FigureRow]:
             states.get((m.id, block_id), rules.NOT_STARTED)
             for block_id in reference.block_ids
         ]
-        score, statuses = reference.evaluate(levels, deadlines, on)
+        score, outcomes = reference.evaluate(m, levels, deadlines, on)
         totals = groups.setdefault(m.group, GroupTotals())
         totals.municipalities += 1
         totals.population += m.population
         totals.scores.append(score)
-        totals.all_met += all(s == ComplianceStatus.MET for s in statuses.values())
-        for i, status in statuses.items():
-            key = (reference.agreements[i][0], status)
-            totals.statuses[key] = totals.statuses.get(key, 0) + 1
+        totals.all_met += _meets_every_agreement(outcomes)
+        _count_outcomes(totals, [a[0] for a in reference.agreements], outcomes, +1)
         for block_id, state in zip(reference.block_ids, levels, strict=True):
             if state.level in (Level.IN_USE, Level.NOT_APPLICABLE):
                 counts = totals.blocks.setdefault(block_id, [0, 0, 0, 0])
@@ -296,6 +334,7 @@ class _Group:
     all_met: int = 0
     blocks: dict[int, list[int]] = field(default_factory=dict)
     statuses: dict[tuple[int, str], int] = field(default_factory=dict)
+    exempted: dict[int, int] = field(default_factory=dict)
 
     def totals(self) -> GroupTotals:
         return GroupTotals(
@@ -305,6 +344,7 @@ class _Group:
             all_met=self.all_met,
             blocks=self.blocks,
             statuses=self.statuses,
+            exempted=self.exempted,
         )
 
 
@@ -321,8 +361,12 @@ class _Replay:
             for m in reference.municipalities
         }
         self.present: set[int] = set()
-        self.statuses: dict[int, dict[int, str]] = {}
+        self.statuses: dict[int, dict[int, Outcome]] = {}
         self.groups: dict[GroupKey, _Group] = {}
+        # planned date → municipalities with a block planned on it: their
+        # agreements may go from on track to at risk the day after, without
+        # any change in the history.
+        self.expiring: dict[datetime.date, set[int]] = {}
 
     # contributions -----------------------------------------------------------
 
@@ -339,15 +383,18 @@ class _Replay:
                 counts[NOT_APPLICABLE_POP] += sign * m.population
 
     def _status_counts(
-        self, m: _Municipality, statuses: dict[int, str], sign: int
+        self, m: _Municipality, outcomes: dict[int, Outcome], sign: int
     ) -> None:
-        group = self.groups[m.group]
-        for i, status in statuses.items():
-            key = (self.agreement_ids[i], status)
-            group.statuses[key] = group.statuses.get(key, 0) + sign
+        _count_outcomes(self.groups[m.group], self.agreement_ids, outcomes, sign)
 
     def _all_met(self, m_id: int) -> bool:
-        return all(s == ComplianceStatus.MET for s in self.statuses[m_id].values())
+        return _meets_every_agreement(self.statuses[m_id])
+
+    def _note_plans(self, m_id: int) -> None:
+        """Remember when this municipality's planned dates expire (see `run`)."""
+        for state in self.levels[m_id]:
+            if state.planned_date is not None:
+                self.expiring.setdefault(state.planned_date, set()).add(m_id)
 
     def remove(self, m: _Municipality) -> None:
         group = self.groups[m.group]
@@ -363,7 +410,7 @@ class _Replay:
         self, m: _Municipality, deadlines: list[datetime.date], on: datetime.date
     ) -> None:
         group = self.groups.setdefault(m.group, _Group())
-        score, statuses = self.ref.evaluate(self.levels[m.id], deadlines, on)
+        score, statuses = self.ref.evaluate(m, self.levels[m.id], deadlines, on)
         self.statuses[m.id] = statuses
         group.municipalities += 1
         group.population += m.population
@@ -383,7 +430,7 @@ class _Replay:
         """Re-derive some agreement statuses of a municipality whose levels did not change."""
         group = self.groups[m.group]
         _, fresh = self.ref.evaluate(
-            self.levels[m.id], deadlines, on, agreement_indexes
+            m, self.levels[m.id], deadlines, on, agreement_indexes
         )
         old = {i: self.statuses[m.id][i] for i in agreement_indexes}
         if fresh == old:
@@ -429,6 +476,13 @@ class _Replay:
             ]
             previous_deadlines = marks
 
+            # Plans that expired since the previous month end (stale entries,
+            # of plans changed since, only cost a re-evaluation).
+            expired: set[int] = set()
+            for planned in [d for d in self.expiring if d < on]:
+                expired |= self.expiring.pop(planned)
+            every_agreement = list(range(len(self.agreement_ids)))
+
             for m in self.ref.municipalities:
                 was = m.id in self.present
                 now = m.exists_on(on)
@@ -439,8 +493,11 @@ class _Replay:
                     levels = self.levels[m.id]
                     for index, state in batch[m.id]:
                         levels[index] = state
+                    self._note_plans(m.id)
                 if now and (changed or not was):
                     self.add(m, deadlines, on)
+                elif now and m.id in expired:
+                    self.reevaluate(m, deadlines, on, every_agreement)
                 elif now and moved:
                     self.reevaluate(m, deadlines, on, moved)
 

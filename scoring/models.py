@@ -11,6 +11,20 @@ class ComplianceStatus(models.TextChoices):
     ON_TRACK = "on_track", _("On track")
     AT_RISK = "at_risk", _("At risk")
     OVERDUE = "overdue", _("Overdue")
+    NOT_APPLICABLE = "not_applicable", _("Not applicable")
+
+
+# The statuses that call for action (reminders, laggard lists, "at risk or overdue").
+LAGGING_STATUSES = ("at_risk", "overdue")
+
+
+class ComplianceReason(models.TextChoices):
+    """Why an agreement is at risk or overdue (scoring.rules.agreement_outcome)."""
+
+    UNPLANNED = "unplanned", _("not planned")
+    PLANNED_LATE = "planned_late", _("planned after the deadline")
+    PLAN_EXPIRED = "plan_expired", _("plan expired")
+    DEADLINE_PASSED = "deadline_passed", _("deadline passed")
 
 
 class Scope(models.TextChoices):
@@ -28,6 +42,8 @@ class Measure(models.TextChoices):
     COMPLIANCE_SHARE = "compliance_share", _("share of municipalities that meet it")
     ALL_MET = "all_met", _("municipalities meeting every agreement")
     STATUS_COUNT = "status_count", _("municipalities with this agreement status")
+    EXEMPTED = "exempted", _("municipalities meeting it on an exemption")
+    APPLICABLE = "applicable", _("municipalities to which it applies")
 
 
 class MunicipalityScore(models.Model):
@@ -52,16 +68,16 @@ class MunicipalityScore(models.Model):
     agreements_overdue = models.PositiveSmallIntegerField(
         _("agreements overdue"), default=0
     )
+    agreements_not_applicable = models.PositiveSmallIntegerField(
+        _("agreements not applicable"), default=0
+    )
+    # Of agreements_met: those that rest on a required block marked not applicable.
+    agreements_exempted = models.PositiveSmallIntegerField(
+        _("agreements met on an exemption"), default=0
+    )
     category_scores = models.JSONField(_("score per category"), default=dict)
     last_status_update = models.DateTimeField(_("last status update"), null=True)
     computed_at = models.DateTimeField(_("computed at"))
-    # The agreement statuses this municipality's AgreementCompliance rows hold,
-    # written with them by the single-pass recompute (scoring.compute): the next
-    # full recompute rewrites only the rows of municipalities whose key changed.
-    # NULL (written by the other paths) means "unknown: compare the rows".
-    compliance_key = models.TextField(
-        _("agreement statuses (key)"), null=True, blank=True, editable=False
-    )
 
     class Meta:
         ordering = ["-score"]
@@ -100,8 +116,16 @@ class AgreementCompliance(models.Model):
         db_index=False,
     )
     status = models.CharField(
-        _("status"), max_length=8, choices=ComplianceStatus.choices
+        _("status"), max_length=14, choices=ComplianceStatus.choices
     )
+    reason = models.CharField(
+        _("reason"), max_length=15, choices=ComplianceReason.choices, blank=True
+    )
+    # The date whose passing made it overdue or at risk: the deadline (deadline
+    # passed) or the earliest expired planned date (plan expired).
+    lapsed_on = models.DateField(_("lapsed on"), null=True, blank=True)
+    # A "met" that rests on a required block marked not applicable.
+    exempted = models.BooleanField(_("met on an exemption"), default=False)
     computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:
@@ -135,7 +159,7 @@ class FigureBase(models.Model):
     measure = models.CharField(_("measure"), max_length=20, choices=Measure.choices)
     # `block` and `agreement`: see the concrete models (unchecked_reference).
     # For STATUS_COUNT: which compliance status is counted.
-    status = models.CharField(max_length=8, blank=True)
+    status = models.CharField(max_length=14, blank=True)
     value = models.FloatField(_("value"), null=True)
 
     class Meta:

@@ -6,12 +6,19 @@ answers as these functions; tests/scoring check that they do.
 
 Decisions the design leaves open, made here once:
 - A block without a status counts as `not_started`.
-- A required block marked `not_applicable` satisfies its requirement: the
-  municipality has explained (in a required note) why the block does not apply.
-- Requirements of inactive (retired) blocks are ignored; an agreement with no
-  requirement left is met.
+- A required block marked `not_applicable` drops out of the agreement's
+  requirements, as it drops out of the score: it neither satisfies nor misses
+  it. A "met" that rests on such a block is flagged as met *on an exemption*.
+- A requirement may apply only to municipalities of a minimum population
+  (`requirement_applies`); elsewhere it drops out too.
+- Requirements of inactive (retired) blocks are ignored. An agreement with no
+  applicable requirement left is `not_applicable` for that municipality (it is
+  neither met nor missed, and leaves the compliance shares' denominators).
 - The deadline day itself is still "ahead": an agreement is overdue from the day
-  after its deadline.
+  after its deadline. Likewise a planned date is "expired" from the day after it:
+  a missing block whose plan has expired puts the agreement at risk.
+- An at-risk agreement names one reason, the first that holds of: a missing
+  block unplanned, planned after the deadline, planned in the past.
 - Shares leave `not_applicable` out of the denominator, as the score does.
 """
 
@@ -24,6 +31,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from buildingblocks.levels import LEVEL_RANK, LEVEL_VALUES, Level
+from scoring.models import ComplianceReason as Reason
 from scoring.models import ComplianceStatus
 
 Weight = Decimal | float | int
@@ -88,10 +96,96 @@ def category_scores(
 
 
 def meets_minimum(level: str, minimum_level: str) -> bool:
-    """Whether a block at `level` satisfies a requirement of `minimum_level`."""
+    """Whether a block at `level` leaves a requirement of `minimum_level` unmissed.
+
+    True for `not_applicable`: the requirement drops out (see `agreement_outcome`),
+    so the block is never among the missing ones.
+    """
     if level == Level.NOT_APPLICABLE:
         return True
     return LEVEL_RANK[level] >= LEVEL_RANK[minimum_level]
+
+
+def requirement_applies(min_population: int | None, population: int) -> bool:
+    """Whether a requirement applies to a municipality of `population` inhabitants.
+
+    `min_population` None: it applies to every municipality.
+    """
+    return min_population is None or population >= min_population
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementOutcome:
+    """The status of one agreement for one municipality, and why.
+
+    `reason` is set for at risk and overdue; `lapsed_on` is the date whose
+    passing made it so: the deadline (overdue) or the earliest expired planned
+    date (plan expired), else None — overdue from the day after it;
+    `exempted` says a "met" rests on a required block marked not applicable.
+    """
+
+    status: ComplianceStatus
+    reason: Reason | None = None
+    lapsed_on: datetime.date | None = None
+    exempted: bool = False
+
+
+def agreement_outcome(
+    requirements: Iterable[tuple[str, BlockState]],
+    *,
+    deadline: datetime.date,
+    on: datetime.date,
+) -> AgreementOutcome:
+    """The status of one agreement for one municipality on a date, with its reason.
+
+    `requirements` holds (minimum level, the municipality's state of that block)
+    for each requirement on an active block that applies to the municipality
+    (`requirement_applies`); `deadline` is the deadline in force on `on` (see
+    `deadline_in_force`). Blocks marked `not_applicable` drop out.
+
+    - not applicable: no requirement left;
+    - met: every remaining required block at its minimum level;
+    - overdue: not met and the deadline has passed;
+    - on track: not met, deadline ahead, every missing block planned between
+      `on` and the deadline (both included);
+    - at risk: not met, deadline ahead, a missing block unplanned, planned after
+      the deadline or planned before `on` (the plan expired).
+    """
+    remaining = []
+    exempted = False
+    for minimum_level, state in requirements:
+        if state.level == Level.NOT_APPLICABLE:
+            exempted = True
+        else:
+            remaining.append((minimum_level, state))
+    if not remaining:
+        return AgreementOutcome(ComplianceStatus.NOT_APPLICABLE)
+    missing = [
+        state
+        for minimum_level, state in remaining
+        if LEVEL_RANK[state.level] < LEVEL_RANK[minimum_level]
+    ]
+    if not missing:
+        return AgreementOutcome(ComplianceStatus.MET, exempted=exempted)
+    if on > deadline:
+        return AgreementOutcome(
+            ComplianceStatus.OVERDUE,
+            Reason.DEADLINE_PASSED,
+            lapsed_on=deadline,
+        )
+    planned = [state.planned_date for state in missing]
+    if None in planned:
+        return AgreementOutcome(ComplianceStatus.AT_RISK, Reason.UNPLANNED)
+    if any(date > deadline for date in planned):
+        return AgreementOutcome(ComplianceStatus.AT_RISK, Reason.PLANNED_LATE)
+    expired = [date for date in planned if date < on]
+    if expired:
+        return AgreementOutcome(
+            ComplianceStatus.AT_RISK,
+            Reason.PLAN_EXPIRED,
+            lapsed_on=min(expired),
+        )
+    return AgreementOutcome(ComplianceStatus.ON_TRACK)
 
 
 def agreement_status(
@@ -100,34 +194,17 @@ def agreement_status(
     deadline: datetime.date,
     on: datetime.date,
 ) -> ComplianceStatus:
-    """The status of one agreement for one municipality on a date.
+    """Just the status of `agreement_outcome`."""
+    return agreement_outcome(requirements, deadline=deadline, on=on).status
 
-    `requirements` holds (minimum level, the municipality's state of that block)
-    for each requirement on an active block; `deadline` is the deadline in force
-    on `on` (see `deadline_in_force`).
 
-    - met: every required block at its minimum level;
-    - overdue: not met and the deadline has passed;
-    - on track: not met, deadline ahead, every missing block planned on or
-      before the deadline;
-    - at risk: not met, deadline ahead, a missing block unplanned or planned
-      after the deadline.
+def meets_every_agreement(met: int, not_applicable: int, agreements: int) -> bool:
+    """Whether a municipality meets every agreement that applies to it.
+
+    Agreements that do not apply are left out; a municipality to which none
+    applies does not count as meeting them all.
     """
-    missing = [
-        state
-        for minimum_level, state in requirements
-        if not meets_minimum(state.level, minimum_level)
-    ]
-    if not missing:
-        return ComplianceStatus.MET
-    if on > deadline:
-        return ComplianceStatus.OVERDUE
-    if all(
-        state.planned_date is not None and state.planned_date <= deadline
-        for state in missing
-    ):
-        return ComplianceStatus.ON_TRACK
-    return ComplianceStatus.AT_RISK
+    return met > 0 and met + not_applicable >= agreements
 
 
 def deadline_in_force(

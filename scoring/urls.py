@@ -6,4 +6,5 @@ app_name = "scoring"
 
 urlpatterns = [
     path("", views.OverviewView.as_view(), name="overview"),
+    path("methode/", views.MethodView.as_view(), name="method"),
 ]

@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 from django.views.generic import TemplateView
 
 from scoring.dashboards import overview_context
+from scoring.method import method_context
 from scoring.version import data_version
 
 # Bump when the page's template or context changes shape, so old copies are not served.
@@ -93,3 +94,12 @@ def _cacheable(request: HttpRequest) -> bool:
         and "messages" not in request.COOKIES
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
     )
+
+
+class MethodView(TemplateView):
+    """`/methode/`: how every figure is computed, with a worked example."""
+
+    template_name = "scoring/method.html"
+
+    def get_context_data(self, **kwargs) -> dict:
+        return super().get_context_data(**kwargs) | method_context()

@@ -140,6 +140,59 @@ def compliance_badge(status: str) -> str:
 
 
 @register.simple_tag
+def compliance_reason(reason: str | None, lapsed_on=None, today=None) -> str:
+    """Why an agreement is at risk or overdue and, where a date lapsed, how long ago.
+
+    "" for statuses without a reason (met, on track, not applicable).
+    """
+    import datetime
+
+    from django.utils.formats import date_format
+    from django.utils.timesince import timesince
+
+    from scoring.models import ComplianceReason
+
+    if not reason:
+        return ""
+    text = str(ComplianceReason(reason).label)
+    if lapsed_on is not None:
+        today = today or datetime.date.today()
+        text = _("%(reason)s: %(date)s, %(ago)s ago") % {
+            "reason": text,
+            "date": date_format(lapsed_on, "j F Y"),
+            "ago": timesince(lapsed_on, today, depth=1),
+        }
+    return format_html('<span class="status-reason">({})</span>', text)
+
+
+@register.simple_tag
+def deadline_note(agreement) -> str:
+    """What kind of deadline an agreement's current one is, in brackets.
+
+    A postponed deadline says so, with the original date, and never passes
+    for the end of the programme; a synthetic (demo) postponement says that
+    too (`deadline_synthetic`, see ResultAgreementQuerySet.with_deadline_source).
+    """
+    from django.utils.formats import date_format
+
+    if agreement.is_postponed:
+        label = (
+            _("postponed (synthetic)")
+            if getattr(agreement, "deadline_synthetic", False)
+            else _("postponed")
+        )
+        text = _("%(label)s; originally %(date)s") % {
+            "label": label,
+            "date": date_format(agreement.original_deadline, "j F Y"),
+        }
+    elif agreement.deadline_is_reference:
+        text = _("end of programme")
+    else:
+        return ""
+    return format_html('<span class="meta">({})</span>', text)
+
+
+@register.simple_tag
 def level_label(level: str) -> str:
     try:
         return Level(level).label

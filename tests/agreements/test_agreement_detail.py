@@ -94,11 +94,19 @@ def test_laggards_export_csv(client, world):
         "Province",
         "Size class",
         "Status",
+        "Reason",
+        "Date passed",
         "What is missing",
     ]
     assert len(rows) == 5
     assert {r[3] for r in rows[1:]} == {"Overdue", "At risk"}
-    assert all(r[4].startswith("DigiD (") for r in rows[1:])
+    assert all(r[6].startswith("DigiD (") for r in rows[1:])
+    assert {r[4] for r in rows[1:]} <= {
+        "not planned",
+        "planned after the deadline",
+        "plan expired",
+        "deadline passed",
+    }
 
 
 def count_queries(client, url):
@@ -134,7 +142,7 @@ def test_every_page_of_laggards_says_what_is_missing(client, world):
         )
     )[1:]
     assert len(rows) == 75
-    assert all(r[4].startswith("DigiD (") for r in rows)
+    assert all(r[6].startswith("DigiD (") for r in rows)
     for page in (1, 2):
         html = client.get("/en" + URL, {"page": page}).content.decode()
         table = html[html.index('id="laggards-heading"') :]
@@ -146,5 +154,5 @@ def test_every_page_of_laggards_says_what_is_missing(client, world):
         # The same text per municipality as the export (which loads every row).
         on_page = [r for r in rows if f">{escape(r[0])}<" in table]
         assert len(on_page) == shown
-        for text, count in Counter(r[4] for r in on_page).items():
+        for text, count in Counter(r[6] for r in on_page).items():
             assert table.count(escape(text)) == count, text

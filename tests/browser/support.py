@@ -137,6 +137,7 @@ PUBLIC_PAGES = (
     "/resultaatafspraken/",
     "/resultaatafspraken/4/",
     "/matrix/",
+    "/methode/",
 )
 PAGES_BY_ROLE: dict[str, tuple[str, ...]] = {
     "anonymous": (*PUBLIC_PAGES, "/accounts/login/", "/accounts/wachtwoord-vergeten/"),

@@ -225,6 +225,14 @@ def test_blocks_and_agreements(loaded):
     assert block.category == Category.BASE_REGISTERS
     assert block.confidence == "high" and block.source.startswith("http")
     assert block.weight == 1
+    # The source note of agreement 3 limits it to municipalities over 100,000.
+    contact_centre = Requirement.objects.get(agreement__number=3)
+    assert contact_centre.min_population == 100_000
+    assert (
+        not Requirement.objects.exclude(agreement__number=3)
+        .exclude(min_population=None)
+        .exists()
+    )
     agreement = ResultAgreement.objects.get(number=16)
     assert agreement.deadline == PROGRAMME_END
     assert agreement.deadline_is_reference

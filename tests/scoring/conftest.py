@@ -62,7 +62,7 @@ def build_world(n_municipalities: int = 14, *, seed: int = 7) -> World:
         ResultAgreementFactory(number=2, deadline=datetime.date(2015, 1, 1)),
         ResultAgreementFactory(number=3, deadline=datetime.date(2014, 6, 15)),
         ResultAgreementFactory(number=4, deadline=datetime.date(2016, 1, 1)),
-        ResultAgreementFactory(number=5),  # no requirement: met by everyone
+        ResultAgreementFactory(number=5),  # no requirement: applies to no one
     ]
     RequirementFactory(agreement=agreements[0], block=blocks[0])
     RequirementFactory(
@@ -75,6 +75,8 @@ def build_world(n_municipalities: int = 14, *, seed: int = 7) -> World:
     )
     RequirementFactory(agreement=agreements[3], block=blocks[5])
     RequirementFactory(agreement=agreements[3], block=retired)
+    # Applies only to municipalities of 50,000 inhabitants or more.
+    RequirementFactory(agreement=agreements[3], block=blocks[6], min_population=50_000)
     add_statuses(municipalities, [*blocks, retired], rng)
     return World(municipalities, blocks, agreements)
 

@@ -15,6 +15,7 @@ from municipalities.models import Municipality
 from scoring.models import (
     Aggregate,
     AgreementCompliance,
+    ComplianceReason,
     ComplianceStatus,
     Measure,
     MunicipalityScore,
@@ -148,6 +149,10 @@ def add_municipalities(world: DashboardWorld, n: int) -> None:
             municipality=m,
             agreement=world.agreement,
             status=STATUS_CYCLE[i % 4],
+            reason={
+                ComplianceStatus.OVERDUE: ComplianceReason.DEADLINE_PASSED,
+                ComplianceStatus.AT_RISK: ComplianceReason.UNPLANNED,
+            }.get(STATUS_CYCLE[i % 4], ""),
             computed_at=COMPUTED_AT,
         )
         for i, m in enumerate(new, start)

@@ -19,6 +19,7 @@ from scoring.figures import GroupTotals, figure_rows
 from scoring.models import (
     Aggregate,
     AgreementCompliance,
+    ComplianceReason,
     ComplianceStatus,
     Measure,
     MunicipalityScore,
@@ -48,10 +49,11 @@ def expected_per_municipality(on=TODAY):
             (b.category, b.weight, state(b.id).level) for b in blocks
         )
         statuses = {
-            a.id: rules.agreement_status(
+            a.id: rules.agreement_outcome(
                 [
                     (r.minimum_level, state(r.block_id))
                     for r in requirements.get(a.id, [])
+                    if r.applies_to(m.population)
                 ],
                 deadline=a.deadline,
                 on=on,
@@ -70,26 +72,40 @@ def test_recompute_all_matches_the_pure_rules(world):
     assert written["compliance"] == len(expected) * len(world.agreements)
     scores = {s.municipality_id: s for s in MunicipalityScore.objects.all()}
     compliance = {
-        (c.municipality_id, c.agreement_id): c.status
+        (c.municipality_id, c.agreement_id): (
+            c.status,
+            c.reason or None,
+            c.lapsed_on,
+            c.exempted,
+        )
         for c in AgreementCompliance.objects.all()
     }
-    seen_statuses = set()
-    for m_id, (score, categories, statuses) in expected.items():
+    seen = set()
+    for m_id, (score, categories, outcomes) in expected.items():
         row = scores[m_id]
         assert row.score == pytest.approx(score)
         assert row.category_scores.keys() == categories.keys()
         for key, value in categories.items():
             assert row.category_scores[key] == pytest.approx(value)
-        for a_id, status in statuses.items():
-            assert compliance[(m_id, a_id)] == status
-            seen_statuses.add(status)
-        counts = Counter(statuses.values())
+        for a_id, outcome in outcomes.items():
+            assert compliance[(m_id, a_id)] == (
+                outcome.status,
+                outcome.reason,
+                outcome.lapsed_on,
+                outcome.exempted,
+            )
+            seen.add((outcome.status, outcome.reason, outcome.exempted))
+        counts = Counter(o.status for o in outcomes.values())
         assert row.agreements_met == counts[ComplianceStatus.MET]
         assert row.agreements_on_track == counts[ComplianceStatus.ON_TRACK]
         assert row.agreements_at_risk == counts[ComplianceStatus.AT_RISK]
         assert row.agreements_overdue == counts[ComplianceStatus.OVERDUE]
-    # The fixture is varied enough to exercise every status.
-    assert seen_statuses == set(ComplianceStatus.values)
+        assert row.agreements_not_applicable == counts[ComplianceStatus.NOT_APPLICABLE]
+        assert row.agreements_exempted == sum(o.exempted for o in outcomes.values())
+    # The fixture is varied enough to exercise every status, reason and exemption.
+    assert {status for status, _, _ in seen} == set(ComplianceStatus.values)
+    assert {reason for _, reason, _ in seen} - {None} == set(ComplianceReason.values)
+    assert (ComplianceStatus.MET, None, True) in seen
 
 
 @pytest.mark.django_db
@@ -110,15 +126,21 @@ def test_aggregates_equal_figures_from_the_pure_rules(world):
     groups: dict = {}
     n_agreements = ResultAgreement.objects.count()
     for m in Municipality.objects.filter(active=True).select_related("province"):
-        score, _, statuses = expected[m.id]
+        score, _, outcomes = expected[m.id]
         t = groups.setdefault((m.size_class, m.province.slug), GroupTotals())
         t.municipalities += 1
         t.population += m.population
         t.scores.append(score)
-        met = sum(1 for s in statuses.values() if s == ComplianceStatus.MET)
-        t.all_met += met == n_agreements
-        for a_id, status in statuses.items():
-            t.statuses[(a_id, status)] = t.statuses.get((a_id, status), 0) + 1
+        statuses = Counter(o.status for o in outcomes.values())
+        t.all_met += rules.meets_every_agreement(
+            statuses[ComplianceStatus.MET],
+            statuses[ComplianceStatus.NOT_APPLICABLE],
+            n_agreements,
+        )
+        for a_id, outcome in outcomes.items():
+            key = (a_id, outcome.status)
+            t.statuses[key] = t.statuses.get(key, 0) + 1
+            t.exempted[a_id] = t.exempted.get(a_id, 0) + outcome.exempted
         for s in AdoptionStatus.objects.filter(
             municipality=m,
             block__active=True,

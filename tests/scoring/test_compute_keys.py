@@ -1,17 +1,12 @@
 """A full recompute writes only the compliance rows that changed.
 
-The single pass (PostgreSQL) keeps each municipality's agreement statuses as a
-key on its score row and compares stored rows only where the key changed or is
-unknown (NULL: written by the three-pass path). These tests hold it to the pure
-rules after every kind of change; on SQLite the three-pass path runs and they
-check the same outcome.
+These tests hold the stored rows to the pure rules after every kind of change,
+on SQLite and PostgreSQL alike (one SQL path).
 """
 
 from __future__ import annotations
 
 import datetime
-
-from django.db import connection
 
 import pytest
 
@@ -20,25 +15,35 @@ from buildingblocks.levels import Level
 from buildingblocks.models import AdoptionStatus
 from municipalities.models import Municipality
 from scoring.compute import recompute_all, recompute_municipality
-from scoring.models import AgreementCompliance, ComplianceStatus, MunicipalityScore
+from scoring.models import (
+    AgreementCompliance,
+    ComplianceReason,
+    ComplianceStatus,
+    MunicipalityScore,
+)
 from tests.scoring.conftest import TODAY
 from tests.scoring.test_compute import expected_per_municipality
 
 pytestmark = pytest.mark.django_db
 
 
-def stored_statuses() -> dict[tuple[int, int], str]:
+def stored_statuses() -> dict[tuple[int, int], tuple]:
     return {
-        (c.municipality_id, c.agreement_id): c.status
+        (c.municipality_id, c.agreement_id): (
+            c.status,
+            c.reason or None,
+            c.lapsed_on,
+            c.exempted,
+        )
         for c in AgreementCompliance.objects.all()
     }
 
 
-def expected_statuses(on=TODAY) -> dict[tuple[int, int], str]:
+def expected_statuses(on=TODAY) -> dict[tuple[int, int], tuple]:
     return {
-        (m_id, a_id): status
-        for m_id, (_s, _c, statuses) in expected_per_municipality(on).items()
-        for a_id, status in statuses.items()
+        (m_id, a_id): (o.status, o.reason, o.lapsed_on, o.exempted)
+        for m_id, (_s, _c, outcomes) in expected_per_municipality(on).items()
+        for a_id, o in outcomes.items()
     }
 
 
@@ -69,31 +74,41 @@ def test_a_passing_deadline_rewrites_the_statuses_it_changes(world):
     written = recompute_all(today=later)["compliance"]
     assert written > 0
     assert stored_statuses() == expected_statuses(later)
-    assert ComplianceStatus.OVERDUE in set(stored_statuses().values())
+    assert ComplianceStatus.OVERDUE in {v[0] for v in stored_statuses().values()}
 
 
-def test_rows_written_by_one_municipalitys_recompute_are_compared_again(world):
+def test_one_municipalitys_recompute_leaves_nothing_for_the_full_one(world):
     recompute_all(today=TODAY)
     target = world.municipalities[1]
     AdoptionStatus.objects.filter(municipality=target).update(
         level=Level.NOT_STARTED, planned_date=None
     )
-    recompute_municipality(target.id, today=TODAY)
-    score = MunicipalityScore.objects.get(municipality=target)
-    assert score.compliance_key is None  # unknown: the next full pass compares
-    recompute_all(today=TODAY)
+    assert recompute_municipality(target.id, today=TODAY)["compliance"] > 0
     assert stored_statuses() == expected_statuses()
+    assert recompute_all(today=TODAY)["compliance"] == 0
 
 
-def test_an_unknown_key_repairs_the_rows(world):
+def test_a_wrong_stored_row_is_repaired(world):
     recompute_all(today=TODAY)
     target = world.municipalities[2]
     row = AgreementCompliance.objects.filter(municipality=target).first()
     wrong = next(s for s in ComplianceStatus.values if s != row.status)
     AgreementCompliance.objects.filter(pk=row.pk).update(status=wrong)
-    MunicipalityScore.objects.filter(municipality=target).update(compliance_key=None)
     assert recompute_all(today=TODAY)["compliance"] == 1
     assert stored_statuses() == expected_statuses()
+
+
+def test_an_expiring_plan_rewrites_only_its_reason(world):
+    """The day after a planned date the row changes, with no status edit."""
+    recompute_all(today=TODAY)
+    later = datetime.date(2014, 12, 31) + datetime.timedelta(days=1)
+    recompute_all(today=later)
+    assert stored_statuses() == expected_statuses(later)
+    assert any(
+        reason == ComplianceReason.PLAN_EXPIRED
+        and lapsed == datetime.date(2014, 12, 31)
+        for _, reason, lapsed, _ in stored_statuses().values()
+    )
 
 
 def test_a_former_municipality_loses_its_rows_in_a_full_recompute(world):
@@ -130,29 +145,3 @@ def test_deleting_a_municipality_deletes_its_rows(world):
     assert not MunicipalityScore.objects.filter(municipality_id=target.pk).exists()
     recompute_all(today=TODAY)
     assert stored_statuses() == expected_statuses()
-
-
-@pytest.mark.parametrize("bits", [1, 3])
-def test_more_requirements_or_blocks_than_mask_bits_take_the_three_passes(
-    world, monkeypatch, bits
-):
-    """Beyond 63 requirements or active blocks (a bigint's bits) the single pass
-    steps aside; shrinking the limit exercises that path on PostgreSQL too."""
-    from scoring import compute
-
-    recompute_all(today=TODAY)
-    single = stored_statuses()
-    monkeypatch.setattr(compute, "_MASK_BITS", bits)
-    AdoptionStatus.objects.filter(municipality=world.municipalities[0]).update(
-        level=Level.IN_USE
-    )
-    recompute_all(today=TODAY)
-    assert stored_statuses() == expected_statuses()
-    assert stored_statuses() != single
-    # The three-pass path writes no key: the next single pass compares again.
-    assert not MunicipalityScore.objects.exclude(compliance_key=None).exists()
-    monkeypatch.undo()
-    recompute_all(today=TODAY)
-    assert stored_statuses() == expected_statuses()
-    if connection.vendor == "postgresql":  # only the single pass writes keys
-        assert not MunicipalityScore.objects.filter(compliance_key=None).exists()

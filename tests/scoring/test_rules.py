@@ -17,13 +17,16 @@ from scoring.rules import (
     NOT_STARTED,
     BlockState,
     adoption_score,
+    agreement_outcome,
     agreement_status,
     category_scores,
     deadline_in_force,
     level_value,
     mean,
     median,
+    meets_every_agreement,
     meets_minimum,
+    requirement_applies,
     share,
 )
 
@@ -106,12 +109,25 @@ def test_meets_minimum_for_every_level_and_minimum(level, minimum, met):
     [
         # met: every required block at its minimum, whatever the date
         ([BlockState(Level.IN_USE)], D(2020, 1, 1), ComplianceStatus.MET),
-        ([BlockState(Level.NOT_APPLICABLE)], D(2014, 1, 1), ComplianceStatus.MET),
-        ([], D(2014, 1, 1), ComplianceStatus.MET),
+        # not applicable: no requirement left once N/A blocks drop out
+        ([BlockState(Level.NOT_APPLICABLE)], D(2014, 1, 1), "not_applicable"),
+        ([], D(2014, 1, 1), ComplianceStatus.NOT_APPLICABLE),
+        # an N/A block drops out: the rest decides
+        (
+            [BlockState(Level.NOT_APPLICABLE), BlockState(Level.IN_USE)],
+            D(2014, 1, 1),
+            "met",
+        ),
+        (
+            [BlockState(Level.NOT_APPLICABLE), BlockState(Level.PREPARING)],
+            D(2014, 1, 1),
+            "at_risk",
+        ),
         # overdue: not met the day after the deadline
         ([BlockState(Level.IMPLEMENTING, D(2014, 6, 1))], D(2015, 1, 2), "overdue"),
-        # the deadline day itself is still ahead
-        ([BlockState(Level.IMPLEMENTING, D(2014, 6, 1))], D(2015, 1, 1), "on_track"),
+        # the deadline day itself is still ahead; a plan of 1 June has expired
+        ([BlockState(Level.IMPLEMENTING, D(2014, 6, 1))], D(2015, 1, 1), "at_risk"),
+        ([BlockState(Level.IMPLEMENTING, D(2015, 1, 1))], D(2015, 1, 1), "on_track"),
         # on track: planned on or before the deadline
         ([BlockState(Level.PREPARING, D(2015, 1, 1))], D(2014, 1, 1), "on_track"),
         # at risk: unplanned, or planned after the deadline
@@ -138,6 +154,101 @@ def test_meets_minimum_for_every_level_and_minimum(level, minimum, met):
 def test_agreement_status(states, on, expected):
     requirements = [(Level.IN_USE, state) for state in states]
     assert agreement_status(requirements, deadline=DEADLINE, on=on) == expected
+
+
+@pytest.mark.parametrize(
+    ("states", "on", "reason", "lapsed_on"),
+    [
+        ([NOT_STARTED], D(2014, 1, 1), "unplanned", None),
+        (
+            [BlockState(Level.PREPARING, D(2015, 2, 1))],
+            D(2014, 1, 1),
+            "planned_late",
+            None,
+        ),
+        # the planned day itself is still on track; the day after it has expired
+        ([BlockState(Level.PREPARING, D(2014, 3, 1))], D(2014, 3, 1), None, None),
+        (
+            [BlockState(Level.PREPARING, D(2014, 3, 1))],
+            D(2014, 3, 2),
+            "plan_expired",
+            D(2014, 3, 1),
+        ),
+        # the earliest expired plan is the one that lapsed
+        (
+            [
+                BlockState(Level.PREPARING, D(2014, 3, 1)),
+                BlockState(Level.PREPARING, D(2014, 2, 1)),
+                BlockState(Level.PREPARING, D(2014, 12, 1)),
+            ],
+            D(2014, 6, 1),
+            "plan_expired",
+            D(2014, 2, 1),
+        ),
+        # unplanned comes first, then planned late, then expired
+        (
+            [BlockState(Level.PREPARING, D(2014, 2, 1)), NOT_STARTED],
+            D(2014, 6, 1),
+            "unplanned",
+            None,
+        ),
+        (
+            [
+                BlockState(Level.PREPARING, D(2014, 2, 1)),
+                BlockState(Level.PREPARING, D(2016, 1, 1)),
+            ],
+            D(2014, 6, 1),
+            "planned_late",
+            None,
+        ),
+        ([NOT_STARTED], D(2015, 1, 2), "deadline_passed", DEADLINE),
+        ([BlockState(Level.IN_USE)], D(2016, 1, 1), None, None),
+    ],
+)
+def test_agreement_outcome_names_its_reason_and_the_date_that_lapsed(
+    states, on, reason, lapsed_on
+):
+    outcome = agreement_outcome(
+        [(Level.IN_USE, state) for state in states], deadline=DEADLINE, on=on
+    )
+    assert outcome.reason == reason
+    assert outcome.lapsed_on == lapsed_on
+
+
+def test_a_met_that_rests_on_a_not_applicable_block_is_exempted():
+    exempted = agreement_outcome(
+        [
+            (Level.IN_USE, BlockState(Level.NOT_APPLICABLE)),
+            (Level.IN_USE, BlockState(Level.IN_USE)),
+        ],
+        deadline=DEADLINE,
+        on=D(2014, 1, 1),
+    )
+    plain = agreement_outcome(
+        [(Level.IN_USE, BlockState(Level.IN_USE))], deadline=DEADLINE, on=D(2014, 1, 1)
+    )
+    assert (exempted.status, exempted.exempted) == (ComplianceStatus.MET, True)
+    assert (plain.status, plain.exempted) == (ComplianceStatus.MET, False)
+
+
+@pytest.mark.parametrize(
+    ("min_population", "population", "applies"),
+    [(None, 0, True), (100_000, 99_999, False), (100_000, 100_000, True)],
+)
+def test_requirement_applies_from_its_population_threshold(
+    min_population, population, applies
+):
+    assert requirement_applies(min_population, population) is applies
+
+
+@pytest.mark.parametrize(
+    ("met", "not_applicable", "agreements", "all_met"),
+    [(19, 0, 19, True), (17, 2, 19, True), (0, 19, 19, False), (17, 1, 19, False)],
+)
+def test_meets_every_agreement_leaves_out_those_that_do_not_apply(
+    met, not_applicable, agreements, all_met
+):
+    assert meets_every_agreement(met, not_applicable, agreements) is all_met
 
 
 def test_minimum_level_below_in_use_is_met_earlier():
@@ -283,7 +394,7 @@ def test_a_met_agreement_stays_met_when_a_level_rises(reqs, deadline, on, data):
 
 
 @given(requirements, dates, dates)
-def test_agreement_status_is_one_of_four_and_consistent_with_the_date(
+def test_agreement_status_is_one_of_five_and_consistent_with_the_date(
     reqs, deadline, on
 ):
     status = agreement_status(reqs, deadline=deadline, on=on)
@@ -304,3 +415,51 @@ def test_order_of_requirements_does_not_matter(reqs, deadline, on):
 @given(st.lists(st.floats(0, 100), min_size=1))
 def test_median_lies_between_min_and_max(values):
     assert min(values) <= median(values) <= max(values)
+
+
+@given(requirements, dates, dates, st.data())
+def test_marking_a_block_not_applicable_never_raises_a_compliance_count(
+    reqs, deadline, on, data
+):
+    """N/A drops a requirement out: a missed agreement may become not applicable
+    or met on an exemption, and a met one may become not applicable, but no
+    municipality gains a plain "met" from it, and never more met than before
+    plus the exempted ones."""
+    if not reqs:
+        return
+    i = data.draw(st.integers(0, len(reqs) - 1))
+    minimum, state = reqs[i]
+    before = agreement_outcome(reqs, deadline=deadline, on=on)
+    exempted = [
+        *reqs[:i],
+        (minimum, BlockState(Level.NOT_APPLICABLE, state.planned_date)),
+        *reqs[i + 1 :],
+    ]
+    after = agreement_outcome(exempted, deadline=deadline, on=on)
+    if after.status == ComplianceStatus.MET and before.status != ComplianceStatus.MET:
+        assert after.exempted
+    if before.status == ComplianceStatus.MET and not before.exempted:
+        assert after.status in (ComplianceStatus.MET, ComplianceStatus.NOT_APPLICABLE)
+
+
+@given(requirements, dates, dates)
+def test_an_expired_plan_is_never_on_track(reqs, deadline, on):
+    outcome = agreement_outcome(reqs, deadline=deadline, on=on)
+    missing_expired = any(
+        state.level != Level.NOT_APPLICABLE
+        and LEVEL_RANK[state.level] < LEVEL_RANK[minimum]
+        and state.planned_date is not None
+        and state.planned_date < on
+        for minimum, state in reqs
+    )
+    if missing_expired:
+        assert outcome.status not in (ComplianceStatus.ON_TRACK, ComplianceStatus.MET)
+
+
+@given(requirements, dates, dates)
+def test_every_at_risk_or_overdue_outcome_names_a_reason(reqs, deadline, on):
+    outcome = agreement_outcome(reqs, deadline=deadline, on=on)
+    lagging = outcome.status in (ComplianceStatus.AT_RISK, ComplianceStatus.OVERDUE)
+    assert (outcome.reason is not None) is lagging
+    if outcome.reason in ("deadline_passed", "plan_expired"):
+        assert outcome.lapsed_on < on

@@ -47,6 +47,7 @@ DEBUG_ONLY = "debug-only"  # development helpers, only routed when DEBUG is on
 ACCESS: dict[str, str] = {
     "healthz": PUBLIC_READ,
     "scoring:overview": PUBLIC_READ,
+    "scoring:method": PUBLIC_READ,
     "municipalities:list": PUBLIC_READ,
     "municipalities:detail": PUBLIC_READ,
     "municipalities:matrix": PUBLIC_READ,

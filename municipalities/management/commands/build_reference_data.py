@@ -269,6 +269,7 @@ class Command(BaseCommand):
                     "source_note": row["notes"],
                 }
             )
+            min_population = _min_population(row["notes"])
             for code in filter(
                 None, (c.strip() for c in row["building_blocks"].split(";"))
             ):
@@ -279,6 +280,7 @@ class Command(BaseCommand):
                         "agreement_number": number,
                         "block_code": code,
                         "minimum_level": Level.IN_USE.value,
+                        "min_population": min_population,
                     }
                 )
         _write_csv(output / reference.AGREEMENTS_FILE, list(agreements[0]), agreements)
@@ -288,6 +290,19 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{len(agreements)} result agreements, {len(requirements)} requirements"
         )
+
+
+# "… for municipalities over 100,000 inhabitants …" in an agreement's source note:
+# its requirements apply to municipalities of at least that size only.
+_POPULATION_CONDITION = re.compile(
+    r"municipalities (?:of|over|with more than|above) ([\d,]+) inhabitants"
+)
+
+
+def _min_population(note: str) -> str:
+    """The population threshold a source note sets ("" for none), as CSV text."""
+    match = _POPULATION_CONDITION.search(note)
+    return match.group(1).replace(",", "") if match else ""
 
 
 def _make_slugs_unique(rows: list[dict], slug_key: str, code_key: str) -> None:

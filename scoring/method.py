@@ -1,0 +1,85 @@
+"""What the method page (/methode/) shows: the rules, with a worked example.
+
+The example is computed here by scoring.rules from the level table and the
+weights of the active building blocks, so the page can never drift from the
+rules it explains. One query for the blocks, one for the conditional
+requirements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from agreements.models import Requirement
+from buildingblocks.levels import LEVEL_VALUES, Level
+from buildingblocks.models import BuildingBlock
+from scoring import rules
+from scoring.models import ComplianceReason
+
+# The levels the worked example gives its blocks, in turn: every level once.
+EXAMPLE_LEVELS = (
+    Level.IN_USE,
+    Level.IMPLEMENTING,
+    Level.PREPARING,
+    Level.NOT_STARTED,
+    Level.NOT_APPLICABLE,
+)
+
+
+@dataclass(frozen=True)
+class ExampleRow:
+    """One block of the worked example: its weight, level, value and term."""
+
+    block: BuildingBlock
+    weight: Decimal
+    level: str
+    value: Decimal | None
+
+    @property
+    def term(self) -> Decimal | None:
+        """weight × value; None for a block left out (not applicable)."""
+        return None if self.value is None else self.weight * self.value
+
+
+@dataclass(frozen=True)
+class WorkedExample:
+    rows: list[ExampleRow]
+    numerator: Decimal
+    denominator: Decimal
+    score: float | None
+
+
+def worked_example(blocks: list[BuildingBlock]) -> WorkedExample | None:
+    """The score of a municipality whose first blocks stand at every level in turn."""
+    chosen = blocks[: len(EXAMPLE_LEVELS)]
+    if not chosen:
+        return None
+    rows = [
+        ExampleRow(block, block.weight, level, LEVEL_VALUES.get(level))
+        for block, level in zip(chosen, EXAMPLE_LEVELS, strict=False)
+    ]
+    counted = [row for row in rows if row.value is not None]
+    return WorkedExample(
+        rows=rows,
+        numerator=sum((row.term for row in counted), Decimal(0)),
+        denominator=sum((row.weight for row in counted), Decimal(0)),
+        score=rules.adoption_score((row.weight, row.level) for row in rows),
+    )
+
+
+def method_context() -> dict:
+    blocks = list(BuildingBlock.objects.filter(active=True).order_by("order", "code"))
+    weights = sorted({b.weight for b in blocks})
+    return {
+        "levels": [(level, LEVEL_VALUES.get(level)) for level in Level],
+        "blocks": blocks,
+        "uniform_weight": weights[0] if len(weights) == 1 else None,
+        "example": worked_example(blocks),
+        "reasons": list(ComplianceReason),
+        "conditional_requirements": list(
+            Requirement.objects.filter(min_population__isnull=False)
+            .select_related("agreement", "block")
+            .order_by("agreement__number", "block__order")
+        ),
+    }
