@@ -32,9 +32,14 @@ level_tables = st.fixed_dictionaries(
 
 def stored_figures() -> dict[int, tuple]:
     """Per municipality what the recompute wrote, shaped like the expectation."""
-    compliance: dict[int, dict[int, str]] = {}
+    compliance: dict[int, dict[int, tuple]] = {}
     for row in AgreementCompliance.objects.all():
-        compliance.setdefault(row.municipality_id, {})[row.agreement_id] = row.status
+        compliance.setdefault(row.municipality_id, {})[row.agreement_id] = (
+            row.status,
+            row.reason or None,
+            row.lapsed_on,
+            row.exempted,
+        )
     return {
         row.municipality_id: (
             row.score,
@@ -51,7 +56,10 @@ def assert_same_figures(stored: dict[int, tuple], expected: dict[int, tuple]) ->
         got_score, got_categories, got_statuses = stored[municipality_id]
         assert got_score == pytest.approx(score), municipality_id
         assert got_categories == pytest.approx(categories), municipality_id
-        assert got_statuses == statuses, municipality_id
+        assert got_statuses == {
+            agreement_id: (o.status, o.reason, o.lapsed_on, o.exempted)
+            for agreement_id, o in statuses.items()
+        }, municipality_id
 
 
 @pytest.mark.django_db
