@@ -81,7 +81,7 @@ def test_report_parameters_show_dates_per_language(client, king_user):
         return re.search(r'<p class="report-parameters">(.*?)</p>', html).group(1)
 
     assert parameters(english) == (
-        "Reference date Nov. 29, 2026, compared with Nov. 29, 2025"
+        "Reference date 29 November 2026, compared with 29 November 2025"
     )
     assert "29 november 2026" in parameters(dutch)
     assert "29 november 2025" in parameters(dutch)
