@@ -48,7 +48,8 @@ def test_applied_page_shows_what_was_applied_and_the_message_once(
     with django_capture_on_commit_callbacks(execute=True):
         with translation.override("nl"):
             apply_url = reverse("reports:import-apply", args=[batch.pk])
-        preview = client.get(f"/en{batch.get_absolute_url()}")
+            preview_url = batch.get_absolute_url()
+        preview = client.get(f"/en{preview_url}")
         response = client.post(
             f"/en{apply_url}",
             {"seen_versions": preview.context["seen_versions"]},
