@@ -220,6 +220,16 @@ def _rounds(column: tables.Column) -> bool:
     return bool(getattr(column, "rounds", False))
 
 
+def _raw_value(row, bound_column) -> Any:
+    """The cell's value before rendering (the accessor's result, choices resolved).
+
+    django-tables2 has no public call for it; `get_cell_value` renders dates to text.
+    """
+    return row._get_and_render_with(
+        bound_column, render_func=lambda _column, value=None: value, default=None
+    )
+
+
 class SafeTableExport(TableExport):
     """A django-tables2 export with typed, escaped cells in the portal's dialect.
 
@@ -271,16 +281,12 @@ class SafeTableExport(TableExport):
         name = bound_column.name
         custom = hasattr(table, f"value_{name}") or hasattr(table, f"render_{name}")
         if _rounds(column):
-            exact = row._get_and_render_with(
-                bound_column, render_func=lambda bc, value=None: value, default=None
-            )
+            exact = _raw_value(row, bound_column)
             if exact in column.empty_values:
                 return [None, None]
             return [row.get_cell_value(name), column.exact(exact)]
         if isinstance(column, tables.DateColumn | tables.DateTimeColumn) and not custom:
-            value = row._get_and_render_with(
-                bound_column, render_func=lambda bc, value=None: value, default=None
-            )
+            value = _raw_value(row, bound_column)
             if not isinstance(value, datetime.date):
                 return [None]
             if isinstance(value, datetime.datetime) and not isinstance(
