@@ -337,3 +337,14 @@ def test_the_import_page_documents_the_clear_marker_and_groups_numbers(
     assert f"<code>{CLEAR_MARKER}</code>" in html
     assert "20.000 rijen" in html
     assert "Een aanhalingsteken" in html
+
+
+def test_the_preview_groups_its_counts_in_dutch(king_user, client, two_statuses):
+    rows = [(n, raw(level="not_started")) for n in range(2, 1202)]
+    batch = make_batch(rows, king_user)
+    client.force_login(king_user)
+
+    with translation.override("nl"):
+        html = client.get(batch.get_absolute_url()).content.decode()
+
+    assert 'data-testid="rows">1.200<' in html
