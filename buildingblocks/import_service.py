@@ -4,6 +4,10 @@ The rules live in `buildingblocks.imports` (pure). Here: a constant number of
 queries to load what the rules need, and one transaction that writes all
 changes, their history (source ``import`` with the batch id) and enqueues one
 full recompute.
+
+No lost update: the dry run also returns the version of every row's status as
+it was then (`DryRun.versions`); the preview hands them to the apply, which
+refuses the whole file, naming the rows, when a status was saved in between.
 """
 
 from __future__ import annotations
@@ -16,7 +20,12 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from buildingblocks.imports import ImportPlan, MunicipalityRef, plan_import
+from buildingblocks.imports import (
+    ImportPlan,
+    MunicipalityRef,
+    normalise_cbs_code,
+    plan_import,
+)
 from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
 from buildingblocks.services import write_status_rows
 from buildingblocks.validation import StatusValues
@@ -38,6 +47,26 @@ class ImportAlreadyApplied(Exception):
 
 
 @dataclass(frozen=True)
+class Conflict:
+    row: int
+    cbs_code: str
+    block_code: str
+
+
+class ImportConflict(Exception):
+    """Statuses changed since the dry run the user saw; nothing was applied."""
+
+    def __init__(self, conflicts: list[Conflict]):
+        super().__init__(f"{len(conflicts)} statuses changed since the dry run")
+        self.conflicts = conflicts
+
+
+# The version of a row's status: None when no status exists (yet) or the row
+# names no valid municipality × block.
+Versions = list[int | None]
+
+
+@dataclass(frozen=True)
 class ApplyResult:
     changed: int
     unchanged: int
@@ -46,14 +75,41 @@ class ApplyResult:
 
 def dry_run(rows: Rows, *, today: datetime.date | None = None) -> ImportPlan:
     """What applying these rows now would change, and every error."""
+    return dry_run_with_versions(rows, today=today)[0]
+
+
+def dry_run_with_versions(
+    rows: Rows, *, today: datetime.date | None = None
+) -> tuple[ImportPlan, Versions]:
+    """The dry run and the version of each row's status it was made against."""
     rows = list(rows)
     lookups = _load_lookups(rows, lock=False)
-    return plan_import(rows, today=today or timezone.localdate(), **lookups)
+    versions = _row_versions(rows, lookups.pop("versions"))
+    return plan_import(rows, today=today or timezone.localdate(), **lookups), versions
+
+
+def _row_key(raw: Mapping[str, str]) -> tuple[str, str]:
+    return (
+        normalise_cbs_code(raw.get("cbs_code", "")),
+        raw.get("building_block", "").strip().lower(),
+    )
+
+
+def _row_versions(rows: list, versions: Mapping[tuple[str, str], int]) -> Versions:
+    return [versions.get(_row_key(raw)) for _number, raw in rows]
+
+
+def _conflicts(rows: list, seen: Versions, now: Versions) -> list[Conflict]:
+    if len(seen) != len(rows):  # not the dry run of these rows: all in doubt
+        seen = [-1] * len(rows)
+    return [
+        Conflict(number, *_row_key(raw))
+        for (number, raw), before, after in zip(rows, seen, now, strict=True)
+        if before != after
+    ]
 
 
 def _load_lookups(rows: list, *, lock: bool) -> dict:
-    from buildingblocks.imports import normalise_cbs_code
-
     codes = {normalise_cbs_code(raw.get("cbs_code", "")) for _, raw in rows}
     municipalities = {
         code: MunicipalityRef(code, active)
@@ -65,19 +121,21 @@ def _load_lookups(rows: list, *, lock: bool) -> dict:
     statuses = AdoptionStatus.objects.filter(municipality__cbs_code__in=codes)
     if lock:
         statuses = statuses.select_for_update(of=("self",))
-    current = {
-        (cbs, block): StatusValues(level, planned, achieved, note, url)
-        for cbs, block, level, planned, achieved, note, url in statuses.values_list(
-            "municipality__cbs_code",
-            "block__code",
-            "level",
-            "planned_date",
-            "achieved_date",
-            "note",
-            "evidence_url",
-        )
+    current = {}
+    versions = {}
+    columns = ("level", "planned_date", "achieved_date", "note", "evidence_url")
+    rows = statuses.values_list(
+        "municipality__cbs_code", "block__code", *columns, "version"
+    )
+    for cbs, block, *values, version in rows:
+        current[(cbs, block)] = StatusValues(*values)
+        versions[(cbs, block)] = version
+    return {
+        "municipalities": municipalities,
+        "blocks": blocks,
+        "current": current,
+        "versions": versions,
     }
-    return {"municipalities": municipalities, "blocks": blocks, "current": current}
 
 
 @transaction.atomic
@@ -86,6 +144,7 @@ def apply_import(
     batch,
     user: AbstractBaseUser | None,
     today: datetime.date | None = None,
+    seen_versions: Versions | None = None,
 ) -> ApplyResult:
     """Apply an ImportBatch: all rows or nothing.
 
@@ -93,6 +152,10 @@ def apply_import(
     duration), writes only the rows that change something, and records one
     StatusChange per changed status. Idempotent: rows equal to the current
     status are skipped, so a second apply of the same file changes nothing.
+
+    `seen_versions` (from `dry_run_with_versions`): when given, any row whose
+    status was saved since that dry run raises ImportConflict naming the rows,
+    and nothing is written.
     """
     from reports.models import ImportBatch
 
@@ -101,6 +164,11 @@ def apply_import(
         raise ImportAlreadyApplied(batch.batch_id)
     rows = [(number, raw) for number, raw in batch.rows]
     lookups = _load_lookups(rows, lock=True)
+    versions = lookups.pop("versions")
+    if seen_versions is not None:
+        conflicts = _conflicts(rows, seen_versions, _row_versions(rows, versions))
+        if conflicts:
+            raise ImportConflict(conflicts)
     plan = plan_import(rows, today=today or timezone.localdate(), **lookups)
     if not plan.ok:
         raise ImportHasErrors(plan)

@@ -10,10 +10,16 @@ File format (also on the import page and in the downloadable template):
   delimiter, detected from the header line) or XLSX (first sheet).
 - A header row with exactly these columns, in any order:
   ``cbs_code, building_block, level, planned_date, achieved_date, note, evidence_url``.
-- Each row states the *complete* status of one building block of one
-  municipality: an empty cell clears that field. Row numbers are those of the
-  spreadsheet, the header being row 1.
+- Each row updates the status of one building block of one municipality. An
+  empty cell leaves that field as it is; the clear marker ``#leeg`` (or
+  ``#empty``) empties it. So a file with only the columns you fill in changes
+  nothing else, and an empty cell can never wipe a planned date by accident.
+  The level cannot be cleared (a block without a status is "not started").
+  Row numbers are those of the spreadsheet, the header being row 1.
 - Dates as ``YYYY-MM-DD`` or ``DD-MM-YYYY`` (XLSX date cells also work).
+- CSV is parsed strictly: a quote that is opened but not closed properly would
+  otherwise swallow the rows after it into one cell, so the file is refused and
+  the row named.
 """
 
 from __future__ import annotations
@@ -63,6 +69,10 @@ LEVEL_ALIASES: dict[str, str] = {
     "in use": Level.IN_USE,
     "not applicable": Level.NOT_APPLICABLE,
 }
+
+# Written in a cell to empty that field (an empty cell means "unchanged").
+CLEAR_MARKER = "#leeg"
+CLEAR_MARKERS = frozenset({CLEAR_MARKER, "#empty"})
 
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DUTCH_DATE = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
@@ -214,7 +224,9 @@ def _read_csv(data: bytes, *, max_rows: int) -> list[tuple[int, dict[str, str]]]
         ) from exc
     first_line = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: a stray quote is an error, not the start of a cell that silently
+    # runs on over the following rows.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = next(reader)
     except StopIteration as exc:
@@ -222,18 +234,44 @@ def _read_csv(data: bytes, *, max_rows: int) -> list[tuple[int, dict[str, str]]]
     except csv.Error as exc:
         raise ImportFileError(_("The file is not valid CSV.")) from exc
     names = _check_header(header)
-    return _collect(names, _csv_rows(reader), max_rows=max_rows)
+    return _collect(names, _csv_rows(reader, names, delimiter), max_rows=max_rows)
 
 
-def _csv_rows(reader) -> Iterator[tuple[int, list[object]]]:
+def _stray_quote(line: int) -> ImportFileError:
+    return ImportFileError(
+        _(
+            'Row %(row)s has a quote (") that is not closed properly, so the rows '
+            "after it cannot be read. Remove the stray quote, or put the whole cell "
+            'between quotes and double the quotes inside it ("").'
+        )
+        % {"row": line}
+    )
+
+
+def _csv_rows(
+    reader, names: list[str], delimiter: str
+) -> Iterator[tuple[int, list[object]]]:
+    # Only a note may span lines; a note line that starts like a row of this file
+    # (a CBS code and a delimiter) is a row swallowed by a quote opened above it.
+    note_at = names.index("note") if "note" in names else -1
+    row_like = re.compile(r"^\s*(?:GM)?\d{1,4}\s*" + re.escape(delimiter), re.I)
+    start = reader.line_num + 1
     try:
         for cells in reader:
+            for i, cell in enumerate(cells):
+                if "\n" not in cell and "\r" not in cell:
+                    continue
+                lines = cell.splitlines()[1:]
+                if i != note_at or any(row_like.match(line) for line in lines):
+                    raise _stray_quote(start)
             # reader.line_num counts physical lines; a quoted newline spans two.
             yield reader.line_num, cells
+            start = reader.line_num + 1
     except csv.Error as exc:
+        if "expected" in str(exc) or "end of data" in str(exc):
+            raise _stray_quote(start) from exc
         raise ImportFileError(
-            _("The file is not valid CSV near line %(line)s.")
-            % {"line": reader.line_num}
+            _("The file is not valid CSV near line %(line)s.") % {"line": start}
         ) from exc
 
 
@@ -374,7 +412,12 @@ def plan_import(
     for number, raw in rows:
         plan.rows += 1
         parsed, errors = _check_row(
-            number, raw, municipalities=municipalities, blocks=blocks, today=today
+            number,
+            raw,
+            municipalities=municipalities,
+            blocks=blocks,
+            current=current,
+            today=today,
         )
         if parsed is not None:
             key = (parsed.cbs_code, parsed.block_code)
@@ -447,8 +490,10 @@ def _check_row(
     *,
     municipalities: Mapping[str, MunicipalityRef],
     blocks: Mapping[str, bool],
+    current: Mapping[tuple[str, str], StatusValues],
     today: datetime.date,
 ) -> tuple[ParsedRow | None, list[RowError]]:
+    """Check one row; its empty cells take the current value (see the module doc)."""
     errors: list[RowError] = []
 
     def add(column: str, message) -> None:
@@ -492,10 +537,22 @@ def _check_row(
             _("Building block “%(code)s” is no longer in use.") % {"code": block_code},
         )
 
-    level_text = raw.get("level", "")
-    level = normalise_level(level_text)
-    if not level_text:
-        add("level", _("The level is missing."))
+    before = current.get((cbs_code, block_code)) or _EMPTY
+    kept: set[str] = set()  # fields whose value is the current one (empty cell)
+
+    def cell(column: str) -> str | None:
+        """The cell's text; None for "unchanged" (empty), '' for the clear marker."""
+        text = raw.get(column, "")
+        if not text.strip():
+            if getattr(before, column) not in (None, ""):
+                kept.add(column)
+            return None
+        return "" if text.strip().lower() in CLEAR_MARKERS else text
+
+    level_text = cell("level")
+    level = before.level if level_text is None else normalise_level(level_text)
+    if level_text == "":
+        add("level", _("The level cannot be cleared; give one of the levels."))
     elif level not in Level.values:
         add(
             "level",
@@ -505,24 +562,33 @@ def _check_row(
 
     dates: dict[str, datetime.date | None] = {}
     for column in ("planned_date", "achieved_date"):
+        text = cell(column)
+        if text is None:
+            dates[column] = getattr(before, column)
+            continue
         try:
-            dates[column] = parse_date(raw.get(column, ""))
+            dates[column] = parse_date(text)
         except ValueError:
             dates[column] = None
             add(
                 column,
-                _("“%(value)s” is not a date; write it as YYYY-MM-DD or DD-MM-YYYY.")
-                % {"value": raw.get(column, "")},
+                _(
+                    "“%(value)s” is not a date; write it as YYYY-MM-DD or DD-MM-YYYY "
+                    "(or %(clear)s to clear it)."
+                )
+                % {"value": text, "clear": CLEAR_MARKER},
             )
 
-    note = raw.get("note", "")
+    note_text = cell("note")
+    note = before.note if note_text is None else note_text
     if len(note) > NOTE_MAX_LENGTH:
         add(
             "note",
             _("The note is longer than %(limit)s characters.")
             % {"limit": NOTE_MAX_LENGTH},
         )
-    evidence_url = raw.get("evidence_url", "")
+    url_text = cell("evidence_url")
+    evidence_url = before.evidence_url if url_text is None else url_text.strip()
     if len(evidence_url) > EVIDENCE_URL_MAX_LENGTH:
         add(
             "evidence_url",
@@ -544,6 +610,11 @@ def _check_row(
             if any(e.column == column for e in errors):
                 continue
             for message in messages:
+                if column in kept:
+                    message = _(
+                        "%(message)s (The current value was kept because the cell "
+                        "is empty; write %(clear)s to clear it.)"
+                    ) % {"message": message, "clear": CLEAR_MARKER}
                 add(column, message)
 
     # Returned even with errors (when identifiable) so duplicates are still found.
@@ -551,21 +622,45 @@ def _check_row(
     return (parsed if cbs_code and block_code else None), errors
 
 
-def template_csv() -> str:
-    """The downloadable template: the header and two example rows."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    writer.writerow(["GM0363", "digid", "in_use", "", "2012-03-01", "", ""])
-    writer.writerow(
+# The template's example rows: a real municipality and real block codes
+# (data/reference), checked by a test that runs the template's own dry run.
+TEMPLATE_MUNICIPALITY = "GM0363"  # Amsterdam
+TEMPLATE_BLOCKS = ("digid", "mijnoverheid_berichtenbox")
+
+
+def template_rows(today: datetime.date) -> list[list[str]]:
+    """The header and two example rows, valid against any current status.
+
+    Row 1 leaves the dates, note and link empty: unchanged. Row 2 plans a date
+    next year and clears the achieved date with the marker, which a status that
+    was "in use" needs when it goes back to "implementing".
+    """
+    planned = datetime.date(today.year + 1, 6, 30)
+    return [
+        list(COLUMNS),
+        [TEMPLATE_MUNICIPALITY, TEMPLATE_BLOCKS[0], "in_use", "", "", "", ""],
         [
-            "GM0363",
-            "mijnoverheid",
+            TEMPLATE_MUNICIPALITY,
+            TEMPLATE_BLOCKS[1],
             "implementing",
-            "2026-06-30",
+            planned.isoformat(),
+            CLEAR_MARKER,
+            str(
+                _(
+                    "Planned for Q2 %(year)s. An empty cell leaves a field unchanged; "
+                    "%(clear)s clears it."
+                )
+                % {"year": planned.year, "clear": CLEAR_MARKER}
+            ),
             "",
-            "Gepland in Q2",
-            "",
-        ]
-    )
+        ],
+    ]
+
+
+def template_csv(today: datetime.date) -> str:
+    """The downloadable template as CSV text for Dutch Excel (write it with a BOM)."""
+    from nupportal.exports import csv_writer
+
+    buffer = io.StringIO()
+    csv_writer(buffer).writerows(template_rows(today))
     return buffer.getvalue()

@@ -11,25 +11,37 @@ the same SELECT (`make bench` measures both; see docs/performance.md).
 
     response = status_csv_response(AdoptionStatus.objects.filter(...))
 
-Text cells a spreadsheet would evaluate are escaped (nupportal.exports).
-Notes and evidence links are left out unless `include_notes` (VDP and KING
-staff may see them; the caller decides).
+The file follows the portal's CSV dialect (nupportal.exports): UTF-8 with BOM,
+``;`` between fields, every field quoted. Text cells a spreadsheet would
+evaluate are escaped by the rule of `nupportal.exports.escape_text`: on
+PostgreSQL in the SELECT itself (``~`` and ``regexp_replace`` with the same
+regular expressions), elsewhere in Python per cell. Notes and evidence links are
+left out unless `include_notes` (VDP and KING staff may see them; the caller
+decides). Demo data carries a last column saying so (`demo_notice`).
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from itertools import islice
 
 from django.db import connection
-from django.db.models import Case, CharField, F, QuerySet, Value, When
+from django.db.models import Case, CharField, F, Func, QuerySet, Value, When
 from django.db.models.functions import Cast, Concat
 from django.http import StreamingHttpResponse
 
 from buildingblocks.models import AdoptionStatus
-from nupportal.exports import FORMULA_REGEX
+from nupportal.exports import (
+    CSV_CONTENT_TYPE,
+    CSV_DELIMITER,
+    FORMULA_REGEX,
+    INNER_FORMULA_REGEX,
+    INNER_FORMULA_REPLACEMENT,
+    csv_writer,
+    demo_notice,
+    escape_text,
+)
 
 CHUNK_SIZE = 5000
 # Flush the buffer to the client at about this many characters.
@@ -45,21 +57,47 @@ HEADER = (
     "updated_at",
 )
 NOTE_HEADER = ("note", "evidence_url")
+NOTICE_HEADER = ("data",)
+BOM = "\ufeff"
+# Columns of text that may hold a formula (the others are codes, levels, dates).
+_TEXT_COLUMNS = ("x_name", "x_note", "x_evidence")
 
 
-def _escaped(field: str):
-    """The column with a leading apostrophe when a spreadsheet would evaluate it.
+def _escaped(field: str, *, in_sql: bool):
+    """The column escaped as `nupportal.exports.escape_text` would (PostgreSQL).
 
-    Done in SQL so the Python loop only moves strings (see module docstring).
+    Done in SQL so the Python loop only moves strings (see module docstring):
+    an apostrophe after every cell break that a formula follows, and one in
+    front when the text itself starts like a formula (tested on the original
+    text: the first character is never changed by the replacement).
     """
+    if not in_sql:
+        return F(field)
+    inner = Func(
+        F(field),
+        Value(INNER_FORMULA_REGEX),
+        Value(INNER_FORMULA_REPLACEMENT),
+        Value("g"),
+        function="REGEXP_REPLACE",
+        output_field=CharField(),
+    )
     return Case(
         When(
             **{f"{field}__regex": FORMULA_REGEX},
-            then=Concat(Value("'"), F(field), output_field=CharField()),
+            then=Concat(Value("'"), inner, output_field=CharField()),
         ),
-        default=F(field),
+        default=inner,
         output_field=CharField(),
     )
+
+
+def _escapes_in_sql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def header(*, include_notes: bool) -> tuple[str, ...]:
+    notice = NOTICE_HEADER if demo_notice() else ()
+    return HEADER + (NOTE_HEADER if include_notes else ()) + notice
 
 
 def _as_text(field: str):
@@ -76,10 +114,15 @@ def status_queryset(queryset: QuerySet | None = None) -> QuerySet:
 def export_values(
     queryset: QuerySet | None = None, *, include_notes: bool = False
 ) -> QuerySet:
-    """The rows of the export as a values_list queryset (the bench COPYs the same SQL)."""
+    """The rows of the export as a values_list queryset (the bench COPYs the same SQL).
+
+    On PostgreSQL the text columns come out escaped; elsewhere `_python_csv_rows`
+    escapes them.
+    """
+    in_sql = _escapes_in_sql()
     columns = {
         "x_cbs": F("municipality__cbs_code"),
-        "x_name": _escaped("municipality__name"),
+        "x_name": _escaped("municipality__name", in_sql=in_sql),
         "x_block": F("block__code"),
         "x_level": F("level"),
         "x_planned": _as_text("planned_date"),
@@ -87,8 +130,11 @@ def export_values(
         "x_updated": _as_text("updated_at"),
     }
     if include_notes:
-        columns["x_note"] = _escaped("note")
-        columns["x_evidence"] = _escaped("evidence_url")
+        columns["x_note"] = _escaped("note", in_sql=in_sql)
+        columns["x_evidence"] = _escaped("evidence_url", in_sql=in_sql)
+    notice = demo_notice()
+    if notice:
+        columns["x_notice"] = Value(notice, output_field=CharField())
     return status_queryset(queryset).annotate(**columns).values_list(*columns.keys())
 
 
@@ -101,29 +147,30 @@ def status_csv_rows(
     """CSV in pieces of about FLUSH_AT characters, header first.
 
     On PostgreSQL the server writes the CSV itself (COPY … TO STDOUT) and the pieces
-    are passed on as they arrive; elsewhere Python writes it from a cursor.
+    are passed on as they arrive; elsewhere Python writes it from a cursor. The
+    header and the SELECT are built now, in the request's language (the demo
+    notice is translated); the rows are read while the response is sent.
     """
+    values = export_values(queryset, include_notes=include_notes)
+    buffer = io.StringIO()
+    buffer.write(BOM)
+    csv_writer(buffer).writerow(header(include_notes=include_notes))
     if connection.vendor == "postgresql":
-        yield from _copy_csv_rows(queryset, include_notes=include_notes)
-        return
-    yield from _python_csv_rows(
-        queryset, include_notes=include_notes, chunk_size=chunk_size
-    )
+        return _copy_csv_rows(values, buffer.getvalue())
+    return _python_csv_rows(values, buffer.getvalue(), chunk_size=chunk_size)
 
 
-def _copy_csv_rows(
-    queryset: QuerySet | None, *, include_notes: bool
-) -> Iterator[bytes]:
-    header = HEADER + (NOTE_HEADER if include_notes else ())
-    yield (",".join(header) + "\n").encode()
-    sql, params = export_values(
-        queryset, include_notes=include_notes
-    ).query.sql_with_params()
+def _copy_csv_rows(values: QuerySet, head: str) -> Iterator[bytes]:
+    yield head.encode()
+    sql, params = values.query.sql_with_params()
     with connection.cursor() as cursor:
         raw = cursor.cursor
         # The server ends lines with LF (the csv path with CRLF); both are valid
         # CSV, and rewriting them would also alter line breaks inside notes.
-        copy_sql = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"
+        copy_sql = (
+            f"COPY ({sql}) TO STDOUT WITH "
+            f"(FORMAT csv, DELIMITER '{CSV_DELIMITER}', FORCE_QUOTE *)"
+        )
         with raw.copy(copy_sql, params) as copy:
             pending = bytearray()
             for block in copy:
@@ -135,15 +182,14 @@ def _copy_csv_rows(
                 yield bytes(pending)
 
 
-def _python_csv_rows(
-    queryset: QuerySet | None, *, include_notes: bool, chunk_size: int
-) -> Iterator[str]:
+def _python_csv_rows(values: QuerySet, head: str, *, chunk_size: int) -> Iterator[str]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(HEADER + (NOTE_HEADER if include_notes else ()))
-    rows = export_values(queryset, include_notes=include_notes).iterator(
-        chunk_size=chunk_size
-    )
+    buffer.write(head)
+    writer = csv_writer(buffer)
+    rows = values.iterator(chunk_size=chunk_size)
+    if not _escapes_in_sql():
+        text_at = [i for i, name in enumerate(values._fields) if name in _TEXT_COLUMNS]
+        rows = (_escape_python(row, text_at) for row in rows)
     batch_rows = max(1, FLUSH_AT // 80)  # ~80 characters a row
     while True:
         batch = list(islice(rows, batch_rows))
@@ -158,6 +204,14 @@ def _python_csv_rows(
         yield tail
 
 
+def _escape_python(row: tuple, text_at: list[int]) -> list:
+    cells = list(row)
+    for i in text_at:
+        if cells[i]:
+            cells[i] = escape_text(cells[i])
+    return cells
+
+
 def status_csv_response(
     queryset: QuerySet | None = None,
     *,
@@ -167,7 +221,7 @@ def status_csv_response(
     """A download of the statuses that starts at once and never buffers the file."""
     response = StreamingHttpResponse(
         status_csv_rows(queryset, include_notes=include_notes),
-        content_type="text/csv; charset=utf-8",
+        content_type=CSV_CONTENT_TYPE,
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

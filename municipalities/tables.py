@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db.models import F, QuerySet
-from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 import django_tables2 as tables
 
 from municipalities.models import Municipality
 from municipalities.sizeclasses import SizeClass
+from nupportal.formats import display_value, format_number, format_percent
 
-
-def format_number(value, decimal_pos: int | None = None) -> str:
-    """A number in the current language's notation, with thousands grouped."""
-    return formats.number_format(value, decimal_pos, use_l10n=True, force_grouping=True)
+__all__ = ["format_number"]  # imported from here by older callers
 
 
 class NumberColumn(tables.Column):
-    """Right-aligned number, grouped per language on the page, raw in exports."""
+    """Right-aligned number, grouped per language on the page.
+
+    With `decimal_pos` it rounds (half-up): exports then hold the rounded value
+    as shown and, beside it, the exact one (nupportal.exports).
+    """
 
     def __init__(self, *args, decimal_pos: int | None = None, **kwargs) -> None:
         self.decimal_pos = decimal_pos
@@ -27,10 +30,17 @@ class NumberColumn(tables.Column):
         attrs.setdefault("th", {"class": "num"})
         super().__init__(*args, attrs=attrs, **kwargs)
 
+    @property
+    def rounds(self) -> bool:
+        return self.decimal_pos is not None
+
     def render(self, value) -> str:
         return format_number(value, self.decimal_pos)
 
     def value(self, value):
+        return display_value(value, self.decimal_pos) if self.rounds else value
+
+    def exact(self, value):
         return value
 
 
@@ -112,7 +122,9 @@ class MunicipalityTable(tables.Table):
 
 
 class PercentColumn(tables.Column):
-    """A share 0–1 shown as a percentage; exported as the percentage number."""
+    """A share 0–1 shown as a percentage; exported as the percentage, rounded and exact."""
+
+    rounds = True
 
     def __init__(self, *args, decimal_pos: int = 0, **kwargs) -> None:
         self.decimal_pos = decimal_pos
@@ -122,10 +134,15 @@ class PercentColumn(tables.Column):
         super().__init__(*args, attrs=attrs, **kwargs)
 
     def render(self, value) -> str:
-        return f"{format_number(float(value) * 100, self.decimal_pos)} %"
+        return format_percent(value, self.decimal_pos)
 
     def value(self, value):
-        return round(float(value) * 100, 1)
+        # The percentage as shown on the page, so the file and the page agree.
+        return display_value(self.exact(value), self.decimal_pos)
+
+    def exact(self, value) -> float:
+        # Through Decimal: 0.145 * 100 is 14.499999999999998 in binary floats.
+        return float(Decimal(repr(float(value))) * 100)
 
     def order(self, queryset, is_descending: bool):
         field = self.accessor.replace(".", "__")

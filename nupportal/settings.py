@@ -163,6 +163,10 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Amsterdam"
 USE_I18N = True
 USE_TZ = True
+# Dates and numbers per language (nupportal/formats/nl, en). Not
+# USE_THOUSAND_SEPARATOR: it would also group years and ids in templates
+# ("2.015"); figures are grouped where they are shown, by the `number` filter.
+FORMAT_MODULE_PATH = ["nupportal.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

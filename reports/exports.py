@@ -9,27 +9,34 @@ chunks (server-side cursors on PostgreSQL) and go straight to the output file.
   columns that identify a status; the columns that only one kind uses are empty
   for the other. Filter on `record_type` in a spreadsheet to separate them.
 - XLSX: the same data on two sheets, "Statuses" and "History" (openpyxl's
-  write-only mode, which streams rows to disk).
+  write-only mode, which streams rows to disk), dates and times as real cells.
+
+Both follow the portal's export rules (nupportal.exports): the CSV dialect for
+Dutch Excel, escaped formulas, and a last column saying the statuses are
+synthetic while NUP_DEMO_NOTICE is on.
 """
 
 from __future__ import annotations
 
-import csv
-import datetime
 import io
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from buildingblocks.models import AdoptionStatus, StatusChange
-from nupportal.exports import escape_cell
+from nupportal.exports import (
+    CSV_ENCODING,
+    csv_cell,
+    csv_writer,
+    demo_notice,
+    demo_notice_header,
+    xlsx_cell,
+    xlsx_header,
+)
 
 Progress = Callable[[int], None]
 CHUNK = 2000
@@ -84,14 +91,8 @@ CHANGE_COLUMNS = (
 )
 
 
-def _text(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, datetime.datetime):
-        return timezone.localtime(value).isoformat(timespec="seconds")
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return escape_cell(value)
+def _with_notice(values: list[Any], notice: str | None) -> list[Any]:
+    return [*values, notice] if notice else values
 
 
 def status_rows() -> Iterator[tuple]:
@@ -145,15 +146,21 @@ def full_csv(report, out: IO[bytes], progress: Progress) -> None:
     total = statuses + changes
     progress(2)
     # utf-8-sig: Excel recognises UTF-8 only with the byte-order mark.
-    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=False)
-    writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    text = io.TextIOWrapper(out, encoding=CSV_ENCODING, newline="", write_through=False)
+    writer = csv_writer(text)
+    notice = demo_notice()
+    header = [*CSV_COLUMNS, "data"] if notice else list(CSV_COLUMNS)
+    writer.writerow(header)
     ticker = _Ticker(progress, total, 2, 98)
     for row in status_rows():
-        writer.writerow([_text(v) for v in _as_csv_status(row)])
+        writer.writerow(
+            _with_notice([csv_cell(v) for v in _as_csv_status(row)], notice)
+        )
         ticker.tick()
     for row in change_rows():
-        writer.writerow([_text(v) for v in _as_csv_change(row)])
+        writer.writerow(
+            _with_notice([csv_cell(v) for v in _as_csv_change(row)], notice)
+        )
         ticker.tick()
     text.flush()
     text.detach()  # leave `out` open for the caller
@@ -164,34 +171,30 @@ def full_xlsx(report, out: IO[bytes], progress: Progress) -> None:
     progress(2)
     workbook = Workbook(write_only=True)
     ticker = _Ticker(progress, total, 2, 95)
-
-    def header(sheet, names) -> None:
-        cells = []
-        for name in names:
-            cell = WriteOnlyCell(sheet, value=name)
-            cell.font = Font(bold=True)
-            cells.append(cell)
-        sheet.append(cells)
+    notice = demo_notice()
 
     statuses = workbook.create_sheet(_("Statuses"))
     statuses.freeze_panes = "A2"
-    header(statuses, CSV_COLUMNS[1:12])
+    names = _with_notice(list(CSV_COLUMNS[1:12]), notice and demo_notice_header())
+    xlsx_header(statuses, names)
     count = 0
     for row in status_rows():
-        statuses.append([_text(v) for v in _as_csv_status(row)[1:12]])
+        values = _with_notice(list(_as_csv_status(row)[1:12]), notice)
+        statuses.append([xlsx_cell(statuses, v) for v in values])
         count += 1
         ticker.tick()
-    statuses.auto_filter.ref = f"A1:K{count + 1}"
+    statuses.auto_filter.ref = f"A1:{get_column_letter(len(names))}{count + 1}"
 
     history = workbook.create_sheet(_("History"))
     history.freeze_panes = "A2"
     names = [c for c in CSV_COLUMNS[1:] if c not in ("version", "evidence_url")]
-    header(history, names)
+    names = _with_notice(names, notice and demo_notice_header())
+    xlsx_header(history, names)
     count = 0
     for row in change_rows():
         values = _as_csv_change(row)[1:]
         del values[7:9]  # evidence_url, version: not in the history
-        history.append([_text(v) for v in values])
+        history.append([xlsx_cell(history, v) for v in _with_notice(values, notice)])
         count += 1
         ticker.tick()
     history.auto_filter.ref = f"A1:{get_column_letter(len(names))}{count + 1}"

@@ -21,6 +21,7 @@ from agreements.models import ResultAgreement
 from buildingblocks.levels import Level
 from buildingblocks.models import AdoptionStatus, StatusChange
 from municipalities.models import Municipality
+from nupportal.formats import format_number
 from reports import progress as figures
 from reports import queries
 from scoring.models import (
@@ -258,7 +259,7 @@ def _map(after, municipalities) -> object | None:
 
 
 def _fmt(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0f}"
+    return "–" if value is None else format_number(value, 0)
 
 
 def _sources(ref) -> list[tuple[str, str]]:

@@ -7,12 +7,14 @@ of their own municipality.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import AccessMixin
 from django.contrib.auth.views import redirect_to_login
+from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import (
@@ -24,8 +26,9 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -33,7 +36,15 @@ from django.views.decorators.http import require_POST
 from django_tables2 import SingleTableMixin
 
 from buildingblocks import import_service
-from buildingblocks.imports import COLUMNS, ImportFileError, read_table, template_csv
+from buildingblocks.imports import (
+    CLEAR_MARKER,
+    COLUMNS,
+    FieldChange,
+    ImportFileError,
+    read_table,
+    template_csv,
+)
+from buildingblocks.levels import Level
 from buildingblocks.models import StatusChange
 from municipalities.models import Municipality
 from municipalities.roles import is_king_staff
@@ -46,6 +57,16 @@ from reports.tasks import enqueue_report
 
 # Shown on the page; beyond this the preview says how many more there are.
 PREVIEW_LIMIT = 500
+# The preview names the fields as the status editor does.
+FIELD_LABELS = {
+    "level": gettext_lazy("Level"),
+    "planned_date": gettext_lazy("Planned date"),
+    "achieved_date": gettext_lazy("Achieved date"),
+    "note": gettext_lazy("Note"),
+    "evidence_url": gettext_lazy("Evidence"),
+}
+# Rows named in a conflict message; the rest are counted.
+CONFLICTS_NAMED = 20
 
 
 class KingStaffRequiredMixin(AccessMixin):
@@ -283,6 +304,7 @@ class ImportView(KingStaffRequiredMixin, View):
         context = {
             "form": form,
             "columns": COLUMNS,
+            "clear_marker": CLEAR_MARKER,
             "max_mb": round(settings.NUP_UPLOAD_MAX_BYTES / (1024 * 1024), 1),
             "max_rows": settings.NUP_IMPORT_MAX_ROWS,
             "recent": ImportBatch.objects.select_related("uploaded_by", "applied_by")[
@@ -306,7 +328,7 @@ class ImportPreviewView(KingStaffRequiredMixin, View):
     def _render(self, batch: ImportBatch, status: int = 200) -> HttpResponse:
         if batch.applied_at is not None:
             return self._render_applied(batch, status)
-        plan = import_service.dry_run(batch.rows)
+        plan, versions = import_service.dry_run_with_versions(batch.rows)
         codes = {c.cbs_code for c in plan.changes[:PREVIEW_LIMIT]}
         names = dict(
             Municipality.objects.filter(cbs_code__in=codes).values_list(
@@ -319,10 +341,18 @@ class ImportPreviewView(KingStaffRequiredMixin, View):
             "errors": plan.errors[:PREVIEW_LIMIT],
             "more_errors": max(0, len(plan.errors) - PREVIEW_LIMIT),
             "changes": [
-                (change, names.get(change.cbs_code, ""))
+                (
+                    change,
+                    names.get(change.cbs_code, ""),
+                    [_shown(field) for field in change.changes],
+                )
                 for change in plan.changes[:PREVIEW_LIMIT]
             ],
             "more_changes": max(0, len(plan.changes) - PREVIEW_LIMIT),
+            # The apply checks that no status changed since this dry run.
+            "seen_versions": signing.dumps(
+                versions, salt=_versions_salt(batch), compress=True
+            ),
         }
         return render(self.request, self.template_name, context, status=status)
 
@@ -345,11 +375,76 @@ class ImportPreviewView(KingStaffRequiredMixin, View):
         return render(self.request, self.template_name, context, status=status)
 
 
+def _versions_salt(batch: ImportBatch) -> str:
+    return f"import-versions:{batch.uid}"
+
+
+def _shown(field: FieldChange) -> tuple[str, str, str, str]:
+    """(label, column, old, new) as the preview shows a changed field."""
+    return (
+        str(FIELD_LABELS.get(field.field, field.field)),
+        field.field,
+        _shown_value(field.field, field.old),
+        _shown_value(field.field, field.new),
+    )
+
+
+def _shown_value(name: str, text: str) -> str:
+    if not text:
+        return ""
+    if name == "level":
+        try:
+            return str(Level(text).label)
+        except ValueError:
+            return text
+    if name.endswith("_date"):
+        try:
+            return formats.date_format(datetime.date.fromisoformat(text), "DATE_FORMAT")
+        except ValueError:
+            return text
+    return text
+
+
 class ImportApplyView(KingStaffRequiredMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         batch = get_object_or_404(ImportBatch, pk=pk)
         try:
-            result = import_service.apply_import(batch=batch, user=request.user)
+            seen = signing.loads(
+                request.POST.get("seen_versions", ""), salt=_versions_salt(batch)
+            )
+        except signing.BadSignature:
+            seen = None
+        if not isinstance(seen, list) and batch.applied_at is None:
+            messages.error(
+                request,
+                _(
+                    "Nothing was changed: apply the file from its check page, "
+                    "after reviewing what would change."
+                ),
+            )
+            return redirect(batch)
+        try:
+            result = import_service.apply_import(
+                batch=batch, user=request.user, seen_versions=seen
+            )
+        except import_service.ImportConflict as exc:
+            named = exc.conflicts[:CONFLICTS_NAMED]
+            messages.error(
+                request,
+                _(
+                    "Nothing was changed: %(count)s statuses were saved by someone "
+                    "else after this check (rows %(rows)s). Review the new check "
+                    "below and apply again if it is still right."
+                )
+                % {
+                    "count": len(exc.conflicts),
+                    "rows": ", ".join(
+                        f"{c.row} ({c.cbs_code} {c.block_code})" for c in named
+                    )
+                    + (" …" if len(exc.conflicts) > len(named) else ""),
+                },
+            )
+            return redirect(batch)
         except import_service.ImportAlreadyApplied:
             messages.info(request, _("This file has already been applied."))
             return redirect(batch)
@@ -382,7 +477,8 @@ class ImportApplyView(KingStaffRequiredMixin, View):
 class ImportTemplateView(KingStaffRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         response = HttpResponse(
-            "\ufeff" + template_csv(), content_type="text/csv; charset=utf-8"
+            "\ufeff" + template_csv(timezone.localdate()),
+            content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = (
             'attachment; filename="nup-import-template.csv"'

@@ -1,7 +1,10 @@
 """Excel reports: compliance with the result agreements, and the laggards.
 
 Every text cell passes `nupportal.exports.escape_cell`, so a municipality name or
-a note that starts with "=" is shown as text, never evaluated.
+a note that starts with "=" is shown as text, never evaluated. Scores are cells
+rounded as the pages show them (one decimal, `nupportal.formats`), with the exact
+value in the next column; dates are date cells. While NUP_DEMO_NOTICE is on,
+every sheet ends with a column saying the statuses are synthetic.
 """
 
 from __future__ import annotations
@@ -17,7 +20,13 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from nupportal.exports import escape_cell
+from nupportal.exports import (
+    demo_notice,
+    demo_notice_header,
+    escape_cell,
+    xlsx_number_format,
+)
+from nupportal.formats import display_value
 from reports import queries
 from scoring.models import ComplianceStatus
 
@@ -42,16 +51,29 @@ def write_table(
     rows: Iterable[list[Any]],
     *,
     widths: list[int] | None = None,
+    decimals: dict[int, int] | None = None,
 ) -> int:
-    """Header in bold, frozen, with an auto-filter over the whole table."""
+    """Header in bold, frozen, with an auto-filter over the whole table.
+
+    `decimals`: column index → the decimals its numbers are rounded to (their
+    number format); dates get the date format.
+    """
+    notice = demo_notice()
+    header = [*header, demo_notice_header()] if notice else header
     sheet.append([escape_cell(str(h)) for h in header])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
+    decimals = decimals or {}
     count = 0
     for row in rows:
-        sheet.append([escape_cell(v) for v in row])
+        values = [*row, notice] if notice else list(row)
+        sheet.append([escape_cell(v) for v in values])
         count += 1
+        for i, cell in enumerate(sheet[count + 1]):
+            number_format = xlsx_number_format(cell.value, decimals.get(i))
+            if number_format:
+                cell.number_format = number_format
     sheet.freeze_panes = "A2"
     last = get_column_letter(len(header))
     sheet.auto_filter.ref = f"A1:{last}{count + 1}"
@@ -76,6 +98,7 @@ def compliance_workbook(report, out: IO[bytes], progress: Progress) -> None:
         _("Province"),
         _("Size class"),
         _("Adoption score"),
+        _("Adoption score (exact)"),
         *[
             _("%(number)s. %(title)s (deadline %(deadline)s)")
             % {
@@ -89,7 +112,7 @@ def compliance_workbook(report, out: IO[bytes], progress: Progress) -> None:
         _("At risk"),
         _("Overdue"),
     ]
-    widths = [10, 28, 16, 14, 10, *[22] * len(data.agreements), 8, 8, 8]
+    widths = [10, 28, 16, 14, 10, 10, *[22] * len(data.agreements), 8, 8, 8]
 
     def row(m) -> list[Any]:
         statuses = [data.statuses.get((m.pk, a.pk)) for a in data.agreements]
@@ -99,7 +122,8 @@ def compliance_workbook(report, out: IO[bytes], progress: Progress) -> None:
             m.name,
             m.province.name,
             m.get_size_class_display(),
-            round(score, 1) if score is not None else None,
+            display_value(score, 1),
+            score,
             *[_status_text(s) for s in statuses],
             statuses.count(ComplianceStatus.MET),
             statuses.count(ComplianceStatus.AT_RISK),
@@ -110,7 +134,14 @@ def compliance_workbook(report, out: IO[bytes], progress: Progress) -> None:
     used: set[str] = set()
     national = workbook.active
     national.title = sheet_title(_("Netherlands"), used)
-    write_table(national, header, (row(m) for m in data.municipalities), widths=widths)
+    score_decimals = {4: 1}
+    write_table(
+        national,
+        header,
+        (row(m) for m in data.municipalities),
+        widths=widths,
+        decimals=score_decimals,
+    )
     progress(40)
 
     by_province: dict[str, list] = {}
@@ -118,7 +149,13 @@ def compliance_workbook(report, out: IO[bytes], progress: Progress) -> None:
         by_province.setdefault(m.province.name, []).append(m)
     for i, (province, members) in enumerate(sorted(by_province.items()), start=1):
         sheet = workbook.create_sheet(sheet_title(province, used))
-        write_table(sheet, header, (row(m) for m in members), widths=widths)
+        write_table(
+            sheet,
+            header,
+            (row(m) for m in members),
+            widths=widths,
+            decimals=score_decimals,
+        )
         progress(40 + 40 * i // max(1, len(by_province)))
 
     sheet = workbook.create_sheet(sheet_title(_("Result agreements"), used))
@@ -163,7 +200,6 @@ def compliance_workbook(report, out: IO[bytes], progress: Progress) -> None:
         ),
         widths=[8, 50, 14, 14, 12, 60, 10, 10, 10, 10],
     )
-    _date_format(workbook)
     progress(90)
     workbook.save(out)
 
@@ -184,6 +220,7 @@ def laggards_workbook(report, out: IO[bytes], progress: Progress) -> None:
             _("Province"),
             _("Size class"),
             _("Adoption score"),
+            _("Adoption score (exact)"),
             _("Agreements overdue"),
             _("Agreements at risk"),
             _("Editors' e-mail"),
@@ -194,14 +231,16 @@ def laggards_workbook(report, out: IO[bytes], progress: Progress) -> None:
                 lag.municipality.name,
                 lag.municipality.province.name,
                 lag.municipality.get_size_class_display(),
-                round(lag.score, 1) if lag.score is not None else None,
+                display_value(lag.score, 1),
+                lag.score,
                 sum(s == ComplianceStatus.OVERDUE for _a, s, _m in lag.agreements),
                 sum(s == ComplianceStatus.AT_RISK for _a, s, _m in lag.agreements),
                 "; ".join(lag.emails),
             ]
             for lag in laggards
         ),
-        widths=[10, 28, 16, 14, 10, 10, 10, 50],
+        widths=[10, 28, 16, 14, 10, 10, 10, 10, 50],
+        decimals={4: 1},
     )
     progress(60)
     detail = workbook.create_sheet(sheet_title(_("What is missing"), used))
@@ -238,16 +277,5 @@ def laggards_workbook(report, out: IO[bytes], progress: Progress) -> None:
         ),
         widths=[10, 28, 40, 12, 12, 28, 16, 16, 12, 50],
     )
-    _date_format(workbook)
     progress(90)
     workbook.save(out)
-
-
-def _date_format(workbook: Workbook) -> None:
-    import datetime
-
-    for sheet in workbook.worksheets:
-        for row in sheet.iter_rows(min_row=2):
-            for cell in row:
-                if isinstance(cell.value, datetime.date):
-                    cell.number_format = "yyyy-mm-dd"

@@ -20,10 +20,12 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+
+from nupportal.formats import format_number
 
 # Colour-blind-safe palettes whose members also differ in lightness, so they stay
 # distinguishable in grey print.
@@ -107,13 +109,13 @@ def percent(value: float | None, decimals: int = 0) -> str:
     """A percentage as text in the current language ('75 %'), '–' when unknown."""
     if value is None:
         return "–"
-    return _("%(value)s %%") % {"value": number_format(value, decimals)}
+    return _("%(value)s %%") % {"value": format_number(value, decimals)}
 
 
 def number(value: float | None, decimals: int = 0) -> str:
     if value is None:
         return "–"
-    return number_format(value, decimals, force_grouping=True)
+    return format_number(value, decimals)
 
 
 def _truncate(text: str, max_chars: int) -> str:

@@ -22,6 +22,7 @@ from buildingblocks.levels import Level
 from buildingblocks.models import AdoptionStatus, BuildingBlock
 from municipalities.sizeclasses import SizeClass
 from municipalities.templatetags.portal import localized_attr
+from nupportal.formats import round_half_up
 from scoring import charts, maps, queries
 from scoring.charts import Bar, Group, Series, StackRow, number, percent
 from scoring.models import (
@@ -315,7 +316,8 @@ def overview_context() -> dict:
     bins = [0] * 10
     for score, _at in scores:
         if score is not None:
-            bins[min(int(score // 10), 9)] += 1
+            # Binned as shown (a whole number): a score shown as 90 is in 90–100.
+            bins[min(int(round_half_up(score) // 10), 9)] += 1
     histogram = charts.histogram(
         chart_id="chart-distribution",
         caption=_("Distribution of adoption scores"),

@@ -31,12 +31,13 @@ from django.utils.translation import gettext as _
 from buildingblocks.levels import Level
 from municipalities.geography import MAP_VIEW_BOX
 from municipalities.models import Municipality
+from nupportal.formats import round_half_up
 from scoring.charts import BLUES, STATUS_FILLS, number
 from scoring.models import ComplianceStatus
 
 CACHE_SECONDS = 24 * 60 * 60
 # Bump when the rendering changes, so cached maps of the old code are not served.
-RENDER_VERSION = 1
+RENDER_VERSION = 2
 NO_DATA = "nodata"
 NO_DATA_FILL = "url(#map-hatch)"
 # Level colours: a sequential ramp (dark = further), hatched for not applicable.
@@ -106,7 +107,9 @@ def score_class(score: float | None) -> str:
     """The class key of a score: c0 (under 40) … c4 (90 or more)."""
     if score is None:
         return NO_DATA
-    return f"c{sum(score >= bound for bound in SCORE_BOUNDS)}"
+    # Classed as the map labels it (a whole number), so "80" is never in "60 to 80".
+    shown = round_half_up(score)
+    return f"c{sum(shown >= bound for bound in SCORE_BOUNDS)}"
 
 
 def level_classes() -> list[MapClass]:
@@ -283,8 +286,8 @@ def score_map() -> MapFigure:
             for r in rows
         ]
         scores = [r["score__score"] for r in rows if r["score__score"] is not None]
-        high = sum(s >= SCORE_BOUNDS[-2] for s in scores)
-        low = sum(s < SCORE_BOUNDS[0] for s in scores)
+        high = sum(round_half_up(s) >= SCORE_BOUNDS[-2] for s in scores)
+        low = sum(round_half_up(s) < SCORE_BOUNDS[0] for s in scores)
         summary = _(
             "%(high)s of %(total)s municipalities score %(bound)s or more; "
             "%(low)s score less than %(low_bound)s."

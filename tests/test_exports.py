@@ -22,8 +22,9 @@ from tests.municipalities.portal_world import build_world
         ("+31 20", "'+31 20"),
         ("-1+1", "'-1+1"),
         ("@SUM(A1)", "'@SUM(A1)"),
-        ("\t=1", "'\t=1"),
-        ("\r=1", "'\r=1"),
+        # A tab or carriage return is also a cell break: escaped after it too.
+        ("\t=1", "'\t'=1"),
+        ("\r=1", "'\r'=1"),
         ("Utrecht", "Utrecht"),
         ("", ""),
         ("—", "—"),
@@ -40,7 +41,16 @@ def read_csv(response) -> list[list[str]]:
     content = (
         b"".join(response.streaming_content) if response.streaming else response.content
     )
-    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    return read_csv_bytes(content)
+
+
+def read_csv_bytes(content: bytes) -> list[list[str]]:
+    """As Dutch Excel opens it: UTF-8 with BOM, ';' between fields (also sniffed)."""
+    assert content.startswith(b"\xef\xbb\xbf")
+    text = content.decode("utf-8-sig")
+    dialect = csv.Sniffer().sniff(text[:4096])
+    assert dialect.delimiter == ";"
+    return list(csv.reader(io.StringIO(text, newline=""), dialect))
 
 
 def read_xlsx(response) -> list[tuple]:
@@ -125,4 +135,5 @@ def test_agreement_export_lists_required_blocks_as_text(client, world):
     header = rows[0]
     first = dict(zip(header, rows[1], strict=True))
     assert first["Required building blocks"] == "DigiD"
-    assert first["Municipalities that meet it"] == "25.0"
+    assert first["Municipalities that meet it"] == "25"  # as shown: "25 %"
+    assert first["Municipalities that meet it (exact)"] == "25,0"

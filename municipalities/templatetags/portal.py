@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from buildingblocks.levels import Level
 from municipalities.roles import is_editor, is_king_staff
+from nupportal.formats import format_number, format_percent
 
 register = template.Library()
 
@@ -104,18 +105,14 @@ def localized(obj, field: str) -> str:
 @register.filter
 def percentage(value, decimal_pos: int = 0) -> str:
     """A share 0–1 as a percentage in the current language; '—' when unknown."""
-    from municipalities.tables import format_number
-
     if value is None or value == "":
         return "—"
-    return f"{format_number(float(value) * 100, decimal_pos)} %"
+    return format_percent(value, int(decimal_pos))
 
 
 @register.filter
 def number(value, decimal_pos=None) -> str:
     """A number grouped per language; '—' when unknown."""
-    from municipalities.tables import format_number
-
     if value is None or value == "":
         return "—"
     return format_number(value, None if decimal_pos is None else int(decimal_pos))

@@ -52,7 +52,7 @@ def test_streamed_export_has_a_header_and_one_line_per_status(bench_data):
         for piece in status_csv_rows()
     )
     lines = text.strip().splitlines()
-    assert lines[0].startswith("cbs_code,municipality,building_block,level")
+    assert lines[0].startswith('\ufeff"cbs_code";"municipality";"building_block"')
     assert len(lines) == 1 + AdoptionStatus.objects.count()
 
 

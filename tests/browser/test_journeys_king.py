@@ -43,11 +43,15 @@ COLUMNS = (
 
 
 def toggled_row(block: EditorBlock) -> dict[str, str]:
-    """A complete, valid status for `block` that differs from its current one."""
+    """A valid status for `block` that differs from its current one."""
     row = dict.fromkeys(COLUMNS, "")
     row.update(cbs_code=MUNICIPALITY_CODE, building_block=block.code)
     if block.level == "in_use":
-        row.update(level="implementing", planned_date=FUTURE_DATE)
+        # An empty cell keeps the achieved date, which "implementing" cannot
+        # have: the clear marker empties it.
+        row.update(
+            level="implementing", planned_date=FUTURE_DATE, achieved_date="#leeg"
+        )
     else:
         row.update(level="in_use", achieved_date="2024-01-15")
     return row

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -14,6 +11,7 @@ import pytest
 from buildingblocks.levels import Confidence
 from tests.factories import UserFactory
 from tests.scoring.dashboard_world import add_municipalities, build_dashboard
+from tests.test_exports import read_csv_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +75,7 @@ def test_block_table_filters_by_level(client, world):
 def test_block_table_exports_csv(client, world):
     response = client.get("/en/bouwstenen/digid/?level=in_use&_export=csv")
     assert response.status_code == 200
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = read_csv_bytes(response.content)
     assert rows[0][0] == "Municipality"
     assert len(rows) == 1 + 4
     assert {r[3] for r in rows[1:]} == {"In use"}

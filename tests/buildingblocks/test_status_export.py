@@ -1,12 +1,10 @@
-import csv
-import io
-
 from django.urls import reverse
 
 import pytest
 
 from buildingblocks.levels import Level
 from tests.factories import AdoptionStatusFactory, MunicipalityFactory, UserFactory
+from tests.test_exports import read_csv_bytes
 
 
 @pytest.fixture
@@ -47,7 +45,7 @@ def _download(client) -> list[list[str]]:
         piece if isinstance(piece, bytes) else piece.encode()
         for piece in response.streaming_content
     )
-    return list(csv.reader(io.StringIO(body.decode())))
+    return read_csv_bytes(body)
 
 
 def test_anonymous_users_are_sent_to_the_login(client, statuses):
@@ -63,7 +61,7 @@ def test_every_active_status_with_notes_and_escaped_formulas(
     rows = _download(client)
     assert rows[0] == [
         "cbs_code", "municipality", "building_block", "level", "planned_date",
-        "achieved_date", "updated_at", "note", "evidence_url",
+        "achieved_date", "updated_at", "note", "evidence_url", "data",
     ]  # fmt: skip
     assert len(rows) == 1 + 3  # the inactive municipality's status is left out
     by_note = {row[7]: row for row in rows[1:]}

@@ -48,7 +48,13 @@ def test_applied_page_shows_what_was_applied_and_the_message_once(
     with django_capture_on_commit_callbacks(execute=True):
         with translation.override("nl"):
             apply_url = reverse("reports:import-apply", args=[batch.pk])
-        response = client.post(f"/en{apply_url}", follow=True)
+            preview_url = batch.get_absolute_url()
+        preview = client.get(f"/en{preview_url}")
+        response = client.post(
+            f"/en{apply_url}",
+            {"seen_versions": preview.context["seen_versions"]},
+            follow=True,
+        )
     html = response.content.decode()
     batch.refresh_from_db()
 
@@ -81,7 +87,7 @@ def test_report_parameters_show_dates_per_language(client, king_user):
         return re.search(r'<p class="report-parameters">(.*?)</p>', html).group(1)
 
     assert parameters(english) == (
-        "Reference date Nov. 29, 2026, compared with Nov. 29, 2025"
+        "Reference date 29 November 2026, compared with 29 November 2025"
     )
     assert "29 november 2026" in parameters(dutch)
     assert "29 november 2025" in parameters(dutch)
