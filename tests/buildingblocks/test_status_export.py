@@ -1,3 +1,5 @@
+import io
+
 from django.urls import reverse
 
 import pytest
