@@ -21,7 +21,7 @@ def database_config(url: str | None, *, default_sqlite: Path) -> dict[str, Any]:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(default_sqlite),
-            "OPTIONS": {"timeout": 20},
+            "OPTIONS": sqlite_options(),
         }
     scheme = url.split("://", 1)[0] if "://" in url else ""
     if scheme not in SUPPORTED_DATABASE_SCHEMES:
@@ -44,8 +44,23 @@ def database_config(url: str | None, *, default_sqlite: Path) -> dict[str, Any]:
         config["CONN_MAX_AGE"] = 60
         config["CONN_HEALTH_CHECKS"] = True
     elif config["ENGINE"].endswith("sqlite3"):
-        config.setdefault("OPTIONS", {})["timeout"] = 20
+        config.setdefault("OPTIONS", {}).update(sqlite_options())
     return config
+
+
+def sqlite_options() -> dict[str, Any]:
+    """SQLite for the demo's web server, worker and beat writing at the same time.
+
+    A deferred transaction that reads first and then writes cannot wait for the
+    lock (SQLite answers "database is locked" at once); IMMEDIATE takes the write
+    lock at BEGIN, where the busy timeout applies. WAL lets readers go on while one
+    process writes; NORMAL sync is safe in WAL mode and keeps commits short.
+    """
+    return {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 
 
 def _redact(url: str) -> str:
