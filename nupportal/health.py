@@ -1,13 +1,22 @@
-"""What /healthz reports: each dependency `ok` or its error text."""
+"""What /healthz reports: each dependency `ok` or its error text.
+
+The error texts come from drivers (host names, ports, sometimes SQL); the public
+answer says only "unavailable" (see `public_report`), staff and the log get the text.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+UNAVAILABLE = "unavailable"
 
 
 def _check_database() -> str:
@@ -89,3 +98,21 @@ def collect_health() -> tuple[dict[str, Any], bool]:
         "scores_age_seconds": _scores_age_seconds(database),
     }
     return report, database == "ok"
+
+
+def public_report(report: dict[str, Any]) -> dict[str, Any]:
+    """The report with every error text replaced by "unavailable"."""
+    return {
+        key: UNAVAILABLE if isinstance(value, str) and _is_error(value) else value
+        for key, value in report.items()
+    }
+
+
+def log_errors(report: dict[str, Any]) -> None:
+    for key, value in report.items():
+        if isinstance(value, str) and _is_error(value):
+            logger.warning("healthz: %s %s", key, value)
+
+
+def _is_error(value: str) -> bool:
+    return value.startswith("error")

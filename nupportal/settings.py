@@ -218,6 +218,9 @@ DJANGO_TABLES2_TABLE_ATTRS = {"class": "table"}
 # Security headers; HTTPS settings come from the environment so a TLS-terminating
 # proxy can switch them on.
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+# Health checks ask over plain HTTP inside the host or container; a redirect
+# would answer them "success" whatever the portal's state.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
