@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 import environ
 from celery.schedules import crontab
 
-from nupportal.env import cache_config, database_config
+from nupportal.env import broker_transport_options, cache_config, database_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -104,7 +104,13 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
-CACHES = {"default": cache_config(REDIS_URL)}
+# NUP_CACHE_DIR: a file cache shared by the demo's processes (see nupportal/demo.py).
+NUP_CACHE_DIR = env.str("NUP_CACHE_DIR", default="")
+CACHES = {
+    "default": cache_config(
+        REDIS_URL, file_dir=Path(NUP_CACHE_DIR) if NUP_CACHE_DIR else None
+    )
+}
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -182,12 +188,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 360
 CELERY_TIMEZONE = TIME_ZONE
-# A task whose worker died is redelivered after this many seconds (acks_late).
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("NUP_VISIBILITY_TIMEOUT", default=900),
-    "socket_connect_timeout": 1,
-    "socket_timeout": 2,
-}
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(
+    CELERY_BROKER_URL,
+    folder=env.path("NUP_BROKER_DIR", default=BASE_DIR / "var" / "broker"),
+)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A save must not hang when Redis is down: give up publishing quickly, log, and
 # let the nightly full recompute catch up.
