@@ -190,7 +190,7 @@ CELERY_TASK_TIME_LIMIT = 360
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(
     CELERY_BROKER_URL,
-    folder=env.path("NUP_BROKER_DIR", default=BASE_DIR / "var" / "broker"),
+    folder=Path(env.str("NUP_BROKER_DIR", default=str(BASE_DIR / "var" / "broker"))),
 )
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A save must not hang when Redis is down: give up publishing quickly, log, and
