@@ -29,6 +29,7 @@ def main() -> dict:
 
     from django.core.management import call_command
     from django.db import connection, connections
+    from django.db.models import F
     from django.test import Client
 
     from buildingblocks.levels import Level
@@ -48,6 +49,23 @@ def main() -> dict:
     for block in blocks:
         AdoptionStatusFactory(municipality=municipality, block=block)
     users = [EditorMembershipFactory(municipality=municipality).user for _ in blocks]
+    # More history than one fetch of the export's iterator (2,000 rows), so
+    # the export reads while it writes its progress.
+    from django.utils import timezone
+
+    from buildingblocks.models import StatusChange
+
+    StatusChange.objects.bulk_create(
+        StatusChange(
+            municipality=municipality,
+            block=blocks[i % SAVERS],
+            from_level=Level.NOT_STARTED,
+            to_level=Level.PREPARING,
+            changed_at=timezone.now(),
+            source=StatusChange.Source.IMPORT,
+        )
+        for i in range(5000)
+    )
     report = Report.objects.create(
         kind=Report.Kind.FULL_XLSX, parameters={"language": "nl"}
     )
@@ -79,6 +97,33 @@ def main() -> dict:
     def generate(_index: int) -> None:
         barrier.wait(timeout=60)
         run_report(report.pk)
+
+    def commit_elsewhere() -> None:
+        """A save by someone else, committed while the report is being made."""
+        from municipalities.models import Municipality
+
+        thread = threading.Thread(
+            target=lambda: (
+                Municipality.objects.filter(pk=municipality.pk).update(
+                    population=F("population") + 1
+                ),
+                connections.close_all(),
+            )
+        )
+        thread.start()
+        thread.join(timeout=60)
+
+    from reports import generate as generate_module
+
+    original_progress = generate_module._Progress.__call__
+
+    def progress_after_a_commit(self, percent: int) -> None:
+        # Deterministic: every progress write follows another connection's
+        # commit, as with editors saving during a long export.
+        commit_elsewhere()
+        original_progress(self, percent)
+
+    generate_module._Progress.__call__ = progress_after_a_commit
 
     def guarded(target, index: int) -> None:
         try:
