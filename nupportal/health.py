@@ -86,6 +86,18 @@ def _scores_age_seconds(database: str) -> float | None:
     return round((timezone.now() - latest).total_seconds(), 1)
 
 
+def _stale_count(database: str) -> int | None:
+    """Municipalities whose latest save is not in their score yet (broker was down)."""
+    if database != "ok":
+        return None
+    try:
+        from scoring.queries import stale_municipality_ids
+
+        return len(stale_municipality_ids())
+    except Exception:
+        return None
+
+
 def collect_health() -> tuple[dict[str, Any], bool]:
     """Return the report and whether the portal can serve (the database is up)."""
     database = _check_database()
@@ -96,6 +108,7 @@ def collect_health() -> tuple[dict[str, Any], bool]:
         "broker": broker,
         "worker": _check_worker(broker),
         "scores_age_seconds": _scores_age_seconds(database),
+        "stale_municipalities": _stale_count(database),
     }
     return report, database == "ok"
 

@@ -202,6 +202,11 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 CELERY_BEAT_SCHEDULE = {
+    # Saves made while the broker was down reach the scores when it is back.
+    "catch-up-stale-scores": {
+        "task": "scoring.tasks.catch_up_stale_scores",
+        "schedule": 60.0,
+    },
     "nightly-full-recompute": {
         "task": "scoring.tasks.recompute_all",
         "schedule": crontab(hour=2, minute=30),
