@@ -3,8 +3,8 @@
 Production runs the same three processes against PostgreSQL and Redis. The demo
 runs them on the SQLite file, with kombu's filesystem transport as the broker
 (messages are files in var/broker/, see README "Background jobs"), a file cache
-all three share and a file mail backend (var/mail/) that staff can read with
-`manage.py demo_mail`. Ctrl+C (or SIGTERM) stops all three; when one of them
+all three share and a file mail backend (var/mail/, one file per
+batch of reminder e-mails). Ctrl+C (or SIGTERM) stops all three; when one of them
 exits on its own, the others are stopped too.
 
 Run: python -m nupportal.demo --host 127.0.0.1 --port 8000
