@@ -68,17 +68,21 @@ def commands(*, host: str, port: int) -> dict[str, list[str]]:
 
 
 def stop(processes: Mapping[str, subprocess.Popen]) -> None:
-    """SIGTERM every process group, then SIGKILL what is left after GRACE seconds."""
+    """Stop every service and whatever it started.
+
+    SIGTERM goes to the service itself first (Celery's worker then finishes its
+    current tasks: a warm shutdown); after it has exited, or after GRACE
+    seconds, what is left of its process group is killed.
+    """
     for process in processes.values():
         if process.poll() is None:
-            _signal_group(process, signal.SIGTERM)
+            process.terminate()
     deadline = time.monotonic() + GRACE
     for process in processes.values():
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):  # killed below
             process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            _signal_group(process, signal.SIGKILL)
-            process.wait(timeout=5)
+        _signal_group(process, signal.SIGKILL)
+        process.wait(timeout=5)
 
 
 def _signal_group(process: subprocess.Popen, sig: int) -> None:
@@ -96,6 +100,8 @@ def run(*, host: str, port: int) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, terminate)
+    # Started in the background, SIGINT may arrive ignored: Ctrl+C must work.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     exit_code = 0
     try:
         for name, command in commands(host=host, port=port).items():
