@@ -37,13 +37,13 @@ setup-db: $(VENV)/.installed messages
 	$(PY) manage.py recompute_scores
 	$(PY) manage.py snapshot_scores --since 2011-01
 
-## demo: from a fresh clone to a running portal on http://127.0.0.1:8000 (SQLite, eager tasks)
+## demo: from a fresh clone to a running portal on http://127.0.0.1:8000: SQLite, and a
+## Celery worker and beat on a filesystem broker (no server to install); Ctrl+C stops all
 demo: export DATABASE_URL :=
 demo: export REDIS_URL :=
 demo: export CELERY_BROKER_URL :=
 demo: setup-db
-	@echo "NUP Portal: http://$(HOST):$(PORT)/  (demo logins in README.md; Ctrl+C stops)"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) -m nupportal.demo --host $(HOST) --port $(PORT)
 
 ## browser-deps: the Nu Html Checker (vnu-jar, npm registry) for tests/browser; skipped without npm
 node_modules/.installed: package.json package-lock.json
@@ -91,4 +91,4 @@ restore: $(VENV)/.installed
 	$(PY) manage.py restore --no-input $(FILE)
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles media
+	rm -rf $(VENV) db.sqlite3 staticfiles media var

@@ -21,7 +21,7 @@ def database_config(url: str | None, *, default_sqlite: Path) -> dict[str, Any]:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(default_sqlite),
-            "OPTIONS": {"timeout": 20},
+            "OPTIONS": sqlite_options(),
         }
     scheme = url.split("://", 1)[0] if "://" in url else ""
     if scheme not in SUPPORTED_DATABASE_SCHEMES:
@@ -44,8 +44,23 @@ def database_config(url: str | None, *, default_sqlite: Path) -> dict[str, Any]:
         config["CONN_MAX_AGE"] = 60
         config["CONN_HEALTH_CHECKS"] = True
     elif config["ENGINE"].endswith("sqlite3"):
-        config.setdefault("OPTIONS", {})["timeout"] = 20
+        config.setdefault("OPTIONS", {}).update(sqlite_options())
     return config
+
+
+def sqlite_options() -> dict[str, Any]:
+    """SQLite for the demo's web server, worker and beat writing at the same time.
+
+    A deferred transaction that reads first and then writes cannot wait for the
+    lock (SQLite answers "database is locked" at once); IMMEDIATE takes the write
+    lock at BEGIN, where the busy timeout applies. WAL lets readers go on while one
+    process writes; NORMAL sync is safe in WAL mode and keeps commits short.
+    """
+    return {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 
 
 def _redact(url: str) -> str:
@@ -58,8 +73,20 @@ def _redact(url: str) -> str:
     return f"{scheme}://{user}:***@{host}"
 
 
-def cache_config(redis_url: str | None) -> dict[str, Any]:
-    """Redis when configured (tolerant of outages), local memory otherwise."""
+def cache_config(
+    redis_url: str | None, *, file_dir: Path | None = None
+) -> dict[str, Any]:
+    """Redis when configured (tolerant of outages), else files or local memory.
+
+    The file cache is for the demo, where the web server, the worker and beat are
+    separate processes that must share one cache (the recompute coalescing key).
+    """
+    if not redis_url and file_dir:
+        return {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(file_dir),
+            "KEY_PREFIX": "nup",
+        }
     if not redis_url:
         return {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
@@ -76,3 +103,33 @@ def cache_config(redis_url: str | None) -> dict[str, Any]:
         "KEY_PREFIX": "nup",
         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
+
+
+def broker_transport_options(broker_url: str, *, folder: Path) -> dict[str, Any]:
+    """Transport options for CELERY_BROKER_URL.
+
+    `filesystem://` (the demo's broker, no server needed) keeps its messages in
+    `folder`; Redis gets a redelivery timeout and short socket timeouts, so a
+    save never hangs on a Redis that is down.
+    """
+    if broker_url.startswith("filesystem://"):
+        queue, control = folder / "queue", folder / "control"
+        for path in (queue, control):
+            path.mkdir(parents=True, exist_ok=True)
+        return {
+            "data_folder_in": str(queue),
+            "data_folder_out": str(queue),
+            "control_folder": str(control),
+            # Files are polled: a short interval keeps "saved → scored" under 2 s.
+            "polling_interval": 0.2,
+        }
+    return {
+        # A task whose worker died is redelivered after this many seconds (acks_late).
+        "visibility_timeout": _visibility_timeout(),
+        "socket_connect_timeout": 1,
+        "socket_timeout": 2,
+    }
+
+
+def _visibility_timeout() -> int:
+    return environ.Env().int("NUP_VISIBILITY_TIMEOUT", default=900)

@@ -1,13 +1,22 @@
-"""What /healthz reports: each dependency `ok` or its error text."""
+"""What /healthz reports: each dependency `ok` or its error text.
+
+The error texts come from drivers (host names, ports, sometimes SQL); the public
+answer says only "unavailable" (see `public_report`), staff and the log get the text.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+UNAVAILABLE = "unavailable"
 
 
 def _check_database() -> str:
@@ -77,6 +86,18 @@ def _scores_age_seconds(database: str) -> float | None:
     return round((timezone.now() - latest).total_seconds(), 1)
 
 
+def _stale_count(database: str) -> int | None:
+    """Municipalities whose latest save is not in their score yet (broker was down)."""
+    if database != "ok":
+        return None
+    try:
+        from scoring.queries import stale_municipality_ids
+
+        return len(stale_municipality_ids())
+    except Exception:
+        return None
+
+
 def collect_health() -> tuple[dict[str, Any], bool]:
     """Return the report and whether the portal can serve (the database is up)."""
     database = _check_database()
@@ -87,5 +108,24 @@ def collect_health() -> tuple[dict[str, Any], bool]:
         "broker": broker,
         "worker": _check_worker(broker),
         "scores_age_seconds": _scores_age_seconds(database),
+        "stale_municipalities": _stale_count(database),
     }
     return report, database == "ok"
+
+
+def public_report(report: dict[str, Any]) -> dict[str, Any]:
+    """The report with every error text replaced by "unavailable"."""
+    return {
+        key: UNAVAILABLE if isinstance(value, str) and _is_error(value) else value
+        for key, value in report.items()
+    }
+
+
+def log_errors(report: dict[str, Any]) -> None:
+    for key, value in report.items():
+        if isinstance(value, str) and _is_error(value):
+            logger.warning("healthz: %s %s", key, value)
+
+
+def _is_error(value: str) -> bool:
+    return value.startswith("error")

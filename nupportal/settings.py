@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 import environ
 from celery.schedules import crontab
 
-from nupportal.env import cache_config, database_config
+from nupportal.env import broker_transport_options, cache_config, database_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -131,7 +131,13 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
-CACHES = {"default": cache_config(REDIS_URL)}
+# NUP_CACHE_DIR: a file cache shared by the demo's processes (see nupportal/demo.py).
+NUP_CACHE_DIR = env.str("NUP_CACHE_DIR", default="")
+CACHES = {
+    "default": cache_config(
+        REDIS_URL, file_dir=Path(NUP_CACHE_DIR) if NUP_CACHE_DIR else None
+    )
+}
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -213,12 +219,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 360
 CELERY_TIMEZONE = TIME_ZONE
-# A task whose worker died is redelivered after this many seconds (acks_late).
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("NUP_VISIBILITY_TIMEOUT", default=900),
-    "socket_connect_timeout": 1,
-    "socket_timeout": 2,
-}
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(
+    CELERY_BROKER_URL,
+    folder=Path(env.str("NUP_BROKER_DIR", default=str(BASE_DIR / "var" / "broker"))),
+)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A save must not hang when Redis is down: give up publishing quickly, log, and
 # let the nightly full recompute catch up.
@@ -229,6 +233,11 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 CELERY_BEAT_SCHEDULE = {
+    # Saves made while the broker was down reach the scores when it is back.
+    "catch-up-stale-scores": {
+        "task": "scoring.tasks.catch_up_stale_scores",
+        "schedule": 60.0,
+    },
     "nightly-full-recompute": {
         "task": "scoring.tasks.recompute_all",
         "schedule": crontab(hour=2, minute=30),
@@ -249,6 +258,9 @@ DJANGO_TABLES2_TABLE_ATTRS = {"class": "table"}
 # Security headers; HTTPS settings come from the environment so a TLS-terminating
 # proxy can switch them on.
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+# Health checks ask over plain HTTP inside the host or container; a redirect
+# would answer them "success" whatever the portal's state.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)

@@ -8,14 +8,26 @@ from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from nupportal.health import collect_health
+from municipalities.roles import is_king_staff
+from nupportal.health import collect_health, log_errors, public_report
 
 
 @require_safe  # read-only: a POST/PUT/DELETE is 405 (tests/security)
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     report, healthy = collect_health()
+    log_errors(report)
+    # Who is asking needs the session, hence the database: without it, public.
+    if not (healthy and _is_staff(request)):
+        report = public_report(report)
     return JsonResponse(report, status=200 if healthy else 503)
+
+
+def _is_staff(request: HttpRequest) -> bool:
+    try:
+        return request.user.is_staff or is_king_staff(request.user)
+    except Exception:  # the session store is down as well: answer publicly
+        return False
 
 
 @require_safe

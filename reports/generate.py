@@ -15,7 +15,7 @@ from typing import IO
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import OperationalError
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -46,17 +46,45 @@ def _generators() -> dict[str, Generator]:
 
 
 class _Progress:
-    """Writes the percentage only when it changes (one UPDATE per step)."""
+    """Writes the percentage only when it changes (one UPDATE per step).
+
+    On SQLite the generator's streaming read keeps a snapshot open on the
+    default connection; a write on that connection after anyone else committed
+    fails at once with "database is locked" (the busy timeout cannot help a
+    snapshot that is out of date). So there, progress goes through a connection
+    of its own, in autocommit.
+    """
 
     def __init__(self, report_id: int):
         self.report_id = report_id
         self.last = -1
+        # Not in a transaction (tests): a second connection could not see it.
+        separate = (
+            connection.vendor == "sqlite"
+            and not connection.in_atomic_block
+            and not connection.is_in_memory_db()
+        )
+        self._own = (
+            connections.create_connection(DEFAULT_DB_ALIAS) if separate else None
+        )
 
     def __call__(self, percent: int) -> None:
         percent = max(0, min(99, int(percent)))
-        if percent != self.last:
-            self.last = percent
+        if percent == self.last:
+            return
+        self.last = percent
+        if self._own is None:
             Report.objects.filter(pk=self.report_id).update(progress=percent)
+            return
+        with self._own.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Report._meta.db_table} SET progress = %s WHERE id = %s",
+                [percent, self.report_id],
+            )
+
+    def close(self) -> None:
+        if self._own is not None:
+            self._own.close()
 
 
 def run_report(report_id: int) -> str:
@@ -71,10 +99,14 @@ def run_report(report_id: int) -> str:
     try:
         with translation.override(language):
             generate = _generators()[report.kind]
-            with tempfile.TemporaryFile() as out:
-                generate(report, out, _Progress(report_id))
-                out.seek(0)
-                name = _store(report, out)
+            progress = _Progress(report_id)
+            try:
+                with tempfile.TemporaryFile() as out:
+                    generate(report, out, progress)
+                    out.seek(0)
+                    name = _store(report, out)
+            finally:
+                progress.close()
     except OperationalError:
         # The database went away: let the task retry (and say so meanwhile).
         Report.objects.filter(pk=report_id).update(state=Report.State.QUEUED)

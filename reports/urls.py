@@ -10,6 +10,7 @@ urlpatterns = [
     path("rapportages/<int:pk>/status/", views.report_status, name="status"),
     path("rapportages/<int:pk>/download/", views.report_download, name="download"),
     path("rapportages/<int:pk>/verwijderen/", views.report_delete, name="delete"),
+    path("rapportages/<int:pk>/opnieuw/", views.report_retry, name="retry"),
     path(
         "gemeenten/<slug:slug>/scorecard-pdf/",
         views.scorecard_request,

@@ -223,6 +223,27 @@ def report_download(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+def report_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Queue a failed report again (who may see a report may retry it)."""
+    report = _report_for(request, pk)
+    if isinstance(report, HttpResponse):
+        return report
+    with transaction.atomic():
+        retried = Report.objects.filter(pk=report.pk, state=Report.State.FAILED).update(
+            state=Report.State.QUEUED,
+            progress=0,
+            error="",
+            started_at=None,
+            finished_at=None,
+        )
+        if retried:
+            transaction.on_commit(lambda: enqueue_report(report.pk))
+    if retried:
+        audit("report_retried", request=request, report=report.pk, kind=report.kind)
+    return redirect(report)
+
+
+@require_POST
 def report_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if not is_king_staff(request.user):
         raise PermissionDenied

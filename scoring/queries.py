@@ -204,3 +204,30 @@ def snapshot_series_by_key(
 def scores_computed_at() -> datetime.datetime | None:
     """When the scores were last computed (None before the first recompute)."""
     return MunicipalityScore.objects.aggregate(latest=Max("computed_at"))["latest"]
+
+
+def stale_municipality_ids() -> list[int]:
+    """Active municipalities with a status saved after their score was computed.
+
+    The score row keeps the newest status time it was computed from
+    (`last_status_update`); a save whose recompute could not be queued (broker
+    down) leaves a newer status behind. One query.
+    """
+    from django.db.models import F
+
+    from municipalities.models import Municipality
+
+    return list(
+        Municipality.objects.filter(active=True, statuses__block__active=True)
+        .annotate(newest=Max("statuses__updated_at"))
+        .filter(
+            Q(newest__isnull=False)
+            & (
+                Q(score__isnull=True)
+                | Q(score__last_status_update__isnull=True)
+                | Q(newest__gt=F("score__last_status_update"))
+            )
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )

@@ -65,6 +65,33 @@ def recompute_all() -> dict[str, int]:
     return compute()
 
 
+# Beyond this many stale municipalities one full recompute is cheaper.
+CATCH_UP_ONE_BY_ONE = 20
+
+
+@shared_task(**_RETRY_POLICY, soft_time_limit=600, time_limit=720)
+def catch_up_stale_scores() -> int:
+    """Recompute the municipalities saved while their recompute could not be queued.
+
+    Beat sends this every minute: when the broker comes back, the saves made
+    while it was down reach the scores within a minute, not at the nightly run.
+    Returns how many municipalities were stale.
+    """
+    from scoring.compute import recompute_all as compute_all
+    from scoring.compute import recompute_municipality as compute
+    from scoring.queries import stale_municipality_ids
+
+    stale = stale_municipality_ids()
+    if len(stale) > CATCH_UP_ONE_BY_ONE:
+        compute_all()
+    else:
+        for municipality_id in stale:
+            compute(municipality_id)
+    if stale:
+        logger.info("Caught up the scores of %s municipalities.", len(stale))
+    return len(stale)
+
+
 @shared_task(**_RETRY_POLICY, soft_time_limit=600, time_limit=720)
 def snapshot_month(since: str | None = None) -> int:
     """Rebuild monthly snapshots from `since` (ISO date; default: the last two months).

@@ -351,3 +351,105 @@ def test_scorecard_request_forbidden_for_vdp_and_anonymous(client, vdp_user):
     assert client.post(url).status_code == 403
     client.force_login(UserFactory(groups=["municipal_editor"]))
     assert client.post(url).status_code == 403
+
+
+# --- failures are named truthfully and can be retried ------------------------
+
+
+def test_a_broker_failure_is_reported_as_the_queue_being_unavailable(monkeypatch):
+    from kombu.exceptions import OperationalError as BrokerError
+
+    from reports import tasks
+
+    report = Report.objects.create(kind=Report.Kind.FULL_CSV, parameters={})
+
+    def broker_down(report_id):
+        raise BrokerError("Error 111 connecting to redis:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.generate_report, "delay", broker_down)
+    tasks.enqueue_report(report.pk)
+    report.refresh_from_db()
+    assert report.state == Report.State.FAILED
+    assert "queue is unavailable" in report.error
+
+
+def test_a_locked_database_is_not_called_an_unavailable_queue(monkeypatch):
+    """Before: SQLite's "database is locked" in eager mode read "queue unavailable"."""
+    from django.db import OperationalError
+
+    from reports import tasks
+
+    report = Report.objects.create(
+        kind=Report.Kind.FULL_CSV, parameters={"language": "en"}
+    )
+
+    def locked(report_id):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr("reports.generate.run_report", locked)
+    monkeypatch.setattr(tasks.generate_report, "max_retries", 0)
+    tasks.enqueue_report(report.pk)
+    report.refresh_from_db()
+    assert report.state == Report.State.FAILED
+    assert "queue" not in report.error
+    assert "database was not available (database is locked)" in report.error
+
+
+def test_a_database_failure_after_the_last_retry_fails_the_report_in_its_language(
+    monkeypatch,
+):
+    from django.db import OperationalError
+
+    from reports import tasks
+
+    report = Report.objects.create(
+        kind=Report.Kind.FULL_CSV, parameters={"language": "nl"}
+    )
+    monkeypatch.setattr(
+        "reports.generate.run_report",
+        lambda report_id: (_ for _ in ()).throw(OperationalError("disk I/O error")),
+    )
+    result = tasks.generate_report.apply(args=(report.pk,), retries=3)
+    assert result.get() == Report.State.FAILED
+    report.refresh_from_db()
+    assert report.state == Report.State.FAILED and report.finished_at
+    assert report.error == (
+        "Het rapport kon niet worden gemaakt omdat de database niet beschikbaar "
+        "was (disk I/O error). Probeer het opnieuw."
+    )
+
+
+def test_a_failed_report_offers_try_again_and_the_retry_makes_it(
+    client, king_user, report_data, django_capture_on_commit_callbacks
+):
+    report = Report.objects.create(
+        kind=Report.Kind.COMPLIANCE,
+        parameters={"language": "en"},
+        state=Report.State.FAILED,
+        error="The report took too long to make and was stopped.",
+    )
+    client.force_login(king_user)
+    page = client.get(report.get_absolute_url())
+    retry_url = reverse("reports:retry", args=[report.pk])
+    assert b"took too long" in page.content
+    assert f'action="{retry_url}"'.encode() in page.content
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(retry_url)
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert (report.state, report.error, report.progress) == (Report.State.DONE, "", 100)
+    assert b'class="report-retry"' not in client.get(report.get_absolute_url()).content
+
+
+def test_only_a_failed_report_can_be_retried(
+    client, king_user, django_capture_on_commit_callbacks
+):
+    report = Report.objects.create(
+        kind=Report.Kind.COMPLIANCE, parameters={}, state=Report.State.RUNNING
+    )
+    client.force_login(king_user)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        client.post(reverse("reports:retry", args=[report.pk]))
+    assert callbacks == []
+    report.refresh_from_db()
+    assert report.state == Report.State.RUNNING

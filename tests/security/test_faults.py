@@ -367,8 +367,8 @@ def test_redis_down_pages_render_saves_succeed_and_scores_catch_up(
     code, health = result["health"]
     assert code == 200, health  # the database is up: the portal can serve
     assert health["database"] == "ok"
-    assert health["cache"].startswith("error"), health
-    assert health["broker"].startswith("error"), health
+    assert health["cache"] == "unavailable", health  # no driver text publicly
+    assert health["broker"] == "unavailable", health
     # Both saves are in the database and in the history, exactly once.
     levels = dict(
         AdoptionStatus.objects.filter(municipality=municipality).values_list(

@@ -74,6 +74,7 @@ ACCESS: dict[str, str] = {
     "reports:status": STAFF_ONLY,
     "reports:download": STAFF_ONLY,
     "reports:delete": STAFF_ONLY,
+    "reports:retry": STAFF_ONLY,  # like the detail page: a scorecard also for its editors
     "reports:import": STAFF_ONLY,
     "reports:import-template": STAFF_ONLY,
     "reports:import-preview": STAFF_ONLY,
@@ -94,6 +95,7 @@ SAMPLES: dict[str, Callable[[Portal], dict[str, Any]]] = {
     "reports:status": lambda p: {"pk": p.report.pk},
     "reports:download": lambda p: {"pk": p.report.pk},
     "reports:delete": lambda p: {"pk": p.report.pk},
+    "reports:retry": lambda p: {"pk": p.report.pk},
     "reports:scorecard": lambda p: {"slug": p.a.slug},
     "reports:import-preview": lambda p: {"pk": p.batch.pk},
     "reports:import-apply": lambda p: {"pk": p.batch.pk},

@@ -9,7 +9,6 @@
   var url = box.getAttribute("data-status-url");
   var bar = box.querySelector("progress");
   var label = box.querySelector(".report-state");
-  var error = box.querySelector(".report-error");
   var download = box.querySelector(".report-download");
   var refresh = box.querySelector(".report-refresh");
 
@@ -23,8 +22,9 @@
           ? data.state_display + " · " + data.progress + " %"
           : data.state_display;
         if (data.state === "failed") {
-          error.textContent = data.error;
-          error.hidden = false;
+          // The reloaded page names the reason and offers "Try again".
+          window.location.reload();
+          return;
         }
         if (data.state === "done" && data.download_url) {
           download.querySelector("a").href = data.download_url;
