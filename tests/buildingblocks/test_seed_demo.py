@@ -19,6 +19,7 @@ import pytest
 from agreements.models import DeadlineRevision, ResultAgreement
 from buildingblocks import demo
 from buildingblocks.levels import LEVEL_RANK, LEVEL_VALUES, Level
+from buildingblocks.management.commands.seed_demo import carry_state
 from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
 from buildingblocks.validation import StatusValues
 from municipalities.mergers import carry_over
@@ -703,3 +704,63 @@ def test_real_mergers_are_carried():
         == 4
     )
     assert StatusChange.objects.filter(municipality=haaren).exists()
+
+
+def _places(municipalities, valid_until=None):
+    return [
+        demo.PlaceInput(municipality=m, valid_from=None, valid_until=valid_until)
+        for m in municipalities
+    ]
+
+
+def test_without_mergers_the_history_is_the_plain_one():
+    municipalities = _municipality_inputs()
+    blocks = [demo.BlockInput(id=i, code=code) for i, code in enumerate(BLOCK_CODES)]
+    now = datetime.datetime(2026, 6, 1, tzinfo=datetime.UTC)
+    plain = demo.generate_history(municipalities, blocks, rng=random.Random(5), now=now)
+    carried = demo.generate_history_with_mergers(
+        _places(municipalities),
+        blocks,
+        [],
+        carry=lambda states, date: pytest.fail("no merger to carry"),
+        rng=random.Random(5),
+        now=now,
+    )
+    assert carried == plain
+
+
+def test_mergers_are_reproducible_and_independent_of_row_order():
+    municipalities = _municipality_inputs()
+    blocks = [demo.BlockInput(id=i, code=code) for i, code in enumerate(BLOCK_CODES)]
+    former = _places(municipalities[:3], valid_until=datetime.date(2017, 12, 31))
+    places = former + _places(municipalities[3:])
+    mergers = [
+        demo.MergerInput(
+            id=1,
+            date=datetime.date(2018, 1, 1),
+            successor_id=municipalities[3].id,
+            merged_ids=(0, 1, 2),
+        )
+    ]
+    now = datetime.datetime(2026, 6, 1, tzinfo=datetime.UTC)
+
+    def run(order, seed_value=7):
+        return demo.generate_history_with_mergers(
+            order,
+            blocks[:: 1 if order is places else -1],
+            mergers,
+            carry=carry_state,
+            rng=random.Random(seed_value),
+            now=now,
+        )
+
+    one = run(places)
+    assert one == run(places)
+    assert sorted(one.changes, key=repr) == sorted(run(places[::-1]).changes, key=repr)
+    assert one != run(places, seed_value=8)
+    merger_rows = [c for c in one.changes if c.source == "merger"]
+    assert len(merger_rows) == len(blocks)
+    assert {c.batch_id for c in merger_rows} == {"merger-1"}
+    assert not [
+        c for c in one.changes if c.municipality_id < 3 and c.changed_at.year > 2017
+    ]
