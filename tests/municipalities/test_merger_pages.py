@@ -168,3 +168,27 @@ def test_successor_lists_its_predecessors_and_starts_its_trend_when_formed(clien
     former_page = page(client, formers[0]).content.decode()
     assert "It merged into" in former_page
     assert '<a href="/en/gemeenten/krimpenerwaard/">Krimpenerwaard</a>' in former_page
+
+
+def test_former_municipality_page_queries_do_not_grow_with_successors_or_history(
+    client, haaren, django_assert_max_num_queries
+):
+    def count() -> int:
+        with django_assert_max_num_queries(20) as captured:
+            page(client, haaren)
+        return len(captured.captured_queries)
+
+    small = count()
+    for i in range(6):
+        merger = Merger.objects.create(
+            date=datetime.date(2021, 1, 1),
+            successor=MunicipalityFactory(name=f"Extra {i}"),
+            applied_at=timezone.now(),
+        )
+        merger.merged.set([haaren])
+        StatusChangeFactory(
+            municipality=haaren,
+            block=BuildingBlockFactory(),
+            changed_at=at(datetime.date(2016, 1, 1 + i)),
+        )
+    assert count() == small
