@@ -25,8 +25,10 @@ So the same seed gives the same data whatever the order of the rows and whenever
 command runs — apart from the end date, which decides how much of the timeline is history.
 
 The history starts with a baseline change on 1 January 2011 (the start of i-NUP) that
-records where the pair stood then; it is expressed in today's municipal division, as CBS
-does for its time series ("gemeentelijke indeling op 1 januari").
+records where the pair stood then, for every municipality that existed on that day.
+Mergers are carried as they happened (`generate_history_with_mergers`): a former
+municipality's history ends on its last day, and a municipality formed by a merger
+starts with the status the merger rule carries over from the merging ones.
 """
 
 from __future__ import annotations
