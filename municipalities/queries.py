@@ -29,7 +29,7 @@ from django.utils import timezone
 from agreements.models import DeadlineRevision, ResultAgreement
 from buildingblocks.levels import Level
 from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
-from municipalities.models import Municipality
+from municipalities.models import Merger, Municipality
 from scoring import rules
 from scoring.models import (
     Aggregate,
@@ -262,18 +262,97 @@ def score_trend(
     return points
 
 
-def municipality_trend(
-    municipality: Municipality, weights: Mapping[int, Decimal]
-) -> list[TrendPoint]:
-    """This municipality's monthly score from its own history (one query)."""
+@dataclass(frozen=True)
+class HistoryRow:
+    block_id: int
+    level: str
+    planned_date: datetime.date | None
+    achieved_date: datetime.date | None
+    note: str
+    day: datetime.date
+
+
+def municipality_history(municipality: Municipality) -> list[HistoryRow]:
+    """This municipality's status changes, oldest first (one query)."""
     current_tz = timezone.get_current_timezone()
-    rows = (
-        StatusChange.objects.filter(municipality=municipality)
+    return [
+        HistoryRow(
+            block_id, level, planned, achieved, note, at.astimezone(current_tz).date()
+        )
+        for block_id, level, planned, achieved, note, at in StatusChange.objects.filter(
+            municipality=municipality
+        )
         .order_by("changed_at", "id")
-        .values_list("block_id", "to_level", "changed_at")
-    )
-    changes = [
-        (block_id, level, changed_at.astimezone(current_tz).date())
-        for block_id, level, changed_at in rows
+        .values_list(
+            "block_id",
+            "to_level",
+            "to_planned_date",
+            "to_achieved_date",
+            "note",
+            "changed_at",
+        )
     ]
-    return score_trend(changes, weights, timezone.localdate())
+
+
+def last_day_of(municipality: Municipality) -> datetime.date:
+    """Today, or the last day a former municipality existed."""
+    today = timezone.localdate()
+    if municipality.valid_until is not None and not municipality.active:
+        return min(today, municipality.valid_until)
+    return today
+
+
+def final_states(
+    history: Iterable[HistoryRow], until: datetime.date
+) -> dict[int, HistoryRow]:
+    """Per block, the last change on or before `until`: a former municipality's end state."""
+    states: dict[int, HistoryRow] = {}
+    for row in history:
+        if row.day <= until:
+            states[row.block_id] = row
+    return states
+
+
+def municipality_trend(
+    municipality: Municipality,
+    weights: Mapping[int, Decimal],
+    history: Iterable[HistoryRow] | None = None,
+) -> list[TrendPoint]:
+    """This municipality's monthly score from its own history, within its existence.
+
+    It starts at `valid_from` and a former municipality's trend stops at its last
+    day: whatever the table holds outside that period is not its score.
+    """
+    rows = municipality_history(municipality) if history is None else history
+    start = municipality.valid_from
+    changes = [
+        (row.block_id, row.level, max(row.day, start) if start else row.day)
+        for row in rows
+    ]
+    return score_trend(changes, weights, last_day_of(municipality))
+
+
+def merger_links(
+    municipality: Municipality,
+) -> tuple[
+    list[tuple[Municipality, datetime.date]], list[tuple[Municipality, datetime.date]]
+]:
+    """(successors, predecessors) with the merger date; a split has several successors.
+
+    Two queries: the mergers it went into, and the municipalities that went into it.
+    """
+    successors = [
+        (merger.successor, merger.date)
+        for merger in Merger.objects.filter(merged=municipality)
+        .exclude(successor=municipality)
+        .select_related("successor")
+        .order_by("date", "successor__name")
+    ]
+    predecessors = [
+        (m, m.merged_on)
+        for m in Municipality.objects.filter(mergers_out__successor=municipality)
+        .exclude(pk=municipality.pk)
+        .annotate(merged_on=F("mergers_out__date"))
+        .order_by("mergers_out__date", "name")
+    ]
+    return successors, predecessors

@@ -111,10 +111,19 @@ class MunicipalityDetailView(DetailView):
             score = None
 
         blocks = list(BuildingBlock.objects.filter(active=True))
-        statuses = {
-            status.block_id: status
-            for status in AdoptionStatus.objects.filter(municipality=municipality)
-        }
+        history = queries.municipality_history(municipality)
+        former = not municipality.active
+        end_date = queries.last_day_of(municipality)
+        # A former municipality has no current statuses: its page shows how it
+        # stood on its last day, from its history.
+        statuses = (
+            queries.final_states(history, end_date)
+            if former
+            else {
+                status.block_id: status
+                for status in AdoptionStatus.objects.filter(municipality=municipality)
+            }
+        )
         shares = queries.in_use_shares(municipality)
         groups: OrderedDict[str, list] = OrderedDict(
             (value, []) for value in Category.values
@@ -141,7 +150,8 @@ class MunicipalityDetailView(DetailView):
             if rows
         ]
         weights = {block.pk: block.weight for block in blocks}
-        trend = queries.municipality_trend(municipality, weights)
+        trend = queries.municipality_trend(municipality, weights, history)
+        successors, predecessors = queries.merger_links(municipality)
         trend_chart = line_chart(
             chart_id="score-trend",
             caption=gettext("Adoption score of %(name)s by month")
@@ -162,6 +172,11 @@ class MunicipalityDetailView(DetailView):
             categories=categories,
             agreements=list(queries.agreements_for(municipality)),
             trend_chart=trend_chart if trend else None,
+            former=former,
+            end_date=end_date if former else None,
+            final_score=trend[-1].score if former and trend else None,
+            successors=successors,
+            predecessors=predecessors,
             show_notes=can_see_notes(user, municipality),
             # Editing the statuses and requesting the scorecard PDF: the same people.
             can_edit=can_edit_municipality(user, municipality),

@@ -139,8 +139,16 @@ PUBLIC_PAGES = (
     "/matrix/",
     "/methode/",
 )
+# A former municipality (split over four) and a successor: the merger parts of a
+# scorecard, checked once (the page is the same for every role).
+MERGER_PAGES = ("/gemeenten/haaren/", "/gemeenten/krimpenerwaard/")
 PAGES_BY_ROLE: dict[str, tuple[str, ...]] = {
-    "anonymous": (*PUBLIC_PAGES, "/accounts/login/", "/accounts/wachtwoord-vergeten/"),
+    "anonymous": (
+        *PUBLIC_PAGES,
+        *MERGER_PAGES,
+        "/accounts/login/",
+        "/accounts/wachtwoord-vergeten/",
+    ),
     "vdp": (*PUBLIC_PAGES, HISTORY, "/mijn-gemeente/"),
     "cio": (
         *PUBLIC_PAGES,

@@ -11,15 +11,19 @@ from collections import defaultdict
 
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.db.models import Q
 from django.utils import timezone
 
 import pytest
 
 from agreements.models import DeadlineRevision, ResultAgreement
 from buildingblocks import demo
-from buildingblocks.levels import LEVEL_VALUES, Level
+from buildingblocks.levels import LEVEL_RANK, LEVEL_VALUES, Level
+from buildingblocks.management.commands.seed_demo import carry_state
 from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
-from municipalities.models import EditorMembership, Municipality
+from buildingblocks.validation import StatusValues
+from municipalities.mergers import carry_over
+from municipalities.models import EditorMembership, Merger, Municipality
 from tests.factories import (
     BuildingBlockFactory,
     DeadlineRevisionFactory,
@@ -528,3 +532,235 @@ def test_seed_demo_on_the_real_reference_data():
         deadline__gt=timezone.localdate()
     ).count() in (1, 2)
     assert 5 <= DeadlineRevision.objects.values("agreement").distinct().count() <= 7
+
+
+# --- mergers ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def with_mergers(reference):
+    """A new municipality formed in 2015 from two, and one split over two in 2021."""
+    new = MunicipalityFactory(
+        cbs_code="GM1931",
+        slug="nieuwerwaard",
+        name="Nieuwerwaard",
+        population=57_000,
+        valid_from=datetime.date(2015, 1, 1),
+    )
+    formers = [
+        MunicipalityFactory(
+            cbs_code=code,
+            slug=slug,
+            name=slug.title(),
+            population=0,
+            active=False,
+            valid_until=datetime.date(2014, 12, 31),
+            successor=new,
+        )
+        for code, slug in (("GM0491", "oudkerk"), ("GM0608", "oudhoven"))
+    ]
+    formed = Merger.objects.create(
+        date=datetime.date(2015, 1, 1), successor=new, applied_at=timezone.now()
+    )
+    formed.merged.set(formers)
+    split = MunicipalityFactory(
+        cbs_code="GM0788",
+        slug="haaren",
+        name="Haaren",
+        population=0,
+        active=False,
+        valid_until=datetime.date(2020, 12, 31),
+        successor=Municipality.objects.get(slug="utrecht"),
+    )
+    for slug in ("utrecht", "zwolle"):
+        merger = Merger.objects.create(
+            date=datetime.date(2021, 1, 1),
+            successor=Municipality.objects.get(slug=slug),
+            applied_at=timezone.now(),
+        )
+        merger.merged.set([split])
+    return reference
+
+
+def assert_history_within_validity() -> None:
+    for m in Municipality.objects.filter(
+        Q(valid_from__isnull=False) | Q(valid_until__isnull=False)
+    ):
+        days = [
+            timezone.localdate(at)
+            for at in StatusChange.objects.filter(municipality=m).values_list(
+                "changed_at", flat=True
+            )
+        ]
+        if m.valid_from:
+            assert min(days, default=m.valid_from) >= m.valid_from, m.name
+        if m.valid_until:
+            assert max(days, default=m.valid_until) <= m.valid_until, m.name
+
+
+def assert_every_merger_has_merger_rows() -> None:
+    blocks = BuildingBlock.objects.filter(active=True).count()
+    for merger in Merger.objects.filter(date__gt=demo.HISTORY_START):
+        rows = StatusChange.objects.filter(
+            source=StatusChange.Source.MERGER, batch_id=f"merger-{merger.pk}"
+        )
+        assert rows.count() == blocks, merger
+        assert set(rows.values_list("municipality_id", flat=True)) == {
+            merger.successor_id
+        }
+        assert {timezone.localdate(r.changed_at) for r in rows} == {merger.date}
+
+
+def test_no_municipality_has_history_outside_its_existence(with_mergers):
+    seed()
+    assert_history_within_validity()
+    new = Municipality.objects.get(slug="nieuwerwaard")
+    first = StatusChange.objects.filter(municipality=new).earliest("changed_at")
+    assert first.source == StatusChange.Source.MERGER
+    assert first.from_level == ""
+    # The former municipalities have a history up to their last day, no status.
+    assert StatusChange.objects.filter(municipality__slug="oudkerk").exists()
+    assert not AdoptionStatus.objects.filter(municipality__active=False).exists()
+
+
+def test_every_merger_has_merger_rows_carried_by_the_documented_rule(with_mergers):
+    seed()
+    assert_every_merger_has_merger_rows()
+    day_before = levels_on(datetime.date(2014, 12, 31))
+    new = Municipality.objects.get(slug="nieuwerwaard")
+    formers = list(Municipality.objects.filter(successor=new))
+    for block in BuildingBlock.objects.filter(active=True):
+        row = StatusChange.objects.get(
+            municipality=new, block=block, source=StatusChange.Source.MERGER
+        )
+        expected = carry_over(
+            [(m.name, StatusValues(day_before[(m.pk, block.pk)])) for m in formers],
+            date=datetime.date(2015, 1, 1),
+        )
+        assert row.to_level == expected.level
+        assert "Oudkerk" in row.note and "Oudhoven" in row.note
+    # A split municipality goes into each of its successors, which take part themselves.
+    for slug in ("utrecht", "zwolle"):
+        notes = StatusChange.objects.filter(
+            municipality__slug=slug, source=StatusChange.Source.MERGER
+        ).values_list("note", flat=True)
+        assert all("Haaren" in n and slug.title() in n for n in notes)
+
+
+def test_the_history_after_a_merger_is_a_chain_that_never_falls_below_the_carry(
+    with_mergers,
+):
+    seed()
+    chains = defaultdict(list)
+    for change in StatusChange.objects.order_by("changed_at", "id"):
+        chains[(change.municipality_id, change.block_id)].append(change)
+    for changes in chains.values():
+        assert changes[0].from_level == ""
+        for before, after in zip(changes, changes[1:], strict=False):
+            assert after.from_level == before.to_level
+            assert after.from_planned_date == before.to_planned_date
+            assert after.changed_at > before.changed_at
+            if before.source == StatusChange.Source.MERGER and after.to_level in (
+                LEVEL_RANK
+            ):
+                assert LEVEL_RANK[after.to_level] >= LEVEL_RANK[before.to_level]
+    # The current status is the last change, merger or not.
+    for status in AdoptionStatus.objects.filter(municipality__slug="nieuwerwaard"):
+        last = chains[(status.municipality_id, status.block_id)][-1]
+        assert (status.level, status.planned_date) == (
+            last.to_level,
+            last.to_planned_date,
+        )
+
+
+def test_rerunning_with_mergers_replaces_the_merger_rows(with_mergers):
+    seed()
+    digest = history_digest()
+    count = StatusChange.objects.count()
+    seed()
+    assert StatusChange.objects.count() == count
+    assert history_digest() == digest
+
+
+@pytest.mark.django_db
+def test_real_mergers_are_carried():
+    call_command("load_reference_data", stdout=io.StringIO())
+    seed()
+    assert_history_within_validity()
+    assert_every_merger_has_merger_rows()
+    krimpenerwaard = Municipality.objects.get(cbs_code="GM1931")
+    first = StatusChange.objects.filter(municipality=krimpenerwaard).earliest(
+        "changed_at"
+    )
+    assert timezone.localdate(first.changed_at) == datetime.date(2015, 1, 1)
+    haaren = Municipality.objects.get(cbs_code="GM0788")
+    assert (
+        StatusChange.objects.filter(
+            source=StatusChange.Source.MERGER, note__contains="Haaren"
+        )
+        .values("municipality")
+        .distinct()
+        .count()
+        == 4
+    )
+    assert StatusChange.objects.filter(municipality=haaren).exists()
+
+
+def _places(municipalities, valid_until=None):
+    return [
+        demo.PlaceInput(municipality=m, valid_from=None, valid_until=valid_until)
+        for m in municipalities
+    ]
+
+
+def test_without_mergers_the_history_is_the_plain_one():
+    municipalities = _municipality_inputs()
+    blocks = [demo.BlockInput(id=i, code=code) for i, code in enumerate(BLOCK_CODES)]
+    now = datetime.datetime(2026, 6, 1, tzinfo=datetime.UTC)
+    plain = demo.generate_history(municipalities, blocks, rng=random.Random(5), now=now)
+    carried = demo.generate_history_with_mergers(
+        _places(municipalities),
+        blocks,
+        [],
+        carry=lambda states, date: pytest.fail("no merger to carry"),
+        rng=random.Random(5),
+        now=now,
+    )
+    assert carried == plain
+
+
+def test_mergers_are_reproducible_and_independent_of_row_order():
+    municipalities = _municipality_inputs()
+    blocks = [demo.BlockInput(id=i, code=code) for i, code in enumerate(BLOCK_CODES)]
+    former = _places(municipalities[:3], valid_until=datetime.date(2017, 12, 31))
+    places = former + _places(municipalities[3:])
+    mergers = [
+        demo.MergerInput(
+            id=1,
+            date=datetime.date(2018, 1, 1),
+            successor_id=municipalities[3].id,
+            merged_ids=(0, 1, 2),
+        )
+    ]
+    now = datetime.datetime(2026, 6, 1, tzinfo=datetime.UTC)
+
+    def run(order, seed_value=7):
+        return demo.generate_history_with_mergers(
+            order,
+            blocks[:: 1 if order is places else -1],
+            mergers,
+            carry=carry_state,
+            rng=random.Random(seed_value),
+            now=now,
+        )
+
+    one = run(places)
+    assert one == run(places)
+    assert sorted(one.changes, key=repr) == sorted(run(places[::-1]).changes, key=repr)
+    assert one != run(places, seed_value=8)
+    merger_rows = [c for c in one.changes if c.source == "merger"]
+    assert len(merger_rows) == len(blocks)
+    assert {c.batch_id for c in merger_rows} == {"merger-1"}
+    assert not [
+        c for c in one.changes if c.municipality_id < 3 and c.changed_at.year > 2017
+    ]

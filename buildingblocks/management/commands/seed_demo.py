@@ -2,8 +2,11 @@
 
 Runs after `load_reference_data`. Re-running replaces everything it made before: the
 demo users' passwords, groups and memberships, every AdoptionStatus, the StatusChange
-rows with source "seed" and the synthetic deadline revisions. The history itself is
-drawn by the pure functions in buildingblocks/demo.py.
+rows with source "seed", the "merger" rows of the mergers it carries and the synthetic
+deadline revisions. The history itself is drawn by the pure functions in
+buildingblocks/demo.py; the mergers since 2011 are carried with the project's own rule
+(municipalities.mergers.carry_over), so former municipalities have history up to their
+last day and a municipality formed by a merger none before it.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import datetime
 import random
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -26,7 +29,9 @@ from agreements.models import DeadlineRevision, Requirement, ResultAgreement
 from buildingblocks import demo
 from buildingblocks.levels import Level
 from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
-from municipalities.models import EditorMembership, Municipality
+from buildingblocks.validation import StatusValues
+from municipalities.mergers import carry_over
+from municipalities.models import EditorMembership, Merger, Municipality
 from municipalities.roles import KING_STAFF, MUNICIPAL_EDITOR, VDP, ensure_groups
 from municipalities.sizeclasses import SizeClass
 
@@ -79,12 +84,7 @@ class Command(BaseCommand):
     def handle(self, *args, seed: int, **options) -> None:
         started = time.monotonic()
         now = timezone.now()
-        municipalities = [
-            demo.MunicipalityInput(id=pk, cbs_code=code, slug=slug, size_class=size)
-            for pk, code, slug, size in Municipality.objects.active().values_list(
-                "pk", "cbs_code", "slug", "size_class"
-            )
-        ]
+        places = demo_places()
         blocks = [
             demo.BlockInput(id=pk, code=code)
             for pk, code in BuildingBlock.objects.filter(active=True).values_list(
@@ -92,43 +92,42 @@ class Command(BaseCommand):
             )
         ]
         has_agreements = ResultAgreement.objects.exists()
-        if not (municipalities and blocks and has_agreements):
+        current = [p for p in places if p.valid_until is None]
+        if not (current and blocks and has_agreements):
             raise CommandError(
                 "No municipalities, building blocks or result agreements in the "
                 "database: run load_reference_data first."
             )
 
         rng = random.Random(seed)
-        history = demo.generate_history(municipalities, blocks, rng=rng, now=now)
-        former_changes = former_municipality_changes(blocks, rng)
+        mergers = demo_mergers({p.municipality.id for p in places})
+        history = demo.generate_history_with_mergers(
+            places, blocks, mergers, carry=carry_state, rng=rng, now=now
+        )
         with transaction.atomic():
             users = seed_users(self.stdout.write)
-            write_history(history)
-            StatusChange.objects.bulk_create(
-                [
-                    StatusChange(source=StatusChange.Source.SEED, **vars(c))
-                    for c in former_changes
-                ],
-                batch_size=2000,
-            )
+            write_history(history, merger_ids=[m.id for m in mergers])
             revisions = seed_deadline_revisions(rng, today=timezone.localdate(now))
 
         in_use = sum(1 for s in history.statuses if s.level == Level.IN_USE)
         not_applicable = sum(
             1 for s in history.statuses if s.level == Level.NOT_APPLICABLE
         )
+        merger_rows = sum(1 for c in history.changes if c.source == "merger")
         postponed = len({r.agreement_id for r in revisions})
         self.stdout.write(
             self.style.SUCCESS(f"Demo data written (seed {seed}).")
             + f"\n  users ({len(users)}, password '{DEMO_PASSWORD}'): "
             + ", ".join(users)
-            + f"\n  statuses: {len(history.statuses)} for {len(municipalities)} "
+            + f"\n  statuses: {len(history.statuses)} for {len(current)} "
             f"municipalities × {len(blocks)} blocks; "
             f"{in_use / len(history.statuses):.1%} in use, "
             f"{not_applicable} not applicable"
-            + f"\n  history rows: {len(history.changes)} (source 'seed', "
-            f"{demo.HISTORY_START:%Y-%m-%d} to {timezone.localdate(now):%Y-%m-%d}), "
-            f"plus {len(former_changes)} for municipalities that merged since"
+            + f"\n  history rows: {len(history.changes) - merger_rows} (source "
+            f"'seed', {demo.HISTORY_START:%Y-%m-%d} to "
+            f"{timezone.localdate(now):%Y-%m-%d}, {len(places) - len(current)} "
+            f"former municipalities up to their merger), plus {merger_rows} "
+            f"(source 'merger') from {len(mergers)} mergers"
             + f"\n  deadline revisions: {len(revisions)} synthetic, on {postponed} "
             "agreements"
             + f"\n  took {time.monotonic() - started:.1f} s"
@@ -136,41 +135,86 @@ class Command(BaseCommand):
         )
 
 
-def former_municipality_changes(
-    blocks: list[demo.BlockInput], rng: random.Random
-) -> list[demo.Change]:
-    """History of the municipalities that merged since 2011, up to their last day.
+def demo_places() -> list[demo.PlaceInput]:
+    """Current municipalities, and those that merged since the history starts.
 
-    They have no current status; their history keeps the trends before a merger
-    realistic. Their population is unknown, so their timeline follows the size class
-    of the municipality they merged into.
+    A former municipality's population is unknown, so its timeline follows the size
+    class of the municipality it merged into.
     """
-    changes: list[demo.Change] = []
-    by_end: dict[datetime.date, list[demo.MunicipalityInput]] = {}
-    for pk, code, slug, valid_until, successor_active, successor_size in (
-        Municipality.objects.filter(active=False, valid_until__gte=demo.HISTORY_START)
+    places = []
+    for row in (
+        Municipality.objects.filter(
+            Q(active=True) | Q(valid_until__gte=demo.HISTORY_START)
+        )
         .values_list(
             "pk",
             "cbs_code",
             "slug",
+            "name",
+            "size_class",
+            "active",
+            "valid_from",
             "valid_until",
             "successor__active",
             "successor__size_class",
         )
         .order_by("cbs_code")
     ):
-        size = successor_size if successor_active else SizeClass.M
-        by_end.setdefault(valid_until, []).append(
-            demo.MunicipalityInput(id=pk, cbs_code=code, slug=slug, size_class=size)
+        pk, code, slug, name, size, active, valid_from, valid_until = row[:8]
+        if not active:
+            size = row[9] if row[8] else SizeClass.M
+        places.append(
+            demo.PlaceInput(
+                municipality=demo.MunicipalityInput(
+                    id=pk, cbs_code=code, slug=slug, size_class=size, name=name
+                ),
+                valid_from=valid_from,
+                valid_until=None if active else valid_until,
+            )
         )
-    for last_day, municipalities in sorted(by_end.items()):
-        end = datetime.datetime.combine(
-            last_day, datetime.time(23, 59), tzinfo=timezone.get_current_timezone()
+    return places
+
+
+def demo_mergers(place_ids: set[int]) -> list[demo.MergerInput]:
+    """The mergers since the history starts whose successor is in the demo (2 queries)."""
+    merged: dict[int, list[int]] = defaultdict(list)
+    for merger_id, municipality_id in Merger.merged.through.objects.values_list(
+        "merger_id", "municipality_id"
+    ):
+        merged[merger_id].append(municipality_id)
+    return [
+        demo.MergerInput(
+            id=pk,
+            date=date,
+            successor_id=successor_id,
+            merged_ids=tuple(sorted(merged[pk])),
         )
-        changes += demo.generate_history(
-            municipalities, blocks, rng=rng, now=end
-        ).changes
-    return changes
+        for pk, date, successor_id in Merger.objects.filter(
+            date__gt=demo.HISTORY_START
+        ).values_list("pk", "date", "successor_id")
+        if successor_id in place_ids
+    ]
+
+
+def carry_state(
+    states: Sequence[tuple[str, demo.State | None]], date: datetime.date
+) -> demo.State:
+    """The project's merger rule (municipalities.mergers.carry_over) on demo states."""
+    values = carry_over(
+        [
+            (
+                name,
+                StatusValues(s.level, s.planned_date, s.achieved_date, s.note)
+                if s
+                else None,
+            )
+            for name, s in states
+        ],
+        date=date,
+    )
+    return demo.State(
+        values.level, values.planned_date, values.achieved_date, values.note
+    )
 
 
 def seed_users(log: Callable[[str], object] = print) -> list[str]:
@@ -244,10 +288,10 @@ def grant_king_staff_permissions(group: Group) -> None:
     group.permissions.set(Permission.objects.filter(condition))
 
 
-def write_history(history: demo.History) -> None:
-    """Replace the statuses and the seeded history by `history`."""
+def write_history(history: demo.History, *, merger_ids: Sequence[int] = ()) -> None:
+    """Replace the statuses, the seeded history and these mergers' rows by `history`."""
     AdoptionStatus.objects.all().delete()
-    delete_seed_history()
+    delete_seed_history(merger_ids)
     StatusChange.objects.bulk_create(
         (
             StatusChange(
@@ -261,8 +305,9 @@ def write_history(history: demo.History) -> None:
                 to_achieved_date=change.to_achieved_date,
                 changed_by=None,
                 changed_at=change.changed_at,
-                source=StatusChange.Source.SEED,
+                source=change.source,
                 note=change.note,
+                batch_id=change.batch_id,
             )
             for change in history.changes
         ),
@@ -288,21 +333,30 @@ def write_history(history: demo.History) -> None:
     )
 
 
-def delete_seed_history() -> None:
+def delete_seed_history(merger_ids: Sequence[int] = ()) -> None:
     """Delete the StatusChange rows written by seed_demo.
 
     The history is append-only and the model refuses deletes; demo data is the one
     sanctioned exception, so this goes around the ORM with raw SQL, and only ever for
-    source 'seed'.
+    source 'seed' and the 'merger' rows of the mergers the demo carries (they rest on
+    the seeded history that is replaced).
     """
     table = connection.ops.quote_name(StatusChange._meta.db_table)
     source = connection.ops.quote_name("source")
+    batch = connection.ops.quote_name("batch_id")
+    batches = [f"merger-{pk}" for pk in merger_ids]
     with connection.cursor() as cursor:
         cursor.execute(
             # Table and column names come from the model, the value is a parameter.
             f"DELETE FROM {table} WHERE {source} = %s",
             [StatusChange.Source.SEED],
         )
+        if batches:
+            marks = ", ".join(["%s"] * len(batches))
+            cursor.execute(
+                f"DELETE FROM {table} WHERE {source} = %s AND {batch} IN ({marks})",
+                [StatusChange.Source.MERGER, *batches],
+            )
 
 
 def seed_deadline_revisions(
