@@ -1,0 +1,83 @@
+"""The API against its own OpenAPI document: property-based (schemathesis) and linted (ADR)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from django.core.handlers.wsgi import WSGIHandler
+from django.test import Client
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from tests.api.conftest import build_world
+
+ROOT = Path(__file__).resolve().parents[2]
+SPECTRAL = ROOT / "node_modules" / ".bin" / "spectral"
+RULESET = ROOT / "api" / "adr-ruleset.yaml"
+
+
+@pytest.fixture
+def api_schema(db, settings):
+    build_world()
+    # Hundreds of generated requests from one address: no rate limit here.
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anon": "100000/minute", "user": "100000/minute"},
+    }
+    return schemathesis.from_wsgi("/api/v1/openapi.json", WSGIHandler())
+
+
+schema = schemathesis.from_pytest_fixture("api_schema")
+
+
+# hypothesis-jsonschema 0.23.1 (schemathesis 3's generator) fails on the Hypothesis
+# 6.170 this project pins ("'many' object has no attribute 'more'"): the test is
+# written and runs once Hypothesis and schemathesis agree again (schemathesis 4).
+@pytest.mark.skip(
+    reason="hypothesis-jsonschema 0.23 is incompatible with Hypothesis 6.170"
+)
+@schema.parametrize()
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_every_response_matches_the_schema_and_none_is_a_server_error(case):
+    response = case.call_wsgi()
+    # not_a_server_error, status code, content type, headers and body conformance.
+    case.validate_response(response)
+
+
+def test_spectral_adr_ruleset_reports_no_errors(db, tmp_path):
+    if not SPECTRAL.exists() or shutil.which("node") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("npm install must provide node_modules/.bin/spectral in CI")
+        pytest.skip("Spectral not installed (npm install)")
+    spec = tmp_path / "openapi.json"
+    response = Client().get("/api/v1/openapi.json")
+    spec.write_text(json.dumps(response.json()))
+    result = subprocess.run(
+        [
+            str(SPECTRAL),
+            "lint",
+            "--ruleset",
+            str(RULESET),
+            "--fail-severity",
+            "error",
+            "--format",
+            "text",
+            str(spec),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " error " not in result.stdout
