@@ -15,8 +15,8 @@ import pytest
 import schemathesis
 import schemathesis.openapi
 import schemathesis.pytest
-from schemathesis.specs.openapi.checks import positive_data_acceptance
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.api.conftest import build_world
 
