@@ -31,6 +31,10 @@ class ApiResponseMiddleware:
         if not request.path.startswith(API_PREFIX):
             return self.get_response(request)
         response = self.get_response(request)
+        if response.status_code == 302 and settings.NUP_REQUIRE_LOGIN:
+            # RequireLoginMiddleware sends browsers to the login page; an API
+            # client gets the 401 problem instead.
+            response = problem(401)
         if response.status_code >= 400 and not response.get(
             "Content-Type", ""
         ).startswith(PROBLEM_JSON):

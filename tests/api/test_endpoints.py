@@ -316,3 +316,15 @@ def test_open_data_page_in_both_languages(world):
         assert "CC BY 4.0" in response.content.decode()
         assert "peildatum=2014-12-31" in response.content.decode()
     assert 'href="/open-data/"' in Client().get("/").content.decode()
+
+
+def test_with_login_required_anonymous_api_clients_get_401_not_a_redirect(
+    world, settings
+):
+    settings.NUP_REQUIRE_LOGIN = True
+    response = get("/gemeenten")
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/problem+json"
+    client = Client()
+    client.force_login(world.editor)
+    assert get("/gemeenten", client).status_code == 200
