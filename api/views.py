@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -36,7 +37,7 @@ from api.renderers import CSVRenderer
 from buildingblocks.levels import Level
 from buildingblocks.models import AdoptionStatus, BuildingBlock
 from municipalities import queries
-from municipalities.models import Municipality
+from municipalities.models import CBS_CODE_REGEX, Municipality
 from municipalities.roles import may_see_notes
 from scoring import rules
 from scoring.figures import FigureRow
@@ -48,6 +49,8 @@ from scoring.models import (
     Snapshot,
 )
 from scoring.version import data_version
+
+AGREEMENT_NUMBER_MAX = 32767  # ResultAgreement.number is a PositiveSmallIntegerField
 
 SCOPE_NAMES = {
     Scope.NATIONAL: "nederland",
@@ -67,7 +70,8 @@ FORMAT_PARAMETER = OpenApiParameter(
 def params(serializer_class: type[serializers.Serializer], request: Request) -> dict:
     """The validated query parameters; a 400 problem names the bad ones."""
     data = {key: request.query_params.get(key) for key in request.query_params}
-    data.pop("format", None)
+    if data.pop("format", "json") not in ("json", "csv"):
+        raise exceptions.ValidationError({"format": [_("Use json or csv.")]})
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     unknown = set(data) - set(serializer.fields)
@@ -336,6 +340,8 @@ class MunicipalityDetailView(ApiView):
     def get(self, request: Request, cbsCode: str) -> Response:  # noqa: N803
         p = params(s.ReferenceDateSerializer, request)
         on = p.get("peildatum")
+        if not re.fullmatch(CBS_CODE_REGEX, cbsCode.upper()):
+            raise exceptions.NotFound()
         municipality = get_object_or_404(
             Municipality.objects.select_related("province", "score"),
             cbs_code=cbsCode.upper(),
@@ -553,12 +559,19 @@ class AgreementDetailView(ApiView):
         summary="One result agreement",
         parameters=[
             s.ReferenceDateSerializer,
-            OpenApiParameter("number", OpenApiTypes.INT, OpenApiParameter.PATH),
+            OpenApiParameter(
+                "number",
+                {"type": "integer", "minimum": 1, "maximum": AGREEMENT_NUMBER_MAX},
+                OpenApiParameter.PATH,
+            ),
         ],
         responses={200: s.AgreementDetailSerializer},
     )
     def get(self, request: Request, number: int) -> Response:
         on = params(s.ReferenceDateSerializer, request).get("peildatum")
+        if not 1 <= number <= AGREEMENT_NUMBER_MAX:
+            # The column is a small integer: a larger number would fail in SQL.
+            raise exceptions.NotFound()
         agreement = get_object_or_404(_agreements(), number=number)
         data = {**_agreement(agreement, _national(on), on), "peildatum": on}
         return Response(s.AgreementDetailSerializer(data).data)

@@ -328,3 +328,18 @@ def test_with_login_required_anonymous_api_clients_get_401_not_a_redirect(
     client = Client()
     client.force_login(world.editor)
     assert get("/gemeenten", client).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path", ["/resultaatafspraken/99999999999", "/gemeenten/GM0344%00", "/gemeenten/x"]
+)
+def test_identifiers_out_of_range_are_not_found_not_a_server_error(world, path):
+    response = get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+
+
+def test_an_empty_or_unknown_format_is_a_bad_request(world):
+    assert get("/bouwstenen?format=").status_code == 400
+    # DRF refuses a representation the resource does not have before the view.
+    assert get("/bouwstenen?format=xml").status_code == 404
