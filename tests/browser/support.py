@@ -148,6 +148,7 @@ PUBLIC_PAGES = (
     "/resultaatafspraken/",
     "/resultaatafspraken/4/",
     "/matrix/",
+    "/open-data/",
 )
 PAGES_BY_ROLE: dict[str, tuple[str, ...]] = {
     "anonymous": (*PUBLIC_PAGES, "/accounts/login/"),
