@@ -425,6 +425,30 @@ def page_urls() -> list[tuple[str, str, str]]:
         ("import", reverse("reports:import"), "king"),
         ("login", reverse("login"), "anonymous"),
         ("health", reverse("healthz"), "anonymous"),
+        *api_urls(municipality.cbs_code, block.code, agreement.number),
+    ]
+
+
+def api_urls(cbs_code: str, block: str, number: int) -> list[tuple[str, str, str]]:
+    """(name, url, user) for the open data API (issue 17), today and on past dates."""
+    api = "/api/v1"
+    return [
+        ("API municipality list", f"{api}/gemeenten", "anonymous"),
+        ("API list, month end", f"{api}/gemeenten?peildatum=2014-12-31", "anonymous"),
+        ("API list, other day", f"{api}/gemeenten?peildatum=2014-12-30", "anonymous"),
+        ("API municipality", f"{api}/gemeenten/{cbs_code}", "anonymous"),
+        (
+            "API municipality, past",
+            f"{api}/gemeenten/{cbs_code}?peildatum=2014-12-30",
+            "anonymous",
+        ),
+        ("API blocks", f"{api}/bouwstenen?peildatum=2014-12-30", "anonymous"),
+        ("API block", f"{api}/bouwstenen/{block}", "anonymous"),
+        ("API agreements", f"{api}/resultaatafspraken", "anonymous"),
+        ("API agreement", f"{api}/resultaatafspraken/{number}", "anonymous"),
+        ("API figures", f"{api}/cijfers", "anonymous"),
+        ("API figures, other day", f"{api}/cijfers?peildatum=2014-12-30", "anonymous"),
+        ("API trends", f"{api}/trends", "anonymous"),
     ]
 
 

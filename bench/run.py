@@ -114,6 +114,9 @@ class Env:
                 "DJANGO_SECURE_COOKIES": "false",
                 "DJANGO_HSTS_SECONDS": "0",
                 "NUP_LOG_LEVEL": "WARNING",
+                # The API's rate limit would turn wrk's load into 429s.
+                "NUP_API_RATE_ANONYMOUS": "100000000/minute",
+                "NUP_API_RATE_USER": "100000000/minute",
                 "REDIS_URL": redis_url,
                 "CELERY_BROKER_URL": redis_url,
                 "BENCH_STATIC_ROOT": static_root,
@@ -271,6 +274,8 @@ def run_throughput(env: dict[str, str], static_root: str, seconds: int) -> dict:
         for name, path in (
             ("overview", "/"),
             ("static", "/static/bench-overview.html"),
+            ("municipality list", "/gemeenten/"),
+            ("api municipality list", "/api/v1/gemeenten"),
         ):
             subprocess.run(
                 [wrk, "-t2", "-c16", "-d3s", base + path],
@@ -287,7 +292,16 @@ def run_throughput(env: dict[str, str], static_root: str, seconds: int) -> dict:
         ratio = results["overview"].get("rps", 0) / max(
             results["static"].get("rps", 1), 1e-9
         )
+        api_ratio = results["api municipality list"].get("rps", 0) / max(
+            results["municipality list"].get("rps", 1), 1e-9
+        )
         return {
+            "api": {
+                "figure": "API municipality list vs the HTML page /gemeenten/ (wrk)",
+                "page": results["municipality list"],
+                "api": results["api municipality list"],
+                "ratio": api_ratio,
+            },
             "figure": "overview vs static file of the same size (wrk, 16 connections)",
             "bytes": len(html),
             "overview": results["overview"],
@@ -399,6 +413,13 @@ def table(results: dict) -> str:
                 f"{_fmt(s.get('p50'))} / {_fmt(s.get('p99'))} | | "
                 f"errors {o.get('errors')} / {s.get('errors')} | |"
             )
+    api = (throughput or {}).get("api")
+    if api:
+        lines.append(
+            f"| {api['figure']} | real | {_fmt(api['api'].get('rps'), 'req/s')} | "
+            f"{_fmt(api['page'].get('rps'), 'req/s')} | {api['ratio']:.2f} | "
+            f"errors {api['api'].get('errors')} / {api['page'].get('errors')} | |"
+        )
     fresh = results.get("freshness")
     if fresh:
         if "p95" in fresh:

@@ -74,18 +74,27 @@ INSTALLED_APPS = [
     "template_partials",
     "axes",
     "csp",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "corsheaders",
     "nupportal",
     "municipalities",
     "buildingblocks",
     "agreements",
     "scoring",
     "reports",
+    "api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Before WhiteNoise, so static files get Permissions-Policy too.
     "nupportal.middleware.SecurityHeadersMiddleware",
+    # /api/ only: API-Version header, problem+json errors, CORS for reads (issue 17).
+    "api.middleware.ApiResponseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Cached anonymous overview hits skip the rest of the stack (issue 9).
     "nupportal.pagecache.OverviewPageCacheMiddleware",
@@ -302,6 +311,46 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     }
 }
+
+# The open data API (api/, issue 17): read-only, session or token authentication.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: a bad token is then answered 401 with WWW-Authenticate.
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ClientRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("NUP_API_RATE_ANONYMOUS", default="120/minute"),
+        "user": env.str("NUP_API_RATE_USER", default="600/minute"),
+    },
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.problems.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "URL_FORMAT_OVERRIDE": "format",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "NUP Portal open data API",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SCHEMA_PATH_PREFIX_TRIM": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["api.schema.nl_api_design_rules"],
+}
+# The address the API's OpenAPI document names as its server (HTTPS in production).
+NUP_API_BASE_URL = env.str("NUP_API_BASE_URL", default=f"{NUP_BASE_URL}/api/v1")
+# CORS (django-cors-headers): anyone may read the API from a browser; nothing else.
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_EXPOSE_HEADERS = ["API-Version", "ETag", "Link", "Retry-After", "Synthetic-Data"]
 
 LOGGING = {
     "version": 1,

@@ -5,10 +5,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from api import pages as api_views
 from nupportal import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("api/v1/", include("api.urls")),
 ]
 
 
@@ -31,6 +33,7 @@ urlpatterns += i18n_patterns(
     path("", include("buildingblocks.urls")),
     path("", include("agreements.urls")),
     path("", include("reports.urls")),
+    path("open-data/", api_views.OpenDataView.as_view(), name="open-data"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -138,6 +138,7 @@ PUBLIC_PAGES = (
     "/resultaatafspraken/4/",
     "/matrix/",
     "/methode/",
+    "/open-data/",
 )
 # A former municipality (split over four) and a successor: the merger parts of a
 # scorecard, checked once (the page is the same for every role).

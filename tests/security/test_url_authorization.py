@@ -55,6 +55,17 @@ ACCESS: dict[str, str] = {
     "buildingblocks:detail": PUBLIC_READ,
     "agreements:list": PUBLIC_READ,
     "agreements:detail": PUBLIC_READ,
+    "open-data": PUBLIC_READ,
+    "api:municipality-list": PUBLIC_READ,
+    "api:municipality-detail": PUBLIC_READ,
+    "api:block-list": PUBLIC_READ,
+    "api:block-detail": PUBLIC_READ,
+    "api:agreement-list": PUBLIC_READ,
+    "api:agreement-detail": PUBLIC_READ,
+    "api:figures": PUBLIC_READ,
+    "api:trends": PUBLIC_READ,
+    "api:openapi": PUBLIC_READ,
+    "api:docs": PUBLIC_READ,
     "login": AUTH,
     "logout": AUTH,
     "password_change": AUTH,
@@ -91,6 +102,9 @@ SAMPLES: dict[str, Callable[[Portal], dict[str, Any]]] = {
     "buildingblocks:edit": lambda p: {"slug": p.a.slug},
     "buildingblocks:history": lambda p: {"slug": p.a.slug},
     "agreements:detail": lambda p: {"number": p.agreement.number},
+    "api:municipality-detail": lambda p: {"cbsCode": p.a.cbs_code},
+    "api:block-detail": lambda p: {"code": "digid"},
+    "api:agreement-detail": lambda p: {"number": p.agreement.number},
     "reports:detail": lambda p: {"pk": p.report.pk},
     "reports:status": lambda p: {"pk": p.report.pk},
     "reports:download": lambda p: {"pk": p.report.pk},
@@ -535,6 +549,10 @@ def test_with_require_login_every_page_but_login_and_health_needs_a_login(
         for language in ("nl", "en"):
             url = url_of(routes_for(key)[0], portal, language)
             response = client.get(url)
+            if key.startswith("api:"):
+                # An API client is told 401 (problem+json), not sent to a form.
+                assert response.status_code == 401, f"GET {url}"
+                continue
             assert _is_login_redirect(response, _login_url(language)) or (
                 response.status_code == 302
                 and response["Location"].startswith(_login_url() + "?")

@@ -1,0 +1,685 @@
+"""The open data API (issue 17): read-only resources under /api/v1.
+
+Each view validates its query parameters with a serializer (400 problem on
+bad input), builds plain dicts in a fixed number of queries, and passes them
+through its response serializer. `peildatum` switches every figure to the
+state at the end of that day (api.timetravel).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+from collections import defaultdict
+from typing import Any
+
+from django.core.paginator import EmptyPage, Paginator
+from django.db.models import Count, F
+from django.http import HttpRequest, HttpResponseNotModified
+from django.shortcuts import get_object_or_404
+from django.utils.http import urlencode
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
+from rest_framework import exceptions, serializers
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agreements.models import ResultAgreement
+from api import serializers as s
+from api import timetravel
+from api.filters import ApiMunicipalityFilterSet
+from api.renderers import CSVRenderer
+from buildingblocks.levels import Level
+from buildingblocks.models import AdoptionStatus, BuildingBlock
+from municipalities import queries
+from municipalities.models import CBS_CODE_REGEX, Municipality
+from municipalities.roles import may_see_notes
+from scoring import rules
+from scoring.figures import FigureRow
+from scoring.models import (
+    AgreementCompliance,
+    ComplianceStatus,
+    Measure,
+    Scope,
+    Snapshot,
+)
+from scoring.version import data_version
+
+AGREEMENT_NUMBER_MAX = 32767  # ResultAgreement.number is a PositiveSmallIntegerField
+
+SCOPE_NAMES = {
+    Scope.NATIONAL: "nederland",
+    Scope.SIZE_CLASS: "grootteklasse",
+    Scope.PROVINCE: "provincie",
+}
+SCOPES_BY_NAME = {name: scope for scope, name in SCOPE_NAMES.items()}
+
+FORMAT_PARAMETER = OpenApiParameter(
+    "format",
+    OpenApiTypes.STR,
+    enum=["json", "csv"],
+    description="The representation; the same as Accept: application/json or text/csv.",
+)
+
+
+def params(serializer_class: type[serializers.Serializer], request: Request) -> dict:
+    """The validated query parameters; a 400 problem names the bad ones."""
+    data = {key: request.query_params.get(key) for key in request.query_params}
+    if data.pop("format", "json") not in ("json", "csv"):
+        raise exceptions.ValidationError({"format": [_("Use json or csv.")]})
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    unknown = set(data) - set(serializer.fields)
+    if unknown:
+        raise exceptions.ValidationError(
+            {name: [_("Unknown parameter.")] for name in sorted(unknown)}
+        )
+    return serializer.validated_data
+
+
+def status_counts(counts: dict[str, int]) -> dict[str, int]:
+    """One key per compliance status (the model's choices), zero when absent."""
+    return {
+        s.camel(status): counts.get(status, 0) for status in ComplianceStatus.values
+    }
+
+
+class ApiView(APIView):
+    """GET only; JSON, and CSV where a view names its rows (`csv_rows`)."""
+
+    http_method_names = ["get", "head", "options"]
+    renderer_classes = [JSONRenderer]
+
+    def options(self, request, *args, **kwargs):
+        # No metadata body: OPTIONS says which methods there are (and CORS preflight).
+        response = Response(status=204)
+        response["Allow"] = "GET, HEAD, OPTIONS"
+        return response
+
+
+class ConditionalMixin:
+    """ETag and If-None-Match on figures that change only with a recompute."""
+
+    def etag(self, request: Request) -> str:
+        key = repr(
+            (
+                data_version(),
+                request.get_full_path(),
+                request.META.get("HTTP_ACCEPT", ""),
+                get_language(),
+                request.user.is_authenticated,
+            )
+        )
+        return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs):
+        response = super().dispatch(request, *args, **kwargs)
+        if request.method in ("GET", "HEAD") and response.status_code == 200:
+            tag = self.etag(self.request)
+            response["ETag"] = tag
+            response["Cache-Control"] = "public, max-age=60"
+            if tag in _tags(request.META.get("HTTP_IF_NONE_MATCH", "")):
+                not_modified = HttpResponseNotModified()
+                not_modified["ETag"] = tag
+                return not_modified
+        return response
+
+
+def _tags(header: str) -> set[str]:
+    return {
+        part.strip().removeprefix("W/") for part in header.split(",") if part.strip()
+    }
+
+
+def _figures_by_scope(rows: list[FigureRow]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Figure rows grouped per (scope, key): plain values, per block, per agreement."""
+    grouped: dict[tuple[str, str], dict[str, Any]] = defaultdict(
+        lambda: {
+            "values": {},
+            "blocks": defaultdict(dict),
+            "agreements": defaultdict(dict),
+        }
+    )
+    for scope, key, measure, block_id, agreement_id, status, value in rows:
+        entry = grouped[(scope, key)]
+        if block_id is not None:
+            entry["blocks"][block_id][measure] = value
+        elif agreement_id is not None:
+            if measure == Measure.STATUS_COUNT:
+                entry["agreements"][agreement_id].setdefault("counts", {})[status] = (
+                    int(value or 0)
+                )
+            else:
+                entry["agreements"][agreement_id][measure] = value
+        else:
+            entry["values"][measure] = value
+    return grouped
+
+
+def _int(value: float | None) -> int | None:
+    return None if value is None else int(value)
+
+
+# --- municipalities -------------------------------------------------------------------
+
+SORTS = {
+    "naam": ("name",),
+    "-naam": ("-name",),
+    "score": (F("adoption_score").asc(nulls_last=True), "name"),
+    "-score": (F("adoption_score").desc(nulls_last=True), "name"),
+    "inwoners": ("population", "name"),
+    "-inwoners": ("-population", "name"),
+}
+
+
+def _sort_key(sort: str):
+    descending = sort.startswith("-")
+    field = sort.lstrip("-")
+
+    def key(pair):
+        municipality, standing = pair
+        if field == "naam":
+            return (municipality.name,)
+        if field == "inwoners":
+            value = municipality.population
+            return (-value if descending else value, municipality.name)
+        score = standing.score
+        missing = score is None  # last in both directions, like the SQL
+        return (
+            missing,
+            -(score or 0) if descending else (score or 0),
+            municipality.name,
+        )
+
+    return key, descending and field == "naam"
+
+
+def _municipality_url(request: Request, municipality: Municipality) -> str:
+    return request.build_absolute_uri(f"/api/v1/gemeenten/{municipality.cbs_code}")
+
+
+def _summary(request, municipality, score, rank, counts) -> dict[str, Any]:
+    return {
+        "cbsCode": municipality.cbs_code,
+        "name": municipality.name,
+        "slug": municipality.slug,
+        "province": municipality.province.slug,
+        "provinceName": municipality.province.name,
+        "sizeClass": municipality.size_class,
+        "population": municipality.population,
+        "adoptionScore": score,
+        "rank": rank,
+        "agreementStatusCounts": status_counts(counts),
+        "url": _municipality_url(request, municipality),
+    }
+
+
+def _page_links(request: Request, page, size: int) -> dict[str, Any]:
+    def href(number: int) -> dict[str, str]:
+        query = request.query_params.copy()
+        query["pagina"] = str(number)
+        query["paginaGrootte"] = str(size)
+        return {
+            "href": request.build_absolute_uri(request.path)
+            + "?"
+            + urlencode(query, doseq=True)
+        }
+
+    links = {
+        "self": href(page.number),
+        "first": href(1),
+        "last": href(page.paginator.num_pages),
+    }
+    if page.has_previous():
+        links["prev"] = href(page.previous_page_number())
+    if page.has_next():
+        links["next"] = href(page.next_page_number())
+    return links
+
+
+class MunicipalityListView(ApiView):
+    """Municipalities with their score and agreement statuses, filtered as on /gemeenten/."""
+
+    renderer_classes = [JSONRenderer, CSVRenderer]
+    csv_rows = "results"
+
+    @extend_schema(
+        operation_id="gemeenten_list",
+        summary="Municipalities",
+        parameters=[s.MunicipalityListParamsSerializer, FORMAT_PARAMETER],
+        responses={200: s.MunicipalityPageSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        p = params(s.MunicipalityListParamsSerializer, request)
+        on = p.get("peildatum")
+        size = p.get("paginaGrootte", s.DEFAULT_PAGE_SIZE)
+        sort = p.get("sorteer", "naam")
+        base = (
+            queries.municipality_rows()
+            if on is None
+            else timetravel.municipalities_on(on)
+        )
+        filterset = ApiMunicipalityFilterSet(p, on=on, queryset=base)
+        if not filterset.is_valid():
+            raise exceptions.ValidationError(filterset.errors_by_param())
+        if on is None:
+            paginator = Paginator(filterset.qs.order_by(*SORTS[sort]), size)
+            page = self._page(paginator, p)
+            municipalities = list(page.object_list)
+            counts = self._compliance_counts(m.pk for m in municipalities)
+            results = [
+                _summary(request, m, m.adoption_score, m.score_rank, counts[m.pk])
+                for m in municipalities
+            ]
+        else:
+            reconstruction = timetravel.standings_on(on)
+            pairs = filterset.matches(filterset.qs, reconstruction.standings)
+            key, reverse = _sort_key(sort)
+            pairs.sort(key=key, reverse=reverse)
+            paginator = Paginator(pairs, size)
+            page = self._page(paginator, p)
+            results = [
+                _summary(request, m, standing.score, None, _counted(standing.statuses))
+                for m, standing in page.object_list
+            ]
+        data = {
+            "peildatum": on,
+            "count": paginator.count,
+            "page": page.number,
+            "pageSize": size,
+            "_links": _page_links(request, page, size),
+            "results": results,
+        }
+        return Response(s.MunicipalityPageSerializer(data).data)
+
+    def _page(self, paginator: Paginator, p: dict):
+        try:
+            return paginator.page(p.get("pagina", 1))
+        except EmptyPage:
+            raise exceptions.NotFound(_("This page does not exist.")) from None
+
+    def _compliance_counts(self, ids) -> dict[int, dict[str, int]]:
+        counts: dict[int, dict[str, int]] = defaultdict(dict)
+        rows = (
+            AgreementCompliance.objects.filter(municipality_id__in=list(ids))
+            .values_list("municipality_id", "status")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for municipality_id, status, n in rows:
+            counts[municipality_id][status] = n
+        return counts
+
+
+def _counted(statuses: dict[int, str]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for status in statuses.values():
+        counts[status] += 1
+    return counts
+
+
+class MunicipalityDetailView(ApiView):
+    """One municipality: its status per building block and per agreement."""
+
+    @extend_schema(
+        operation_id="gemeenten_retrieve",
+        summary="One municipality",
+        parameters=[
+            s.ReferenceDateSerializer,
+            OpenApiParameter(
+                "cbsCode", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=r"^GM\d{4}$"
+            ),
+        ],
+        responses={200: s.MunicipalityDetailSerializer},
+    )
+    def get(self, request: Request, cbsCode: str) -> Response:  # noqa: N803
+        p = params(s.ReferenceDateSerializer, request)
+        on = p.get("peildatum")
+        if not re.fullmatch(CBS_CODE_REGEX, cbsCode.upper()):
+            raise exceptions.NotFound()
+        municipality = get_object_or_404(
+            Municipality.objects.select_related("province", "score"),
+            cbs_code=cbsCode.upper(),
+        )
+        blocks = list(BuildingBlock.objects.filter(active=True))
+        agreements = list(ResultAgreement.objects.order_by("number"))
+        show_notes = may_see_notes(request.user)
+        if on is None:
+            score_row = getattr(municipality, "score", None)
+            score = score_row.score if score_row else None
+            rank = score_row.rank if score_row else None
+            current = {
+                status.block_id: status
+                for status in AdoptionStatus.objects.filter(municipality=municipality)
+            }
+            statuses = [
+                _status_row(block, current.get(block.pk), show_notes)
+                for block in blocks
+            ]
+            compliance = dict(
+                AgreementCompliance.objects.filter(
+                    municipality=municipality
+                ).values_list("agreement_id", "status")
+            )
+            deadlines = {a.pk: a.deadline for a in agreements}
+        else:
+            reconstruction = timetravel.standings_on(on, [municipality.pk])
+            standing = reconstruction.standings.get(municipality.pk)
+            if standing is None:
+                raise exceptions.NotFound(
+                    _("This municipality did not exist on the reference date.")
+                )
+            score, rank = standing.score, None
+            statuses = [
+                _past_status_row(block, standing.states.get(block.pk))
+                for block in blocks
+            ]
+            compliance = standing.statuses
+            deadlines = reconstruction.deadlines
+        data = {
+            **_summary(request, municipality, score, rank, _counted(compliance)),
+            "peildatum": on,
+            "populationDate": municipality.population_date,
+            "active": municipality.active,
+            "statuses": statuses,
+            "agreements": [
+                {
+                    "number": a.number,
+                    "title": a.title,
+                    "deadline": deadlines.get(a.pk, a.deadline),
+                    "status": compliance.get(a.pk),
+                }
+                for a in agreements
+            ],
+        }
+        return Response(s.MunicipalityDetailSerializer(data).data)
+
+
+def _status_row(block: BuildingBlock, status: AdoptionStatus | None, show_notes: bool):
+    row = {
+        "block": block.code,
+        "blockName": block.name,
+        "level": status.level if status else Level.NOT_STARTED,
+        "plannedDate": status.planned_date if status else None,
+        "achievedDate": status.achieved_date if status else None,
+    }
+    if show_notes:
+        row["note"] = status.note if status else ""
+        row["evidenceUrl"] = status.evidence_url if status else ""
+    return row
+
+
+def _past_status_row(block: BuildingBlock, state: rules.BlockState | None):
+    state = state or rules.NOT_STARTED
+    return {
+        "block": block.code,
+        "blockName": block.name,
+        "level": state.level,
+        "plannedDate": state.planned_date,
+        "achievedDate": None,
+    }
+
+
+# --- building blocks -----------------------------------------------------------------
+
+
+def _national(on: datetime.date | None) -> dict[str, Any]:
+    return _figures_by_scope(timetravel.figures(on)).get(
+        (Scope.NATIONAL, ""), {"values": {}, "blocks": {}, "agreements": {}}
+    )
+
+
+def _block(block: BuildingBlock, national: dict[str, Any]) -> dict[str, Any]:
+    figures = national["blocks"].get(block.pk, {})
+    return {
+        "code": block.code,
+        "name": block.name,
+        "nameEn": block.name_en,
+        "category": block.category,
+        "owner": block.owner,
+        "description": block.description,
+        "weight": float(block.weight),
+        "source": block.source,
+        "confidence": block.confidence,
+        "inUseShare": figures.get(Measure.IN_USE_SHARE),
+        "coverage": figures.get(Measure.COVERAGE),
+    }
+
+
+class BlockListView(ApiView):
+    renderer_classes = [JSONRenderer, CSVRenderer]
+    csv_rows = "results"
+
+    @extend_schema(
+        operation_id="bouwstenen_list",
+        summary="Building blocks",
+        parameters=[s.ReferenceDateSerializer, FORMAT_PARAMETER],
+        responses={200: s.BlockListSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        on = params(s.ReferenceDateSerializer, request).get("peildatum")
+        national = _national(on)
+        blocks = BuildingBlock.objects.filter(active=True)
+        data = {"peildatum": on, "results": [_block(b, national) for b in blocks]}
+        return Response(s.BlockListSerializer(data).data)
+
+
+class BlockDetailView(ApiView):
+    @extend_schema(
+        operation_id="bouwstenen_retrieve",
+        summary="One building block",
+        parameters=[s.ReferenceDateSerializer],
+        responses={200: s.BlockDetailSerializer},
+    )
+    def get(self, request: Request, code: str) -> Response:
+        on = params(s.ReferenceDateSerializer, request).get("peildatum")
+        block = get_object_or_404(BuildingBlock, code=code, active=True)
+        data = {**_block(block, _national(on)), "peildatum": on}
+        return Response(s.BlockDetailSerializer(data).data)
+
+
+# --- agreements ------------------------------------------------------------------------
+
+
+def _agreement(agreement: ResultAgreement, national, on: datetime.date | None):
+    revisions = [
+        r for r in agreement.revisions.all() if on is None or r.decided_on <= on
+    ]
+    figures = national["agreements"].get(agreement.pk, {})
+    deadline = (
+        agreement.deadline
+        if on is None
+        else rules.deadline_in_force(
+            agreement.original_deadline,
+            [(r.decided_on, r.new_deadline) for r in revisions],
+            on,
+        )
+    )
+    return {
+        "number": agreement.number,
+        "title": agreement.title,
+        "titleEn": agreement.title_en,
+        "description": agreement.description,
+        "originalDeadline": agreement.original_deadline,
+        "deadline": deadline,
+        "deadlineIsReference": agreement.deadline_is_reference,
+        "source": agreement.source,
+        "confidence": agreement.confidence,
+        "requirements": [
+            {"block": r.block.code, "minimumLevel": r.minimum_level}
+            for r in agreement.requirements.all()
+            if r.block.active
+        ],
+        "revisions": [
+            {
+                "oldDeadline": r.old_deadline,
+                "newDeadline": r.new_deadline,
+                "decidedOn": r.decided_on,
+                "reason": r.reason,
+                "synthetic": r.synthetic,
+            }
+            for r in revisions
+        ],
+        "complianceShare": figures.get(Measure.COMPLIANCE_SHARE),
+        "statusCounts": status_counts(figures.get("counts", {})),
+    }
+
+
+def _agreements():
+    return ResultAgreement.objects.order_by("number").prefetch_related(
+        "requirements__block", "revisions"
+    )
+
+
+class AgreementListView(ApiView):
+    @extend_schema(
+        operation_id="resultaatafspraken_list",
+        summary="Result agreements with deadlines and revisions",
+        parameters=[s.ReferenceDateSerializer],
+        responses={200: s.AgreementListSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        on = params(s.ReferenceDateSerializer, request).get("peildatum")
+        national = _national(on)
+        data = {
+            "peildatum": on,
+            "results": [_agreement(a, national, on) for a in _agreements()],
+        }
+        return Response(s.AgreementListSerializer(data).data)
+
+
+class AgreementDetailView(ApiView):
+    @extend_schema(
+        operation_id="resultaatafspraken_retrieve",
+        summary="One result agreement",
+        parameters=[
+            s.ReferenceDateSerializer,
+            OpenApiParameter(
+                "number",
+                {"type": "integer", "minimum": 1, "maximum": AGREEMENT_NUMBER_MAX},
+                OpenApiParameter.PATH,
+            ),
+        ],
+        responses={200: s.AgreementDetailSerializer},
+    )
+    def get(self, request: Request, number: int) -> Response:
+        on = params(s.ReferenceDateSerializer, request).get("peildatum")
+        if not 1 <= number <= AGREEMENT_NUMBER_MAX:
+            # The column is a small integer: a larger number would fail in SQL.
+            raise exceptions.NotFound()
+        agreement = get_object_or_404(_agreements(), number=number)
+        data = {**_agreement(agreement, _national(on), on), "peildatum": on}
+        return Response(s.AgreementDetailSerializer(data).data)
+
+
+# --- figures and trends ------------------------------------------------------------------
+
+
+class FiguresView(ConditionalMixin, ApiView):
+    """Aggregate figures for the country, each size class and each province."""
+
+    @extend_schema(
+        operation_id="cijfers_list",
+        summary="Aggregate figures: national, per size class, per province",
+        parameters=[s.FiguresParamsSerializer],
+        responses={200: s.FiguresSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        p = params(s.FiguresParamsSerializer, request)
+        on = p.get("peildatum")
+        wanted = SCOPES_BY_NAME.get(p.get("schaal", ""))
+        block_codes = dict(BuildingBlock.objects.values_list("pk", "code"))
+        numbers = dict(ResultAgreement.objects.values_list("pk", "number"))
+        results = []
+        grouped = _figures_by_scope(timetravel.figures(on))
+        order = {scope: i for i, scope in enumerate(SCOPE_NAMES)}
+        for (scope, key), entry in sorted(
+            grouped.items(), key=lambda x: (order[x[0][0]], x[0][1])
+        ):
+            if wanted and scope != wanted:
+                continue
+            values = entry["values"]
+            results.append(
+                {
+                    "scope": SCOPE_NAMES[scope],
+                    "key": key,
+                    "municipalities": _int(values.get(Measure.MUNICIPALITIES)),
+                    "meanScore": values.get(Measure.MEAN_SCORE),
+                    "medianScore": values.get(Measure.MEDIAN_SCORE),
+                    "allAgreementsMet": _int(values.get(Measure.ALL_MET)),
+                    "blocks": [
+                        {
+                            "block": block_codes[block_id],
+                            "inUseShare": figures.get(Measure.IN_USE_SHARE),
+                            "coverage": figures.get(Measure.COVERAGE),
+                        }
+                        for block_id, figures in entry["blocks"].items()
+                        if block_id in block_codes
+                    ],
+                    "agreements": [
+                        {
+                            "number": numbers[agreement_id],
+                            "complianceShare": figures.get(Measure.COMPLIANCE_SHARE),
+                            "statusCounts": status_counts(figures.get("counts", {})),
+                        }
+                        for agreement_id, figures in entry["agreements"].items()
+                        if agreement_id in numbers
+                    ],
+                }
+            )
+        return Response(s.FiguresSerializer({"peildatum": on, "results": results}).data)
+
+
+class TrendView(ConditionalMixin, ApiView):
+    """Monthly figures from the snapshots: municipalities, mean and median score."""
+
+    renderer_classes = [JSONRenderer, CSVRenderer]
+    csv_rows = "results"
+
+    @extend_schema(
+        operation_id="trends_list",
+        summary="Monthly trend of one scope",
+        parameters=[s.TrendParamsSerializer, FORMAT_PARAMETER],
+        responses={200: s.TrendSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        p = params(s.TrendParamsSerializer, request)
+        name = p.get("schaal", "nederland")
+        scope = SCOPES_BY_NAME[name]
+        key = "" if scope == Scope.NATIONAL else p.get("sleutel", "")
+        rows = Snapshot.objects.filter(
+            scope=scope,
+            key=key,
+            measure__in=[
+                Measure.MUNICIPALITIES,
+                Measure.MEAN_SCORE,
+                Measure.MEDIAN_SCORE,
+                Measure.ALL_MET,
+            ],
+        )
+        if p.get("vanaf"):
+            rows = rows.filter(month__gte=p["vanaf"].replace(day=1))
+        if p.get("tot"):
+            rows = rows.filter(month__lte=p["tot"])
+        months: dict[datetime.date, dict[str, float | None]] = defaultdict(dict)
+        for month, measure, value in rows.order_by("month").values_list(
+            "month", "measure", "value"
+        ):
+            months[month][measure] = value
+        results = [
+            {
+                "month": month,
+                "municipalities": _int(values.get(Measure.MUNICIPALITIES)),
+                "meanScore": values.get(Measure.MEAN_SCORE),
+                "medianScore": values.get(Measure.MEDIAN_SCORE),
+                "allAgreementsMet": _int(values.get(Measure.ALL_MET)),
+            }
+            for month, values in months.items()
+        ]
+        data = {"scope": name, "key": key, "results": results}
+        return Response(s.TrendSerializer(data).data)
