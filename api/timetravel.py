@@ -91,10 +91,10 @@ def standings_on(
             states.get((m.id, block_id), rules.NOT_STARTED)
             for block_id in reference.block_ids
         ]
-        score, statuses = reference.evaluate(levels, deadlines, on)
+        score, outcomes = reference.evaluate(m, levels, deadlines, on)
         standings[m.id] = Standing(
             score=score,
-            statuses={agreement_ids[i]: status for i, status in statuses.items()},
+            statuses={agreement_ids[i]: status for i, (status, _) in outcomes.items()},
             states={
                 block_id: state
                 for block_id, state in zip(reference.block_ids, levels, strict=True)

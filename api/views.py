@@ -38,7 +38,7 @@ from buildingblocks.levels import Level
 from buildingblocks.models import AdoptionStatus, BuildingBlock
 from municipalities import queries
 from municipalities.models import CBS_CODE_REGEX, Municipality
-from municipalities.roles import may_see_notes
+from municipalities.permissions import can_see_notes
 from scoring import rules
 from scoring.figures import FigureRow
 from scoring.models import (
@@ -348,7 +348,7 @@ class MunicipalityDetailView(ApiView):
         )
         blocks = list(BuildingBlock.objects.filter(active=True))
         agreements = list(ResultAgreement.objects.order_by("number"))
-        show_notes = may_see_notes(request.user)
+        show_notes = can_see_notes(request.user, municipality)
         if on is None:
             score_row = getattr(municipality, "score", None)
             score = score_row.score if score_row else None

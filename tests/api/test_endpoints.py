@@ -16,6 +16,7 @@ from buildingblocks.models import StatusChange
 from scoring import rules
 from scoring.history import end_of_day
 from tests.api.conftest import EDITOR_NAME, EVIDENCE, NOTE
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -156,7 +157,7 @@ def test_the_openapi_document_holds_no_data_either(world):
 
 def test_logged_in_users_see_notes_and_evidence_as_on_the_scorecard(world):
     client = Client()
-    client.force_login(world.editor)
+    client.force_login(UserFactory(groups=["vdp"]))
     body = get("/gemeenten/GM0344", client).json()
     bag = next(row for row in body["statuses"] if row["block"] == "bag")
     assert bag["note"] == NOTE
@@ -164,8 +165,16 @@ def test_logged_in_users_see_notes_and_evidence_as_on_the_scorecard(world):
     assert EDITOR_NAME not in get("/gemeenten/GM0344", client).content.decode()
 
 
+def test_an_editor_sees_no_notes_of_a_municipality_not_theirs(world):
+    client = Client()
+    client.force_login(world.editor)  # assigned to no municipality
+    body = get("/gemeenten/GM0344", client).json()
+    assert all(not row.get("note") for row in body["statuses"])
+    assert all(not row.get("evidenceUrl") for row in body["statuses"])
+
+
 def test_token_authentication(world):
-    token = Token.objects.create(user=world.editor)
+    token = Token.objects.create(user=UserFactory(groups=["vdp"]))
     body = get("/gemeenten/GM0344", HTTP_AUTHORIZATION=f"Token {token.key}")
     assert body.status_code == 200
     response = Client().get(
