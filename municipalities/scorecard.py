@@ -161,6 +161,8 @@ def explanation_rows(
             "block": blocks[step.block_id],
             "from_level": step.from_level,
             "to_level": step.to_level,
+            "from_level_label": Level(step.from_level).label,
+            "to_level_label": Level(step.to_level).label,
             "points": step.points,
             "agreements": [by_id[a] for a in step.agreements_met if a in by_id],
             "url": whatif_url(
