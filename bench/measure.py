@@ -405,6 +405,11 @@ def page_urls() -> list[tuple[str, str, str]]:
         ("overview", reverse("scoring:overview"), "anonymous"),
         ("municipality list", reverse("municipalities:list"), "anonymous"),
         ("scorecard", reverse("municipalities:detail", kwargs=slug), "anonymous"),
+        (
+            "what-if",
+            reverse("municipalities:whatif", kwargs=slug) + f"?{block.code}=in_use",
+            "anonymous",
+        ),
         ("status editor", reverse("buildingblocks:edit", kwargs=slug), "king"),
         ("history", reverse("buildingblocks:history", kwargs=slug), "king"),
         ("block list", reverse("buildingblocks:list"), "anonymous"),

@@ -100,12 +100,19 @@ def levels_by_municipality(
     return levels
 
 
+def comparison_scopes(municipality: Municipality) -> Q:
+    """Aggregate rows of the country and the municipality's size class and province."""
+    return (
+        Q(scope=Scope.NATIONAL)
+        | Q(scope=Scope.SIZE_CLASS, key=municipality.size_class)
+        | Q(scope=Scope.PROVINCE, key=municipality.province.slug)
+    )
+
+
 def in_use_shares(municipality: Municipality) -> dict[int, dict[str, float | None]]:
     """Share in use per block in the municipality's size class, province and country."""
     rows = Aggregate.objects.filter(
-        Q(scope=Scope.NATIONAL)
-        | Q(scope=Scope.SIZE_CLASS, key=municipality.size_class)
-        | Q(scope=Scope.PROVINCE, key=municipality.province.slug),
+        comparison_scopes(municipality),
         measure=Measure.IN_USE_SHARE,
         block__isnull=False,
     ).values_list("block_id", "scope", "value")

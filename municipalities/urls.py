@@ -9,5 +9,10 @@ urlpatterns = [
     path(
         "gemeenten/<slug:slug>/", views.MunicipalityDetailView.as_view(), name="detail"
     ),
+    path(
+        "gemeenten/<slug:slug>/wat-als/",
+        views.WhatIfView.as_view(),
+        name="whatif",
+    ),
     path("matrix/", views.MatrixView.as_view(), name="matrix"),
 ]

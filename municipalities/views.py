@@ -18,7 +18,7 @@ from django_tables2 import RequestConfig, SingleTableMixin
 
 from buildingblocks.levels import Category, Level
 from buildingblocks.models import AdoptionStatus, BuildingBlock
-from municipalities import queries
+from municipalities import queries, scorecard
 from municipalities.filters import MatrixFilterSet, MunicipalityFilterSet
 from municipalities.forms import TableOptionsForm
 from municipalities.models import CBS_CODE_REGEX, Municipality
@@ -166,11 +166,16 @@ class MunicipalityDetailView(DetailView):
                 )
             ],
         )
+        agreements = list(queries.agreements_for(municipality))
+        inputs = scorecard.load_inputs(
+            municipality, blocks, statuses.values(), agreements
+        )
         context.update(
             score=score,
             ranked_count=queries.ranked_count() if score and score.rank else None,
             categories=categories,
-            agreements=list(queries.agreements_for(municipality)),
+            agreements=agreements,
+            explanation=scorecard.explanation_rows(municipality, inputs, agreements),
             trend_chart=trend_chart if trend else None,
             former=former,
             end_date=end_date if former else None,
@@ -180,6 +185,67 @@ class MunicipalityDetailView(DetailView):
             show_notes=can_see_notes(user, municipality),
             # Editing the statuses and requesting the scorecard PDF: the same people.
             can_edit=can_edit_municipality(user, municipality),
+        )
+        return context
+
+
+class WhatIfView(DetailView):
+    """/gemeenten/<slug>/wat-als/: try levels and see score, rank and agreements.
+
+    A GET form: nothing is saved, and the URL can be shared.
+    """
+
+    model = Municipality
+    template_name = "municipalities/municipality_whatif.html"
+
+    def get_queryset(self):
+        return Municipality.objects.select_related("province", "score")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        municipality = self.object
+        try:
+            score = municipality.score
+        except MunicipalityScore.DoesNotExist:
+            score = None
+        blocks = list(BuildingBlock.objects.filter(active=True))
+        agreements = list(queries.agreements_for(municipality))
+        inputs = scorecard.load_inputs(
+            municipality,
+            blocks,
+            AdoptionStatus.objects.filter(municipality=municipality),
+            agreements,
+        )
+        submitted = any(block.code in self.request.GET for block in blocks)
+        form = scorecard.WhatIfForm(
+            self.request.GET if submitted else None,
+            blocks=blocks,
+            current=inputs.states,
+        )
+        result = None
+        if form.is_bound and form.is_valid():
+            result = scorecard.explanation_rows(
+                municipality, inputs, agreements, states=form.states()
+            )
+            rank, ranked = scorecard.rank_among_others(municipality, result["score"])
+            result.update(
+                rank=rank,
+                ranked_count=ranked,
+                changed=form.changed_blocks(),
+                agreement_rows=[
+                    {
+                        "agreement": agreement,
+                        "before": agreement.status,
+                        "after": result["statuses"].get(agreement.pk),
+                    }
+                    for agreement in agreements
+                ],
+            )
+        context.update(
+            score=score,
+            ranked_count=queries.ranked_count() if score and score.rank else None,
+            form=form,
+            result=result,
         )
         return context
 

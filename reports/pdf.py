@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from agreements.models import ResultAgreement
 from buildingblocks.levels import Level
 from buildingblocks.models import AdoptionStatus, StatusChange
+from municipalities import scorecard as explanation
 from municipalities.models import Municipality
 from nupportal.formats import format_number
 from reports import progress as figures
@@ -350,6 +351,14 @@ def scorecard(report, out: IO[bytes], progress: Progress) -> None:
             ),
         ],
         "history": history,
+        # The same explanation as the scorecard page (issue 16).
+        "explanation": explanation.explanation_rows(
+            municipality,
+            explanation.load_inputs(
+                municipality, blocks, statuses.values(), agreements
+            ),
+            agreements,
+        ),
     }
     html = render_to_string("reports/pdf/scorecard.html", context)
     progress(70)

@@ -128,10 +128,13 @@ class HttpClient:
 SCORECARD = "/gemeenten/haarlemmermeer/"
 EDITOR = "/gemeenten/haarlemmermeer/bewerken/"
 HISTORY = "/gemeenten/haarlemmermeer/geschiedenis/"
+WHATIF = "/gemeenten/haarlemmermeer/wat-als/"
 PUBLIC_PAGES = (
     "/",
     "/gemeenten/",
     SCORECARD,
+    # The what-if with a result: the form, the result and its explanation.
+    f"{WHATIF}?digid=in_use&bag=not_applicable",
     "/bouwstenen/",
     "/bouwstenen/digid/",
     "/resultaatafspraken/",

@@ -97,7 +97,8 @@ def html_report(
         status, final_url, body = http_client(role).get(lang_path(path, lang))
         if status != 200:
             return case, f"{lang_path(path, lang)} as {role} answered {status}"
-        if urlsplit(final_url).path != lang_path(path, lang):
+        # Some pages are audited with a query string (the what-if); the path counts.
+        if urlsplit(final_url).path != urlsplit(lang_path(path, lang)).path:
             return case, f"{lang_path(path, lang)} as {role} redirected to {final_url}"
         target = folder / _file_name(*case)
         target.write_text(body, encoding="utf-8")

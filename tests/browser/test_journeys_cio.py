@@ -15,11 +15,14 @@ from tests.browser.support import (
     FUTURE_DATE,
     HISTORY,
     LANGS,
+    SCORECARD,
+    WHATIF,
     BlockChange,
     apply_change,
     goto,
     lang_path,
     login,
+    parse_score,
     plan_score_changes,
     read_editor,
     read_mine_score,
@@ -133,3 +136,39 @@ def test_cio_gets_conflict_message_instead_of_silent_overwrite(new_context, lang
     goto(colleague, EDITOR, lang)
     current = {b.code: b for b in read_editor(colleague)}
     assert current[block.code].level == theirs_level, "the colleague's save was lost"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_cio_tries_the_best_step_in_the_whatif_and_nothing_is_saved(page, lang):
+    login(page, CIO, lang=lang)
+    goto(page, SCORECARD, lang)
+    stored = read_mine_score(page)
+    explanation = page.locator("section.score-explanation")
+    expect(explanation.locator("caption").first).to_be_visible()
+    top = explanation.locator("table.table--suggestions tbody tr").first
+    block = top.locator("th").inner_text().split(":")[0]
+
+    top.locator("a").last.click()
+    page.wait_for_url(f"**{lang_path(WHATIF, lang)}?*")
+    tried = parse_score(page.locator("[data-whatif=score]").inner_text())
+    assert tried > stored, (stored, tried)
+    expect(page.locator(".whatif-result")).to_contain_text(block)
+    screenshot(page, "cio-whatif", lang, "1-best-step")
+    assert_no_axe_violations(page, f"what-if after the best step ({lang})")
+
+    # Then also mark every other block in use, by hand, in the form.
+    selects = page.locator("form.whatif-form select")
+    for i in range(selects.count()):
+        selects.nth(i).select_option("in_use")
+    with page.expect_navigation():
+        page.locator("form.whatif-form button[type=submit]").click()
+    assert "digid=in_use" in page.url, page.url
+    assert parse_score(page.locator("[data-whatif=score]").inner_text()) == 100
+    expect(page.locator("[data-whatif=rank]")).to_contain_text("1")
+    expect(page.locator(".whatif-result .empty-state")).to_be_visible()
+    screenshot(page, "cio-whatif", lang, "2-everything-in-use")
+    assert_no_axe_violations(page, f"what-if with everything in use ({lang})")
+
+    # Nothing was saved: the scorecard still shows the stored score.
+    goto(page, SCORECARD, lang)
+    assert read_mine_score(page) == stored

@@ -413,6 +413,8 @@ def _query_count(client, django_assert_max_num_queries, path) -> int:
         "/gemeenten/?per_page=400&province=gelderland&block=digid&level=in_use",
         "/gemeenten/?_export=csv",
         "/gemeenten/plaats-003/",
+        "/gemeenten/plaats-003/wat-als/",
+        "/gemeenten/plaats-003/wat-als/?digid=in_use&bag=not_applicable",
         "/matrix/?per_page=400",
         "/bouwstenen/",
         "/bouwstenen/?_export=xlsx",

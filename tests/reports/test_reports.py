@@ -165,6 +165,20 @@ def test_scorecard_pdf(report_data):
     assert "DigiD" in text
 
 
+def test_scorecard_pdf_explains_the_score(report_data):
+    municipality = report_data["municipalities"][0]
+    report = make(Report.Kind.SCORECARD, municipality=municipality.pk, language="en")
+    text, _pages = pdf_text(report)
+    assert "Why this score" in text
+    assert "Contribution of each building block to the score" in text
+    assert "What raises the score most" in text
+    # Utrecht: DigiD and MijnOverheid in use, BAG not started (equal weights).
+    assert "DigiD 1.00 33.33 0.00" in text
+    assert "BAG 1.00 0.00 33.33" in text
+    assert "Adoption score 66.67 33.33" in text
+    assert "BAG: Not started → In use +33.33" in text
+
+
 def test_failure_is_readable_and_regeneration_replaces_the_file(report_data):
     report = Report.objects.create(
         kind=Report.Kind.SCORECARD,

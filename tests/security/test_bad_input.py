@@ -147,6 +147,8 @@ PAGES = {
         ],
     ),
     "municipalities:matrix": ({}, ["province", "size_class", *LIST_PARAMS]),
+    # The what-if: a level per block code, straight from the URL.
+    "municipalities:whatif": ({"slug": "gemeente-a"}, ["digid", "eherkenning", "brp"]),
     "buildingblocks:detail": ({"code": "digid"}, ["level", "size_class", *LIST_PARAMS]),
     "agreements:detail": ({"number": 1}, LIST_PARAMS),
     "buildingblocks:list": ({}, ["sort", "_export"]),

@@ -50,6 +50,7 @@ ACCESS: dict[str, str] = {
     "scoring:method": PUBLIC_READ,
     "municipalities:list": PUBLIC_READ,
     "municipalities:detail": PUBLIC_READ,
+    "municipalities:whatif": PUBLIC_READ,  # a GET form: it saves nothing
     "municipalities:matrix": PUBLIC_READ,
     "buildingblocks:list": PUBLIC_READ,
     "buildingblocks:detail": PUBLIC_READ,
@@ -98,6 +99,7 @@ ACCESS: dict[str, str] = {
 # Which object goes into the URL of a route with parameters, by URL name.
 SAMPLES: dict[str, Callable[[Portal], dict[str, Any]]] = {
     "municipalities:detail": lambda p: {"slug": p.a.slug},
+    "municipalities:whatif": lambda p: {"slug": p.a.slug},
     "buildingblocks:detail": lambda p: {"code": "digid"},
     "buildingblocks:edit": lambda p: {"slug": p.a.slug},
     "buildingblocks:history": lambda p: {"slug": p.a.slug},
