@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -106,8 +106,8 @@ def test_scorecard_explains_the_points_per_block_and_the_best_step(client, town)
     section = section[: section.index("</table>")]
     # 100 × 0.75 / 6 = 12.5 and 100 × 1 / 6 = 16.67; the total is the score.
     assert re.search(r"DigiD</th>.*?12,50</td>", section, re.S)
-    assert re.search(r"Berichtenbox</th>.*?16,66</td>", section, re.S)
-    assert "29,16" in section  # 29.1666…, as the number format shows it
+    assert re.search(r"Berichtenbox</th>.*?16,67</td>", section, re.S)
+    assert "29,17" in section  # 29.1666…, rounded half up as every figure is
     raise_section = html[html.index('id="explain-raise-caption"') :]
     raise_section = raise_section[: raise_section.index("</table>")]
     rows = re.findall(r'<th scope="row">([^<]+)</th>', raise_section)
@@ -136,7 +136,8 @@ def test_scorecard_shows_the_gap_to_the_size_class_and_province_mean(client, tow
 
     section = html[html.index('id="explain-gap-caption"') :]
     section = section[: section.index("</table>")]
-    gap = f"+{own - mean:.4f}"[:-3]  # one decimal, cut like the number format
+    # One decimal, rounded half up like every shown figure.
+    gap = "+" + str(Decimal(str(own - mean)).quantize(Decimal("0.1"), ROUND_HALF_UP))
     assert section.count(gap) == 3  # size class, province and country
 
 
