@@ -119,6 +119,5 @@ def test_healthz_reports_the_age_of_the_scores(client, world):
     assert response.status_code == 200
     report = json.loads(response.content)
     assert 0 <= report["scores_age_seconds"] < 60
-    assert report["worker"] in ("eager", "ok") or report["worker"].startswith(
-        ("error", "unknown")
-    )
+    # No worker runs in this test: eager without a broker, else none answers.
+    assert report["worker"] in ("eager", "unavailable")
