@@ -107,7 +107,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 CACHES = {"default": cache_config(REDIS_URL)}
 
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "nupportal.throttling.SprayingGuardBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -129,6 +129,17 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "nupportal.throttling.attempted_username"
+AXES_CLIENT_IP_CALLABLE = "nupportal.throttling.client_ip"
+# Password spraying: one address failing this often across user names within the
+# cool-off time is locked out whatever user name it tries next (issue 22).
+NUP_LOGIN_IP_FAILURE_LIMIT = env.int("NUP_LOGIN_IP_FAILURE_LIMIT", default=20)
+# Behind a TLS-terminating proxy the client address comes from the header the proxy
+# sets, counted from the right; without DJANGO_BEHIND_PROXY the header is ignored.
+NUP_BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", default=False)
+NUP_PROXY_CLIENT_IP_HEADER = "HTTP_" + env.str(
+    "NUP_PROXY_CLIENT_IP_HEADER", default="X-Forwarded-For"
+).upper().replace("-", "_")
+NUP_PROXY_COUNT = env.int("NUP_PROXY_COUNT", default=1)
 
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Dutch")), ("en", _("English"))]
@@ -229,7 +240,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
-if env.bool("DJANGO_BEHIND_PROXY", default=False):
+if NUP_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
