@@ -37,7 +37,7 @@ ALLOWED_HOSTS = env.list(
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "nupportal.apps.PortalAdminConfig",  # django.contrib.admin, audited
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -193,9 +193,23 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 360
 CELERY_TIMEZONE = TIME_ZONE
-# A task whose worker died is redelivered after this many seconds (acks_late).
+# The longest hard time limit of any task (reports.tasks.generate_report, 960 s);
+# tests/nupportal/test_redelivery.py keeps every task within it.
+CELERY_LONGEST_TASK_TIME_LIMIT = 960
+# A task whose worker died (SIGKILL, OOM, lost host) is redelivered once it has been
+# unacknowledged this long (acks_late). It must outlast the longest task, or a task
+# still running would be handed to a second worker; hence the hard limit + 60 s.
+# Kombu looks for such tasks every `unacked_restore_interval` seconds, so a killed
+# worker's task runs again within visibility_timeout + 10 s (docs/operations.md).
+NUP_VISIBILITY_TIMEOUT = env.int(
+    "NUP_VISIBILITY_TIMEOUT", default=CELERY_LONGEST_TASK_TIME_LIMIT + 60
+)
+NUP_UNACKED_RESTORE_INTERVAL = 10
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("NUP_VISIBILITY_TIMEOUT", default=900),
+    "visibility_timeout": NUP_VISIBILITY_TIMEOUT,
+    # Scan Redis on every look, not on every 10th (kombu's default throttle).
+    "unacked_restore_interval": NUP_UNACKED_RESTORE_INTERVAL,
+    "unacked_restore_throttle": 1,
     "socket_connect_timeout": 1,
     "socket_timeout": 2,
 }
