@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "template_partials",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "nupportal",
     "municipalities",
     "buildingblocks",
@@ -68,6 +71,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # A login that owes its second step reaches no page before it (nupportal.mfa).
+    "nupportal.mfa.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -121,6 +127,11 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal-after-login"
 LOGOUT_REDIRECT_URL = "scoring:overview"
+# Two-step verification (nupportal/mfa.py): KING staff and superusers must use it.
+# On by default in production (DJANGO_DEBUG false); the demo and the tests run
+# without it unless this is set (README.md, "Demo logins").
+NUP_MFA_REQUIRED = env.bool("NUP_MFA_REQUIRED", default=not DEBUG)
+OTP_TOTP_ISSUER = "NUP Portal"
 
 # Login throttling (django-axes): lock a user name + address after 5 failures.
 AXES_FAILURE_LIMIT = env.int("NUP_LOGIN_FAILURE_LIMIT", default=5)

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from nupportal import views
+from nupportal import mfa_views, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -22,6 +22,8 @@ urlpatterns += i18n_patterns(
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/na-inloggen/", views.after_login, name="portal-after-login"),
+    path("accounts/tweede-stap/", mfa_views.verify, name="mfa-verify"),
+    path("accounts/tweestapsverificatie/", mfa_views.setup, name="mfa-setup"),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )
