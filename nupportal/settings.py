@@ -211,7 +211,7 @@ CELERY_LONGEST_TASK_TIME_LIMIT = 960
 # unacknowledged this long (acks_late). It must outlast the longest task, or a task
 # still running would be handed to a second worker; hence the hard limit + 60 s.
 # Kombu looks for such tasks every `unacked_restore_interval` seconds, so a killed
-# worker's task runs again within visibility_timeout + 10 s (docs/operations.md).
+# worker's task runs again within visibility_timeout + 10 s (docs/security.md).
 NUP_VISIBILITY_TIMEOUT = env.int(
     "NUP_VISIBILITY_TIMEOUT", default=CELERY_LONGEST_TASK_TIME_LIMIT + 60
 )

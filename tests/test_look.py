@@ -140,6 +140,8 @@ def test_nav_items_by_role():
 
     assert "Administration" in labels(king)
     assert "Administration" not in labels(editor)
+    assert "Two-step verification" in labels(editor)
+    assert "Two-step verification" not in labels(AnonymousUser())
     if resolves("reports:list"):
         assert "Reports" in labels(king)
         assert "Reports" not in labels(editor)
