@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class NupportalConfig(AppConfig):
@@ -14,3 +15,10 @@ class NupportalConfig(AppConfig):
         user_logged_in.connect(
             middleware.start_session_clock, dispatch_uid="session-clock"
         )
+
+
+class PortalAdminConfig(admin_apps.AdminConfig):
+    """The admin with an audited site (nupportal.admin_site)."""
+
+    default = False
+    default_site = "nupportal.admin_site.PortalAdminSite"

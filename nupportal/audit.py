@@ -25,7 +25,9 @@ logger = logging.getLogger("nupportal.audit")
 def client_address(request: HttpRequest | None) -> str:
     if request is None:
         return ""
-    return request.META.get("REMOTE_ADDR", "")
+    from nupportal.throttling import client_ip
+
+    return client_ip(request)
 
 
 def audit(

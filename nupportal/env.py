@@ -105,7 +105,9 @@ def cache_config(
     }
 
 
-def broker_transport_options(broker_url: str, *, folder: Path) -> dict[str, Any]:
+def broker_transport_options(
+    broker_url: str, *, folder: Path, visibility_timeout: int, restore_interval: int
+) -> dict[str, Any]:
     """Transport options for CELERY_BROKER_URL.
 
     `filesystem://` (the demo's broker, no server needed) keeps its messages in
@@ -125,11 +127,10 @@ def broker_transport_options(broker_url: str, *, folder: Path) -> dict[str, Any]
         }
     return {
         # A task whose worker died is redelivered after this many seconds (acks_late).
-        "visibility_timeout": _visibility_timeout(),
+        "visibility_timeout": visibility_timeout,
+        # Scan Redis on every look, not on every 10th (kombu's default throttle).
+        "unacked_restore_interval": restore_interval,
+        "unacked_restore_throttle": 1,
         "socket_connect_timeout": 1,
         "socket_timeout": 2,
     }
-
-
-def _visibility_timeout() -> int:
-    return environ.Env().int("NUP_VISIBILITY_TIMEOUT", default=900)

@@ -61,7 +61,7 @@ ALLOWED_HOSTS = env.list(
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "nupportal.apps.PortalAdminConfig",  # django.contrib.admin, audited
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -79,6 +79,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "corsheaders",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "nupportal",
     "municipalities",
     "buildingblocks",
@@ -103,6 +106,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # A login that owes its second step reaches no page before it (nupportal.mfa).
+    "nupportal.mfa.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "nupportal.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -149,7 +155,7 @@ CACHES = {
 }
 
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "nupportal.throttling.SprayingGuardBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -163,6 +169,11 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal-after-login"
 LOGOUT_REDIRECT_URL = "scoring:overview"
+# Two-step verification (nupportal/mfa.py): KING staff and superusers must use it.
+# On by default in production (DJANGO_DEBUG false); the demo and the tests run
+# without it unless this is set (README.md, "Demo logins").
+NUP_MFA_REQUIRED = env.bool("NUP_MFA_REQUIRED", default=not DEBUG)
+OTP_TOTP_ISSUER = "NUP Portal"
 
 # Login throttling (django-axes): lock a user name + address after 5 failures.
 AXES_FAILURE_LIMIT = env.int("NUP_LOGIN_FAILURE_LIMIT", default=5)
@@ -171,6 +182,17 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "nupportal.throttling.attempted_username"
+AXES_CLIENT_IP_CALLABLE = "nupportal.throttling.client_ip"
+# Password spraying: one address failing this often across user names within the
+# cool-off time is locked out whatever user name it tries next (issue 22).
+NUP_LOGIN_IP_FAILURE_LIMIT = env.int("NUP_LOGIN_IP_FAILURE_LIMIT", default=20)
+# Behind a TLS-terminating proxy the client address comes from the header the proxy
+# sets, counted from the right; without DJANGO_BEHIND_PROXY the header is ignored.
+NUP_BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", default=False)
+NUP_PROXY_CLIENT_IP_HEADER = "HTTP_" + env.str(
+    "NUP_PROXY_CLIENT_IP_HEADER", default="X-Forwarded-For"
+).upper().replace("-", "_")
+NUP_PROXY_COUNT = env.int("NUP_PROXY_COUNT", default=1)
 
 LANGUAGE_CODE = "nl"
 LANGUAGES = [("nl", _("Dutch")), ("en", _("English"))]
@@ -228,9 +250,23 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 360
 CELERY_TIMEZONE = TIME_ZONE
+# The longest hard time limit of any task (reports.tasks.generate_report, 960 s);
+# tests/nupportal/test_redelivery.py keeps every task within it.
+CELERY_LONGEST_TASK_TIME_LIMIT = 960
+# A task whose worker died (SIGKILL, OOM, lost host) is redelivered once it has been
+# unacknowledged this long (acks_late). It must outlast the longest task, or a task
+# still running would be handed to a second worker; hence the hard limit + 60 s.
+# Kombu looks for such tasks every `unacked_restore_interval` seconds, so a killed
+# worker's task runs again within visibility_timeout + 10 s (docs/security.md).
+NUP_VISIBILITY_TIMEOUT = env.int(
+    "NUP_VISIBILITY_TIMEOUT", default=CELERY_LONGEST_TASK_TIME_LIMIT + 60
+)
+NUP_UNACKED_RESTORE_INTERVAL = 10
 CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(
     CELERY_BROKER_URL,
     folder=Path(env.str("NUP_BROKER_DIR", default=str(BASE_DIR / "var" / "broker"))),
+    visibility_timeout=NUP_VISIBILITY_TIMEOUT,
+    restore_interval=NUP_UNACKED_RESTORE_INTERVAL,
 )
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A save must not hang when Redis is down: give up publishing quickly, log, and
@@ -292,7 +328,7 @@ SESSION_COOKIE_AGE = NUP_SESSION_MAX_SECONDS
 # A link to choose a new password works once and this long (Django's default: 3 days).
 PASSWORD_RESET_TIMEOUT = 60 * env.int("NUP_PASSWORD_RESET_MINUTES", default=120)
 X_FRAME_OPTIONS = "DENY"
-if env.bool("DJANGO_BEHIND_PROXY", default=False):
+if NUP_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 

@@ -6,7 +6,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from api import pages as api_views
-from nupportal import views
+from nupportal import mfa_views, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -97,6 +97,8 @@ urlpatterns += i18n_patterns(
         name="password_reset_complete",
     ),
     path("accounts/na-inloggen/", views.after_login, name="portal-after-login"),
+    path("accounts/tweede-stap/", mfa_views.verify, name="mfa-verify"),
+    path("accounts/tweestapsverificatie/", mfa_views.setup, name="mfa-setup"),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

@@ -292,3 +292,100 @@ def test_logout_is_a_post_and_ends_the_session(client, world):
     assert "_auth_user_id" not in client.session
     edit = reverse("buildingblocks:edit", args=["gemeente-a"])
     assert client.get(edit).status_code == 302
+
+
+# --- the admin --------------------------------------------------------------------
+# Role × admin path: who reaches it, and that no one but a superuser raises
+# privileges through it (issue 19; the details in tests/test_admin_privileges.py).
+
+ADMIN_ROLES = ("anonymous", "vdp", "editor_a", "king_staff", "superuser")
+ADMIN_LOGIN = "admin-login"
+# Expected answer per role for: index, user list, promote a plain user to superuser,
+# promote oneself, edit the king_staff group's permissions.
+ADMIN_MATRIX = {
+    "anonymous": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN),
+    "vdp": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN),
+    "editor_a": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN),
+    # Staff may edit a plain user, but the privilege fields are not theirs to set.
+    "king_staff": (OK, OK, SAVED, FORBIDDEN, FORBIDDEN),
+    "superuser": (OK, OK, SAVED, SAVED, SAVED),
+}
+ADMIN_PATHS = ("index", "users", "promote_other", "promote_self", "edit_group")
+
+
+@pytest.fixture
+def admin_world(world):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from buildingblocks.management.commands.seed_demo import (
+        grant_king_staff_permissions,
+    )
+
+    king = world["users"]["king_staff"]
+    king.is_staff = True
+    king.save()
+    grant_king_staff_permissions(Group.objects.get(name="king_staff"))
+    world["users"]["superuser"] = get_user_model().objects.create_superuser(
+        "root", "root@example.nl", "pw"
+    )
+    world["plain"] = UserFactory(username="plain")
+    return world
+
+
+def _user_post(user, **extra):
+    return {
+        "username": user.username,
+        "email": user.email,
+        "is_active": "on",
+        "date_joined_0": "2024-01-01",
+        "date_joined_1": "10:00:00",
+        "is_superuser": "on",
+        "is_staff": "on",
+        **extra,
+    }
+
+
+@pytest.mark.parametrize("path", range(len(ADMIN_PATHS)), ids=ADMIN_PATHS)
+@pytest.mark.parametrize("role", ADMIN_ROLES)
+def test_admin_authorization_matrix(client, admin_world, role, path):
+    from django.contrib.auth.models import Group, Permission
+
+    user = admin_world["users"][role]
+    if user is not None:
+        client.force_login(user)
+    plain = admin_world["plain"]
+    group = Group.objects.get(name="king_staff")
+    name = ADMIN_PATHS[path]
+    if name == "index":
+        response = client.get(reverse("admin:index"))
+    elif name == "users":
+        response = client.get(reverse("admin:auth_user_changelist"))
+    elif name == "promote_other":
+        url = reverse("admin:auth_user_change", args=[plain.pk])
+        response = client.post(url, _user_post(plain))
+    elif name == "promote_self":
+        target = user or plain
+        url = reverse("admin:auth_user_change", args=[target.pk])
+        response = client.post(url, _user_post(target))
+    else:
+        url = reverse("admin:auth_group_change", args=[group.pk])
+        everything = list(Permission.objects.values_list("pk", flat=True))
+        response = client.post(url, {"name": group.name, "permissions": everything})
+
+    expected = ADMIN_MATRIX[role][path]
+    if expected == ADMIN_LOGIN:
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("admin:login"))
+    else:
+        assert response.status_code == expected
+    plain.refresh_from_db()
+    assert plain.is_superuser == (role == "superuser" and name == "promote_other")
+    if role != "superuser":
+        from django.contrib.auth import get_user_model
+
+        assert list(
+            get_user_model()
+            .objects.filter(is_superuser=True)
+            .values_list("username", flat=True)
+        ) == ["root"]

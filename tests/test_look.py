@@ -146,6 +146,8 @@ def test_nav_items_by_role():
     assert not {"Administration", "Reports", "Import"} & labels(editor)
     assert "My municipality" in labels(editor)
     assert "My municipality" not in labels(king)
+    assert "Two-step verification" in labels(editor)
+    assert "Two-step verification" not in labels(AnonymousUser())
 
 
 @pytest.mark.django_db

@@ -35,6 +35,7 @@ _NAV = (
     (_("Reports"), "reports:list", is_king_staff),
     (_("Import"), "reports:import", is_king_staff),
     (_("Administration"), "admin:index", lambda user: user.is_staff),
+    (_("Two-step verification"), "mfa-setup", lambda user: user.is_authenticated),
 )
 
 # Short labels for the matrix cells; the full label is always beside them for

@@ -75,6 +75,8 @@ ACCESS: dict[str, str] = {
     "password_reset_done": AUTH,
     "password_reset_confirm": AUTH,
     "password_reset_complete": AUTH,
+    "mfa-verify": AUTH,
+    "mfa-setup": AUTH,
     "portal-after-login": LOGIN_READ,
     "buildingblocks:mine": LOGIN_READ,
     "buildingblocks:history": NOTES_READ,
@@ -411,7 +413,13 @@ def _check_editor_write_succeeds(portal: Portal, key: str, role: str) -> None:
 
 def _check_authentication_views(portal: Portal, key: str, url: str) -> None:
     client = portal.client("anonymous")
-    if key == "login":
+    if key in ("mfa-setup", "mfa-verify"):
+        # Two-step verification belongs to a logged-in account (tests/nupportal/test_mfa.py).
+        assert _is_login_redirect(client.get(url), _login_url())
+        assert _is_login_redirect(client.post(url, {"token": "123456"}), _login_url())
+        response = portal.client("plain").get(url)
+        assert response.status_code == (200 if key == "mfa-setup" else 302)
+    elif key == "login":
         assert client.get(url).status_code == 200
         response = client.post(url, {"username": "cio-a", "password": "wrong"})
         assert response.status_code == 200
