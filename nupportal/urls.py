@@ -1,12 +1,24 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 
 from nupportal import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico where a page names no icon (PDFs, JSON).
+    path(
+        "favicon.ico",
+        RedirectView.as_view(
+            # Lazy: the hashed static name is known only once the app is ready.
+            url=lazy(static, str)("img/favicon.svg"),
+            permanent=True,
+        ),
+    ),
 ]
 
 urlpatterns += i18n_patterns(

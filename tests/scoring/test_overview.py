@@ -65,7 +65,7 @@ def test_overview_map_has_one_link_per_active_municipality(client, world):
     svg = svg[: svg.index("</svg>")]
     assert svg.count('class="map-area"') == 10
     assert f'href="{world.known.get_absolute_url()}"' in svg
-    assert 'class="map-c3"><title>' in svg
+    assert 'class="map-c4"><title>' in svg  # 85 to 90
 
 
 def test_overview_every_chart_has_a_caption_summary_and_table(client, world):
