@@ -372,6 +372,7 @@ def _load_agreements(
             "title": row["title"],
             "title_en": row["title_en"],
             "description": row["description"],
+            "description_en": row["description_en"],
             "original_deadline": deadline,
             "deadline_is_reference": row["deadline_is_reference"] == "1",
             "source": row["source"],

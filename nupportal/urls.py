@@ -2,8 +2,11 @@ from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+from django.views.generic import RedirectView
 
 from api import pages as api_views
 from nupportal import mfa_views, views
@@ -11,6 +14,15 @@ from nupportal import mfa_views, views
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("api/v1/", include("api.urls")),
+    # Browsers ask for /favicon.ico where a page names no icon (PDFs, JSON).
+    path(
+        "favicon.ico",
+        RedirectView.as_view(
+            # Lazy: the hashed static name is known only once the app is ready.
+            url=lazy(static, str)("img/favicon.svg"),
+            permanent=True,
+        ),
+    ),
 ]
 
 

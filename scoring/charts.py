@@ -17,7 +17,7 @@ template `includes/chart.html` puts these in a <figure>.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from django.utils.formats import date_format
@@ -62,7 +62,15 @@ LINE_STYLES = (
 )
 
 WIDTH = 640
+# The second rendering for narrow screens (WCAG 1.4.10 reflow): drawn for about the
+# content width of a 360 px phone, so text keeps its size instead of shrinking to
+# half; includes/chart.html and charts.css show the one that fits.
+NARROW_WIDTH = 340
 FONT_PX = 13  # also in charts.css; used here to estimate label widths
+# Characters of a label that fit on its own line above a narrow chart's bar.
+NARROW_LABEL_CHARS = 44
+
+Drawing = Callable[[int, bool], tuple[float, list[str]]]
 
 
 @dataclass
@@ -73,6 +81,7 @@ class Chart:
     caption: str
     summary: str
     svg: SafeString
+    svg_narrow: SafeString = mark_safe("")  # noqa: S308 - empty
     headers: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
 
@@ -126,31 +135,48 @@ def _chart(
     chart_id: str,
     caption: str,
     summary: str,
-    height: float,
-    body: str,
+    draw: Drawing,
     *,
     headers: list,
     rows: list,
 ) -> Chart:
-    """A chart with its accessible SVG and the table that says the same in text."""
+    """A chart drawn wide and narrow, and the table that says the same in text."""
+    wide_height, wide_body = draw(WIDTH, False)
+    narrow_height, narrow_body = draw(NARROW_WIDTH, True)
     return Chart(
         id=chart_id,
         caption=caption,
         summary=summary,
-        svg=_svg(chart_id, height, caption, summary, body),
+        svg=_svg(chart_id, WIDTH, wide_height, caption, summary, wide_body),
+        svg_narrow=_svg(
+            f"{chart_id}-narrow",
+            NARROW_WIDTH,
+            narrow_height,
+            caption,
+            summary,
+            narrow_body,
+            variant="chart--narrow",
+        ),
         headers=headers,
         rows=rows,
     )
 
 
 def _svg(
-    chart_id: str, height: float, title: str, desc: str, body: list[str]
+    chart_id: str,
+    width: int,
+    height: float,
+    title: str,
+    desc: str,
+    body: list[str],
+    variant: str = "chart--wide",
 ) -> SafeString:
     head = format_html(
-        '<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {} {}" '
+        '<svg xmlns="http://www.w3.org/2000/svg" class="chart {}" viewBox="0 0 {} {}" '
         'role="img" aria-labelledby="{}-title {}-desc" focusable="false">'
         '<title id="{}-title">{}</title><desc id="{}-desc">{}</desc>',
-        WIDTH,
+        variant,
+        width,
         round(height),
         chart_id,
         chart_id,
@@ -191,8 +217,55 @@ def _legend(items: Sequence[tuple[str, str]], y: float, x0: float = 8) -> list[s
                 label,
             )
         )
-        x += 17 + len(label) * FONT_PX * 0.55 + 16
+        x += _legend_item_width(label)
     return parts
+
+
+def _legend_item_width(label: str) -> float:
+    return 17 + len(label) * FONT_PX * 0.55 + 16
+
+
+def _wrapped_legend(
+    items: Sequence[tuple[str, str]], width: int
+) -> tuple[list[str], float]:
+    """A legend in as many rows as `width` needs; (SVG parts, its height)."""
+    rows: list[list[tuple[str, str]]] = [[]]
+    used = 8.0
+    for item in items:
+        item_w = _legend_item_width(item[1])
+        if rows[-1] and used + item_w > width:
+            rows.append([])
+            used = 8.0
+        rows[-1].append(item)
+        used += item_w
+    parts: list[str] = []
+    for line, row_items in enumerate(rows):
+        parts += _legend(row_items, 4 + line * 18)
+    return parts, 8 + 18 * len(rows)
+
+
+def _row_label(x: float, y: float, label: str, max_chars: int, anchor: str) -> str:
+    """A bar's label, cut to fit, with the full text as its SVG <title>."""
+    return format_html(
+        '<text x="{}" y="{}" text-anchor="{}" class="chart-label">{}<title>{}</title>'
+        "</text>",
+        x,
+        y,
+        anchor,
+        _truncate(label, max_chars),
+        label,
+    )
+
+
+def _label_column(width: int, narrow: bool, wide_label_w: int) -> tuple[int, int]:
+    """(x where bars start, label height above each bar).
+
+    Wide: labels in a column left of the bars. Narrow: each label on its own
+    line above its bar, which then can use the whole width.
+    """
+    if narrow:
+        return 8, FONT_PX + 4
+    return wide_label_w + 8, 0
 
 
 def bar_chart(
@@ -206,46 +279,52 @@ def bar_chart(
     max_value: float = 100.0,
 ) -> Chart:
     """Horizontal bars, one per label, with the value written at the end of each bar."""
-    label_w, gap, row_h, bar_h, top = 210, 8, 22, 15, 4
     # Room right of the longest bar for its value text.
     longest = max((len(b.value_text or number(b.value)) for b in bars), default=4)
-    area = WIDTH - label_w - gap - max(64, longest * 7.5 + 12)
     scale = max(max_value, 1e-9)
-    body = []
-    for i, bar in enumerate(bars):
-        y = top + i * row_h
-        width = 0 if bar.value is None else area * min(bar.value, scale) / scale
-        text = bar.value_text or number(bar.value)
-        body.append(
-            format_html(
-                '<g class="chart-row"><text x="{}" y="{}" text-anchor="end" '
-                'class="chart-label">{}<title>{}</title></text>'
-                '<rect x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="{}" '
-                'stroke-width="0.75" class="chart-bar"/>'
-                '<text x="{}" y="{}" class="chart-value">{}</text></g>',
-                label_w,
-                y + bar_h - 3,
-                _truncate(bar.label, 27),
-                bar.label,
-                label_w + gap,
-                y,
-                round(width, 1),
-                bar_h,
-                bar.fill or BAR_FILL,
-                BAR_STROKE,
-                round(label_w + gap + width + 5, 1),
-                y + bar_h - 3,
-                text,
+
+    def draw(width: int, narrow: bool) -> tuple[float, list[str]]:
+        row_gap, bar_h, top = 7, 15, 4
+        bar_x, label_h = _label_column(width, narrow, 210)
+        row_h = label_h + bar_h + row_gap
+        area = width - bar_x - max(64, longest * 7.5 + 12)
+        body = []
+        for i, bar in enumerate(bars):
+            y = top + i * row_h + label_h
+            bar_w = 0 if bar.value is None else area * min(bar.value, scale) / scale
+            text = bar.value_text or number(bar.value)
+            label = (
+                _row_label(bar_x, y - 4, bar.label, NARROW_LABEL_CHARS, "start")
+                if narrow
+                else _row_label(bar_x - 8, y + bar_h - 3, bar.label, 27, "end")
             )
-        )
-    height = top + len(bars) * row_h + 4
-    body.append(_axis(label_w + gap, top - 3, label_w + gap, height - 4))
+            body.append(
+                format_html(
+                    '<g class="chart-row">{}'
+                    '<rect x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="{}" '
+                    'stroke-width="0.75" class="chart-bar"/>'
+                    '<text x="{}" y="{}" class="chart-value">{}</text></g>',
+                    label,
+                    bar_x,
+                    y,
+                    round(bar_w, 1),
+                    bar_h,
+                    bar.fill or BAR_FILL,
+                    BAR_STROKE,
+                    round(bar_x + bar_w + 5, 1),
+                    y + bar_h - 3,
+                    text,
+                )
+            )
+        height = top + len(bars) * row_h + 4
+        body.append(_axis(bar_x, top - 3, bar_x, height - 4))
+        return height, body
+
     return _chart(
         chart_id,
         caption,
         summary,
-        height,
-        body,
+        draw,
         headers=[label_header, value_header],
         rows=[[b.label, b.value_text or number(b.value)] for b in bars],
     )
@@ -264,59 +343,53 @@ def grouped_bar_chart(
 ) -> Chart:
     """Horizontal bars grouped per label, one bar per series (e.g. size classes)."""
     fills = _ramp(len(series))
-    label_w, gap, bar_h, bar_gap, group_gap = 190, 8, 11, 2, 12
-    legend_h = 26 if len(series) <= 3 else 44
-    area = WIDTH - label_w - gap - 64
     scale = max(max_value, 1e-9)
-    body: list[str] = []
-    # Legend in at most two rows.
-    half = (len(series) + 1) // 2 if len(series) > 3 else len(series)
     items = list(zip(fills, series, strict=True))
-    body += _legend(items[:half], 4)
-    if len(series) > half:
-        body += _legend(items[half:], 22)
-    y = legend_h
-    for group in groups:
-        block_h = len(series) * (bar_h + bar_gap)
-        body.append(
-            format_html(
-                '<text x="{}" y="{}" text-anchor="end" class="chart-label">{}'
-                "<title>{}</title></text>",
-                label_w,
-                y + block_h / 2 + 4,
-                _truncate(group.label, 24),
-                group.label,
-            )
-        )
-        for j, value in enumerate(group.values):
-            width = 0 if value is None else area * min(value, scale) / scale
-            by = y + j * (bar_h + bar_gap)
+
+    def draw(width: int, narrow: bool) -> tuple[float, list[str]]:
+        bar_h, bar_gap, group_gap = 11, 2, 12
+        bar_x, label_h = _label_column(width, narrow, 190)
+        area = width - bar_x - 64
+        body, legend_h = _wrapped_legend(items, width)
+        y = legend_h
+        for group in groups:
+            y += label_h
+            block_h = len(series) * (bar_h + bar_gap)
             body.append(
-                format_html(
-                    '<rect x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="{}" '
-                    'stroke-width="0.75" class="chart-bar chart-series-{}"/>'
-                    '<text x="{}" y="{}" class="chart-value chart-value--small">{}</text>',
-                    label_w + gap,
-                    by,
-                    round(width, 1),
-                    bar_h,
-                    fills[j],
-                    BAR_STROKE,
-                    j,
-                    round(label_w + gap + width + 4, 1),
-                    by + bar_h - 2,
-                    value_format(value),
-                )
+                _row_label(bar_x, y - 4, group.label, NARROW_LABEL_CHARS, "start")
+                if narrow
+                else _row_label(bar_x - 8, y + block_h / 2 + 4, group.label, 24, "end")
             )
-        y += block_h + group_gap
-    body.append(_axis(label_w + gap, legend_h - 4, label_w + gap, y - group_gap + 4))
-    height = y - group_gap + 8
+            for j, value in enumerate(group.values):
+                bar_w = 0 if value is None else area * min(value, scale) / scale
+                by = y + j * (bar_h + bar_gap)
+                body.append(
+                    format_html(
+                        '<rect x="{}" y="{}" width="{}" height="{}" fill="{}" '
+                        'stroke="{}" stroke-width="0.75" class="chart-bar '
+                        'chart-series-{}"/><text x="{}" y="{}" '
+                        'class="chart-value chart-value--small">{}</text>',
+                        bar_x,
+                        by,
+                        round(bar_w, 1),
+                        bar_h,
+                        fills[j],
+                        BAR_STROKE,
+                        j,
+                        round(bar_x + bar_w + 4, 1),
+                        by + bar_h - 2,
+                        value_format(value),
+                    )
+                )
+            y += block_h + group_gap
+        body.append(_axis(bar_x, legend_h - 4, bar_x, y - group_gap + 4))
+        return y - group_gap + 8, body
+
     return _chart(
         chart_id,
         caption,
         summary,
-        height,
-        body,
+        draw,
         headers=[label_header, *series],
         rows=[[g.label, *(value_format(v) for v in g.values)] for g in groups],
     )
@@ -332,57 +405,67 @@ def histogram(
     value_header: str,
 ) -> Chart:
     """Vertical bars (counts per bin), the count written above each bar."""
-    left, bottom, top = 40, 34, 22
-    height = 240
-    plot_h = height - top - bottom
-    slot = (WIDTH - left - 8) / max(len(bins), 1)
     top_value = max([b.value or 0 for b in bins] + [1])
-    body = []
-    for tick in _ticks(top_value):
-        ty = top + plot_h - plot_h * tick / top_value
-        body.append(
-            format_html(
-                '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#ccc" class="chart-grid"/>'
-                '<text x="{}" y="{}" text-anchor="end" class="chart-tick">{}</text>',
-                left,
-                round(ty, 1),
-                WIDTH - 8,
-                round(ty, 1),
-                left - 4,
-                round(ty + 4, 1),
-                number(tick),
+
+    def draw(width: int, narrow: bool) -> tuple[float, list[str]]:
+        left, bottom, top = 40, 34, 22
+        height = 240
+        plot_h = height - top - bottom
+        slot = (width - left - 8) / max(len(bins), 1)
+        body = []
+        for tick in _ticks(top_value):
+            ty = top + plot_h - plot_h * tick / top_value
+            body.append(
+                format_html(
+                    '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#ccc" '
+                    'class="chart-grid"/><text x="{}" y="{}" text-anchor="end" '
+                    'class="chart-tick">{}</text>',
+                    left,
+                    round(ty, 1),
+                    width - 8,
+                    round(ty, 1),
+                    left - 4,
+                    round(ty + 4, 1),
+                    number(tick),
+                )
             )
-        )
-    for i, b in enumerate(bins):
-        h = plot_h * (b.value or 0) / top_value
-        x = left + i * slot + 3
-        body.append(
-            format_html(
-                '<rect x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="{}" '
-                'stroke-width="0.75" class="chart-bar"/>'
-                '<text x="{}" y="{}" text-anchor="middle" class="chart-value">{}</text>'
-                '<text x="{}" y="{}" text-anchor="middle" class="chart-tick">{}</text>',
-                round(x, 1),
-                round(top + plot_h - h, 1),
-                round(slot - 6, 1),
-                round(h, 1),
-                BAR_FILL,
-                BAR_STROKE,
-                round(x + (slot - 6) / 2, 1),
-                round(top + plot_h - h - 4, 1),
-                b.value_text or number(b.value),
-                round(x + (slot - 6) / 2, 1),
-                height - bottom + 16,
-                b.label,
+        for i, b in enumerate(bins):
+            h = plot_h * (b.value or 0) / top_value
+            x = left + i * slot + 3
+            # A bin label that does not fit under a narrow bar keeps its lower
+            # bound ("90" for "90–100"); the table gives the full ranges.
+            label = b.label
+            if narrow and len(label) * 6 > slot:
+                label = label.split("–")[0]
+            body.append(
+                format_html(
+                    '<rect x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="{}" '
+                    'stroke-width="0.75" class="chart-bar"/>'
+                    '<text x="{}" y="{}" text-anchor="middle" class="chart-value">{}'
+                    '</text><text x="{}" y="{}" text-anchor="middle" '
+                    'class="chart-tick">{}</text>',
+                    round(x, 1),
+                    round(top + plot_h - h, 1),
+                    round(slot - 6, 1),
+                    round(h, 1),
+                    BAR_FILL,
+                    BAR_STROKE,
+                    round(x + (slot - 6) / 2, 1),
+                    round(top + plot_h - h - 4, 1),
+                    b.value_text or number(b.value),
+                    round(x + (slot - 6) / 2, 1),
+                    height - bottom + 16,
+                    label,
+                )
             )
-        )
-    body.append(_axis(left, top + plot_h, WIDTH - 8, top + plot_h))
+        body.append(_axis(left, top + plot_h, width - 8, top + plot_h))
+        return height, body
+
     return _chart(
         chart_id,
         caption,
         summary,
-        height,
-        body,
+        draw,
         headers=[label_header, value_header],
         rows=[[b.label, b.value_text or number(b.value)] for b in bins],
     )
@@ -402,90 +485,97 @@ def line_chart(
     The table alternative has one row per year: the value of the last month of
     that year that has data.
     """
-    left, right, top, bottom = 40, 150, 10, 26
-    height = 190
-    plot_w, plot_h = WIDTH - left - right, height - top - bottom
     dates = sorted({d for s in series for d, _v in s.points})
-    body: list[str] = []
-    for tick in _ticks(max_value):
-        ty = top + plot_h - plot_h * tick / max_value
-        body.append(
-            format_html(
-                '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#ccc" class="chart-grid"/>'
-                '<text x="{}" y="{}" text-anchor="end" class="chart-tick">{}</text>',
-                left,
-                round(ty, 1),
-                left + plot_w,
-                round(ty, 1),
-                left - 4,
-                round(ty + 4, 1),
-                value_format(tick),
-            )
-        )
-    if dates:
-        start, end = dates[0], dates[-1]
-        span = max((end - start).days, 1)
 
-        def px(d: datetime.date) -> float:
-            return left + plot_w * (d - start).days / span
-
-        def py(v: float) -> float:
-            return top + plot_h - plot_h * max(0.0, min(v, max_value)) / max_value
-
-        years = range(start.year + (start.month > 1), end.year + 1)
-        step = max(1, len(years) // 8)
-        for year in list(years)[::step]:
-            x = px(datetime.date(year, 1, 1))
+    def draw(width: int, narrow: bool) -> tuple[float, list[str]]:
+        left, top, bottom = 40, 10, 26
+        # Room at the right for the direct labels at each line's end.
+        right = 100 if narrow else 150
+        height = 190
+        plot_w, plot_h = width - left - right, height - top - bottom
+        body: list[str] = []
+        for tick in _ticks(max_value):
+            ty = top + plot_h - plot_h * tick / max_value
             body.append(
                 format_html(
-                    '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#333" '
-                    'class="chart-axis"/><text x="{}" y="{}" text-anchor="middle" '
-                    'class="chart-tick">{}</text>',
-                    round(x, 1),
-                    top + plot_h,
-                    round(x, 1),
-                    top + plot_h + 4,
-                    round(x, 1),
-                    top + plot_h + 18,
-                    year,
+                    '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#ccc" class="chart-grid"/>'
+                    '<text x="{}" y="{}" text-anchor="end" class="chart-tick">{}</text>',
+                    left,
+                    round(ty, 1),
+                    left + plot_w,
+                    round(ty, 1),
+                    left - 4,
+                    round(ty + 4, 1),
+                    value_format(tick),
                 )
             )
-        ends: list[tuple[float, int, str]] = []
-        for i, s in enumerate(series):
-            if not s.points:
-                continue
-            colour, dash, width = LINE_STYLES[i % len(LINE_STYLES)]
-            pts = " ".join(f"{px(d):.1f},{py(v):.1f}" for d, v in s.points)
-            body.append(
-                format_html(
-                    '<polyline points="{}" fill="none" stroke="{}" stroke-width="{}" '
-                    '{} stroke-linejoin="round" class="chart-line chart-series-{}"/>',
-                    pts,
-                    colour,
-                    width,
-                    mark_safe(f'stroke-dasharray="{dash}"') if dash else "",  # noqa: S308
-                    i,
+        if dates:
+            start, end = dates[0], dates[-1]
+            span = max((end - start).days, 1)
+
+            def px(d: datetime.date) -> float:
+                return left + plot_w * (d - start).days / span
+
+            def py(v: float) -> float:
+                return top + plot_h - plot_h * max(0.0, min(v, max_value)) / max_value
+
+            years = range(start.year + (start.month > 1), end.year + 1)
+            step = max(1, len(years) // (4 if narrow else 8))
+            for year in list(years)[::step]:
+                x = px(datetime.date(year, 1, 1))
+                body.append(
+                    format_html(
+                        '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#333" '
+                        'class="chart-axis"/><text x="{}" y="{}" text-anchor="middle" '
+                        'class="chart-tick">{}</text>',
+                        round(x, 1),
+                        top + plot_h,
+                        round(x, 1),
+                        top + plot_h + 4,
+                        round(x, 1),
+                        top + plot_h + 18,
+                        year,
+                    )
                 )
-            )
-            last_d, last_v = s.points[-1]
-            ends.append((py(last_v), i, f"{s.label} {value_format(last_v)}"))
-        # Direct labels at the right; push apart so they do not overlap.
-        ends.sort()
-        placed: list[float] = []
-        for y, i, text in ends:
-            y_label = max(y + 4, (placed[-1] + 13) if placed else top)
-            placed.append(y_label)
-            colour = LINE_STYLES[i % len(LINE_STYLES)][0]
-            body.append(
-                format_html(
-                    '<text x="{}" y="{}" fill="{}" class="chart-line-label">{}</text>',
-                    left + plot_w + 6,
-                    round(y_label, 1),
-                    colour,
-                    _truncate(text, 24),
+            ends: list[tuple[float, int, str, str]] = []
+            for i, s in enumerate(series):
+                if not s.points:
+                    continue
+                colour, dash, line_w = LINE_STYLES[i % len(LINE_STYLES)]
+                pts = " ".join(f"{px(d):.1f},{py(v):.1f}" for d, v in s.points)
+                body.append(
+                    format_html(
+                        '<polyline points="{}" fill="none" stroke="{}" stroke-width="{}" '
+                        '{} stroke-linejoin="round" class="chart-line chart-series-{}"/>',
+                        pts,
+                        colour,
+                        line_w,
+                        mark_safe(f'stroke-dasharray="{dash}"') if dash else "",  # noqa: S308
+                        i,
+                    )
                 )
-            )
-    body.append(_axis(left, top + plot_h, left + plot_w, top + plot_h))
+                last_d, last_v = s.points[-1]
+                ends.append((py(last_v), i, s.label, value_format(last_v)))
+            # Direct labels at the right; push apart so they do not overlap.
+            ends.sort()
+            placed: list[float] = []
+            for y, i, label, value_text in ends:
+                y_label = max(y + 4, (placed[-1] + 13) if placed else top)
+                placed.append(y_label)
+                colour = LINE_STYLES[i % len(LINE_STYLES)][0]
+                body.append(
+                    format_html(
+                        '<text x="{}" y="{}" fill="{}" class="chart-line-label">{}</text>',
+                        left + plot_w + 6,
+                        round(y_label, 1),
+                        colour,
+                        # The value is kept whole; only the name is cut.
+                        f"{_truncate(label, 9 if narrow else 18)} {value_text}",
+                    )
+                )
+        body.append(_axis(left, top + plot_h, left + plot_w, top + plot_h))
+        return height, body
+
     # Table: one row per year, last month with data.
     by_year: dict[int, dict[int, float]] = {}
     year_month: dict[int, datetime.date] = {}
@@ -502,8 +592,7 @@ def line_chart(
         chart_id,
         caption,
         summary,
-        height,
-        body,
+        draw,
         headers=[_("Month"), *(s.label for s in series)],
         rows=rows,
     )
@@ -519,55 +608,56 @@ def stacked_bar_chart(
     label_header: str,
 ) -> Chart:
     """100 % stacked horizontal bars (status counts per row), counts written inside."""
-    label_w, gap, row_h, bar_h = 210, 8, 24, 17
-    legend_h = 26
-    area = WIDTH - label_w - gap - 10
-    body: list[str] = _legend([(STATUS_FILLS[k], text) for k, text in legend], 4)
-    for i, row in enumerate(rows):
-        y = legend_h + i * row_h
-        total = sum(c for _k, c in row.parts) or 1
-        body.append(
-            format_html(
-                '<text x="{}" y="{}" text-anchor="end" class="chart-label">{}'
-                "<title>{}</title></text>",
-                label_w,
-                y + bar_h - 4,
-                _truncate(row.label, 27),
-                row.label,
-            )
-        )
-        x = label_w + gap
-        for key, count in row.parts:
-            w = area * count / total
-            if w <= 0:
-                continue
+    items = [(STATUS_FILLS[k], text) for k, text in legend]
+
+    def draw(width: int, narrow: bool) -> tuple[float, list[str]]:
+        row_gap, bar_h = 7, 17
+        bar_x, label_h = _label_column(width, narrow, 210)
+        row_h = label_h + bar_h + row_gap
+        area = width - bar_x - 10
+        body, legend_h = _wrapped_legend(items, width)
+        for i, row in enumerate(rows):
+            y = legend_h + i * row_h + label_h
+            total = sum(c for _k, c in row.parts) or 1
             body.append(
-                format_html(
-                    '<rect x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="{}" '
-                    'stroke-width="0.75" class="chart-bar chart-status--{}"/>',
-                    round(x, 1),
-                    y,
-                    round(w, 1),
-                    bar_h,
-                    STATUS_FILLS[key],
-                    BAR_STROKE,
-                    key,
-                )
+                _row_label(bar_x, y - 4, row.label, NARROW_LABEL_CHARS, "start")
+                if narrow
+                else _row_label(bar_x - 8, y + bar_h - 4, row.label, 27, "end")
             )
-            text = number(count)
-            if w >= len(text) * 8 + 4:
+            x = bar_x
+            for key, count in row.parts:
+                w = area * count / total
+                if w <= 0:
+                    continue
                 body.append(
                     format_html(
-                        '<text x="{}" y="{}" text-anchor="middle" fill="{}" '
-                        'class="chart-value chart-value--inside">{}</text>',
-                        round(x + w / 2, 1),
-                        y + bar_h - 4,
-                        STATUS_TEXT[key],
-                        text,
+                        '<rect x="{}" y="{}" width="{}" height="{}" fill="{}" '
+                        'stroke="{}" stroke-width="0.75" '
+                        'class="chart-bar chart-status--{}"/>',
+                        round(x, 1),
+                        y,
+                        round(w, 1),
+                        bar_h,
+                        STATUS_FILLS[key],
+                        BAR_STROKE,
+                        key,
                     )
                 )
-            x += w
-    height = legend_h + len(rows) * row_h + 4
+                text = number(count)
+                if w >= len(text) * 8 + 4:
+                    body.append(
+                        format_html(
+                            '<text x="{}" y="{}" text-anchor="middle" fill="{}" '
+                            'class="chart-value chart-value--inside">{}</text>',
+                            round(x + w / 2, 1),
+                            y + bar_h - 4,
+                            STATUS_TEXT[key],
+                            text,
+                        )
+                    )
+                x += w
+        return legend_h + len(rows) * row_h + 4, body
+
     keys = [k for k, _t in legend]
     table_rows = []
     for row in rows:
@@ -577,8 +667,7 @@ def stacked_bar_chart(
         chart_id,
         caption,
         summary,
-        height,
-        body,
+        draw,
         headers=[label_header, *(t for _k, t in legend)],
         rows=table_rows,
     )

@@ -82,13 +82,29 @@ class MapFigure:
 
 # --- classes ----------------------------------------------------------------------
 
-# Lower bounds of classes c1…c4. Finer at the top, where most municipalities are
-# once a programme matures; fixed (not quantiles) so maps of different dates compare.
-SCORE_BOUNDS = (40, 60, 80, 90)
+# Lower bounds of classes c1…c6. Fixed (not quantiles) so maps of different dates
+# compare; finer at the top, where most municipalities are once a programme
+# matures: in steps of 5 from 80, so a mature country is not one dark mass.
+SCORE_BOUNDS = (40, 60, 80, 85, 90, 95)
+# The map's summary counts municipalities at or above this score.
+SUMMARY_HIGH_SCORE = 80
+# ColorBrewer "YlGnBu", 7 classes: sequential (light = low, dark = high), marked
+# colour-blind safe and print friendly by ColorBrewer; its hue runs from yellow
+# through green to blue, so neighbouring top classes differ in hue as well as in
+# lightness, which one-hue blues do not manage at seven steps.
+SCORE_FILLS = (
+    "#ffffcc",
+    "#c7e9b4",
+    "#7fcdbb",
+    "#41b6c4",
+    "#1d91c0",
+    "#225ea8",
+    "#0c2c84",
+)
 
 
 def score_classes() -> list[MapClass]:
-    """Five classes of the adoption score (0–40 … 90–100) and 'no data'."""
+    """Seven classes of the adoption score (0–40 … 95–100) and 'no data'."""
     edges = (0, *SCORE_BOUNDS, 100)
     classes = [
         MapClass(
@@ -96,7 +112,7 @@ def score_classes() -> list[MapClass]:
             label=_("%(low)s to %(high)s") % {"low": low, "high": high}
             if i < len(SCORE_BOUNDS)
             else _("%(low)s or more") % {"low": low},
-            fill=BLUES[i],
+            fill=SCORE_FILLS[i],
         )
         for i, (low, high) in enumerate(zip(edges, edges[1:], strict=False))
     ]
@@ -104,7 +120,7 @@ def score_classes() -> list[MapClass]:
 
 
 def score_class(score: float | None) -> str:
-    """The class key of a score: c0 (under 40) … c4 (90 or more)."""
+    """The class key of a score: c0 (under 40) … c6 (95 or more)."""
     if score is None:
         return NO_DATA
     # Classed as the map labels it (a whole number), so "80" is never in "60 to 80".
@@ -286,7 +302,7 @@ def score_map() -> MapFigure:
             for r in rows
         ]
         scores = [r["score__score"] for r in rows if r["score__score"] is not None]
-        high = sum(round_half_up(s) >= SCORE_BOUNDS[-2] for s in scores)
+        high = sum(round_half_up(s) >= SUMMARY_HIGH_SCORE for s in scores)
         low = sum(round_half_up(s) < SCORE_BOUNDS[0] for s in scores)
         summary = _(
             "%(high)s of %(total)s municipalities score %(bound)s or more; "
@@ -294,7 +310,7 @@ def score_map() -> MapFigure:
         ) % {
             "high": number(high),
             "total": number(len(rows)),
-            "bound": SCORE_BOUNDS[-2],
+            "bound": SUMMARY_HIGH_SCORE,
             "low": number(low),
             "low_bound": SCORE_BOUNDS[0],
         }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django import template
+from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import get_language
@@ -101,6 +102,18 @@ def localized_attr(obj, field: str) -> str:
 @register.filter
 def localized(obj, field: str) -> str:
     return localized_attr(obj, field)
+
+
+@register.filter
+def localized_lang(obj, field: str) -> str:
+    """The language of the text `localized` shows, for a `lang` attribute.
+
+    An English page falls back to the Dutch text where no English one is filled
+    in; that part must then say it is Dutch (WCAG 3.1.2).
+    """
+    if get_language() == "en" and getattr(obj, f"{field}_en", ""):
+        return "en"
+    return settings.LANGUAGE_CODE
 
 
 @register.filter

@@ -91,9 +91,11 @@ class Keyboard:
     def tab_to_id(self, element_id: str) -> None:
         self.tab_to(lambda f: f["id"] == element_id, f"#{element_id}")
 
-    def tab_to_link(self, path: str) -> None:
+    def tab_to_link(self, path: str, *, backwards: bool = False) -> None:
         self.tab_to(
-            lambda f: f["tag"] == "a" and f["href"].endswith(path), f"a link to {path}"
+            lambda f: f["tag"] == "a" and f["href"].endswith(path),
+            f"a link to {path}",
+            backwards=backwards,
         )
 
     def type(self, text: str) -> None:
@@ -194,8 +196,12 @@ def test_cio_journey_with_keyboard_only(new_context, lang):
     for change in changes:
         assert saved[change.block.code].level == change.level, change.block.code
     screenshot(page, "keyboard", lang, "3-saved")
+    # The message about the save has the focus, visibly; the menu is behind it.
+    focus = keys.focused()
+    assert focus["tag"] == "ul" and "messages" in focus["what"], focus["what"]
+    assert not focus["outline"].startswith("none"), focus["outline"]
 
-    keys.tab_to_link("/mijn-gemeente/")
+    keys.tab_to_link("/mijn-gemeente/", backwards=True)
     with page.expect_navigation():
         page.keyboard.press("Enter")
     score_after = read_mine_score(page)

@@ -243,6 +243,16 @@ def test_blocks_and_agreements(loaded):
     }
 
 
+def test_every_block_and_agreement_has_its_english_text(loaded):
+    """No Dutch description shows on an English page (WCAG 3.1.2)."""
+    assert not BuildingBlock.objects.filter(description_en="").exists()
+    assert not BuildingBlock.objects.filter(name_en="").exists()
+    assert not ResultAgreement.objects.filter(description_en="").exists()
+    assert not ResultAgreement.objects.filter(title_en="").exists()
+    agreement = ResultAgreement.objects.get(number=4)
+    assert agreement.description_en.startswith("The municipality lets citizens log in")
+
+
 # -- updating in place ----------------------------------------------------------------
 
 

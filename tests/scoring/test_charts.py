@@ -179,3 +179,46 @@ def test_stacked_bars_count_per_status_and_table():
     # Text on the dark status colours is white, on the light ones black.
     assert 'fill="#fff" class="chart-value chart-value--inside">65' in chart.svg
     assert 'fill="#000" class="chart-value chart-value--inside">30' in chart.svg
+
+
+def test_every_chart_is_also_drawn_for_a_phone_with_its_own_ids():
+    chart = block_bars()
+    assert 'viewBox="0 0 640 ' in chart.svg and "chart--wide" in chart.svg
+    assert 'viewBox="0 0 340 ' in chart.svg_narrow
+    assert "chart--narrow" in chart.svg_narrow
+    assert 'aria-labelledby="chart-test-narrow-title chart-test-narrow-desc"' in (
+        chart.svg_narrow
+    )
+    assert ">75 %</text>" in chart.svg_narrow
+
+
+def test_a_narrow_chart_puts_labels_above_the_bars_and_cuts_them_less():
+    name = "Basisregistratie Personen (BRP)"  # 31 characters: cut when wide only
+    chart = charts.bar_chart(
+        chart_id="c",
+        caption="c",
+        summary="s",
+        bars=[Bar(name, 1.0)],
+        label_header="l",
+        value_header="v",
+    )
+    assert f">{name}<title>" in chart.svg_narrow
+    assert f">{name}<title>" not in chart.svg
+    label = re.search(r'<text x="8" y="([\d.]+)" text-anchor="start"', chart.svg_narrow)
+    label_y = float(label.group(1))
+    bar_y = float(re.search(r'<rect x="8" y="([\d.]+)"', chart.svg_narrow).group(1))
+    assert label_y < bar_y
+
+
+def test_a_narrow_histogram_keeps_the_lower_bound_of_bins_that_do_not_fit():
+    chart = charts.histogram(
+        chart_id="h",
+        caption="c",
+        summary="s",
+        bins=[Bar(f"{i * 10}–{i * 10 + 10}", i) for i in range(10)],
+        label_header="l",
+        value_header="v",
+    )
+    assert ">90–100</text>" in chart.svg
+    assert ">90–100</text>" not in chart.svg_narrow
+    assert 'class="chart-tick">90</text>' in chart.svg_narrow

@@ -38,10 +38,14 @@ def english():
         (59.99, "c2"),
         (60, "c2"),
         (80, "c3"),
-        (89.49, "c3"),
-        (89.9, "c4"),
-        (90, "c4"),
-        (100, "c4"),
+        (84.49, "c3"),
+        (84.5, "c4"),
+        (89.49, "c4"),
+        (89.5, "c5"),
+        (94.49, "c5"),
+        (94.9, "c6"),
+        (95, "c6"),
+        (100, "c6"),
     ],
 )
 def test_score_classes(score, key):
@@ -72,7 +76,7 @@ def test_render_map_links_and_titles_every_area():
     assert svg.count("<a ") == 2  # an area without an outline cannot be drawn
     assert (
         '<a href="/gemeenten/utrecht/" class="map-area" aria-label="Utrecht: 92">'
-        '<path d="M0 0L1 0 1 1Z" fill="#08519c" class="map-c4"><title>Utrecht: 92</title>'
+        '<path d="M0 0L1 0 1 1Z" fill="#1d91c0" class="map-c4"><title>Utrecht: 92</title>'
     ) in svg
     assert 'fill="url(#map-hatch)" class="map-nodata"' in svg
     assert 'aria-labelledby="m-title m-desc"' in svg
@@ -86,18 +90,18 @@ def test_score_map_one_linked_path_per_active_municipality():
     links = re.findall(r'<a href="([^"]+)" class="map-area"', figure.svg)
     assert len(links) == 10
     assert sorted(links) == sorted(m.get_absolute_url() for m in world.municipalities)
-    # The known municipality scores 85: class c3 (80 to 90).
+    # The known municipality scores 85: class c4 (85 to 90).
     assert (
         f'<a href="{world.known.get_absolute_url()}" class="map-area" '
         f'aria-label="{world.known.name}: 85">'
     ) in figure.svg
     assert re.search(
-        rf'class="map-c3"><title>{world.known.name}: 85</title>', figure.svg
+        rf'class="map-c4"><title>{world.known.name}: 85</title>', figure.svg
     )
     assert len(figure.rows) == 10
     assert "1 of 10 municipalities score 80 or more" in figure.summary
     legend = {c.key: n for c, n in figure.legend}
-    assert legend["c3"] == 1
+    assert legend["c4"] == 1
     assert sum(legend.values()) == 10
 
 
@@ -129,7 +133,7 @@ def test_cached_map_costs_one_query():
 def test_map_changes_after_a_new_score():
     world = build_dashboard(5)
     before = maps.score_map()
-    assert 'class="map-c3"><title>' + world.known.name in before.svg
+    assert 'class="map-c4"><title>' + world.known.name in before.svg
     score = MunicipalityScore.objects.get(municipality=world.known)
     score.score = 10.0
     score.computed_at = score.computed_at.replace(year=2026)
@@ -148,7 +152,7 @@ def test_map_changes_after_a_status_change_and_recompute():
     before_score = maps.score_map()
     before_block = maps.block_map(world.digid)
     before_agreement = maps.agreement_map(world.agreement)
-    assert f'class="map-c4"><title>{world.known.name}: 100' in before_score.svg
+    assert f'class="map-c6"><title>{world.known.name}: 100' in before_score.svg
 
     AdoptionStatus.objects.filter(municipality=world.known).update(
         level=Level.NOT_STARTED, version=2
@@ -175,3 +179,23 @@ def test_map_is_cached_per_language():
     assert english.svg != dutch.svg
     assert dutch.rows[0][1].startswith("/gemeenten/")
     assert english.rows[0][1].startswith("/en/gemeenten/")
+
+
+def test_the_score_classes_spread_the_top_and_the_legend_says_so():
+    classes = maps.score_classes()
+    labels = [c.label for c in classes]
+    assert labels[3:] == [
+        "80 to 85",
+        "85 to 90",
+        "90 to 95",
+        "95 or more",
+        "no score yet",
+    ]
+
+    # Light to dark: each class darker than the one below it.
+    def lightness(fill: str) -> float:
+        r, g, b = (int(fill[i : i + 2], 16) for i in (1, 3, 5))
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    fills = [lightness(c.fill) for c in classes[:-1]]
+    assert fills == sorted(fills, reverse=True)

@@ -65,7 +65,7 @@ def test_overview_map_has_one_link_per_active_municipality(client, world):
     svg = svg[: svg.index("</svg>")]
     assert svg.count('class="map-area"') == 10
     assert f'href="{world.known.get_absolute_url()}"' in svg
-    assert 'class="map-c3"><title>' in svg
+    assert 'class="map-c4"><title>' in svg  # 85 to 90
 
 
 def test_overview_every_chart_has_a_caption_summary_and_table(client, world):
@@ -74,7 +74,9 @@ def test_overview_every_chart_has_a_caption_summary_and_table(client, world):
     assert figures == 6
     assert html.count("<figcaption") == figures + 1  # and the map
     assert html.count('<details class="chart-figure__table">') == figures + 1
-    assert html.count('role="img"') == figures
+    # Each chart is drawn twice, wide and for a phone; CSS shows one of them.
+    assert html.count('role="img"') == 2 * figures
+    assert html.count('class="chart chart--narrow"') == figures
 
 
 def test_overview_has_no_inline_style_or_script(client, world):

@@ -23,6 +23,8 @@ from municipalities import reference
 from municipalities.geography import geometry_path
 
 DEFAULT_SOURCE = "../shared/data"
+# The project's own English texts where the research has Dutch only.
+ENGLISH_DIR = settings.BASE_DIR / "data" / "english"
 # Municipality.source, Merger.source: longer texts would not fit the columns.
 MAX_SOURCE_LENGTH = 300
 _SPLIT_SHARE = re.compile(r"split:\s*~?(\d+)\s*%")
@@ -250,6 +252,7 @@ class Command(BaseCommand):
 
     def _agreements(self, folder: Path, output: Path, blocks: set[str]) -> None:
         rows = _read_csv(folder / "result_agreements.csv")
+        english = _english_descriptions({int(row["number"]) for row in rows})
         agreements: list[dict] = []
         requirements: list[dict] = []
         for line, row in enumerate(rows, start=2):
@@ -262,6 +265,7 @@ class Command(BaseCommand):
                     "title": row["title_nl"],
                     "title_en": row["title_en"],
                     "description": row["description_nl"],
+                    "description_en": english.get(number, ""),
                     "deadline": row["deadline"] or PROGRAMME_END.isoformat(),
                     "deadline_is_reference": "0" if row["deadline"] else "1",
                     "source": row["source"],
@@ -303,6 +307,20 @@ def _min_population(note: str) -> str:
     """The population threshold a source note sets ("" for none), as CSV text."""
     match = _POPULATION_CONDITION.search(note)
     return match.group(1).replace(",", "") if match else ""
+
+
+def _english_descriptions(numbers: set[int]) -> dict[int, str]:
+    """The project's own English descriptions of the agreements, by number.
+
+    The research folder has Dutch descriptions only; the English ones are ours
+    (data/english/), kept apart so that a rebuild from new research keeps them.
+    """
+    path = ENGLISH_DIR / "result_agreements.csv"
+    english = {int(row["number"]): row["description_en"] for row in _read_csv(path)}
+    unknown = sorted(set(english) - numbers)
+    if unknown:
+        raise CommandError(f"{path.name} (English): unknown agreements {unknown}")
+    return english
 
 
 def _make_slugs_unique(rows: list[dict], slug_key: str, code_key: str) -> None:
