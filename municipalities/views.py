@@ -183,6 +183,18 @@ class MunicipalityDetailView(DetailView):
             successors=successors,
             predecessors=predecessors,
             show_notes=can_see_notes(user, municipality),
+            scores_stale=bool(score)
+            and not former
+            and score.is_stale(
+                max(
+                    (
+                        s.updated_at
+                        for s in statuses.values()
+                        if s.block_id in weights and s.updated_at
+                    ),
+                    default=None,
+                )
+            ),
             # Editing the statuses and requesting the scorecard PDF: the same people.
             can_edit=can_edit_municipality(user, municipality),
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -86,6 +88,19 @@ class MunicipalityScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.municipality_id}: {self.score}"
+
+    def is_stale(self, newest_status_update: datetime.datetime | None) -> bool:
+        """True when a status was saved after these figures were computed.
+
+        A save whose recompute could not be queued (broker down) leaves the score
+        behind until the catch-up task runs; the scorecard says so.
+        """
+        if newest_status_update is None:
+            return False
+        return (
+            self.last_status_update is None
+            or newest_status_update > self.last_status_update
+        )
 
 
 class AgreementCompliance(models.Model):
