@@ -6,6 +6,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
 from django.views.generic import RedirectView
 
 from api import pages as api_views
@@ -17,10 +18,12 @@ urlpatterns = [
     # Browsers ask for /favicon.ico where a page names no icon (PDFs, JSON).
     path(
         "favicon.ico",
-        RedirectView.as_view(
-            # Lazy: the hashed static name is known only once the app is ready.
-            url=lazy(static, str)("img/favicon.svg"),
-            permanent=True,
+        require_safe(
+            RedirectView.as_view(
+                # Lazy: the hashed static name is known only once the app is ready.
+                url=lazy(static, str)("img/favicon.svg"),
+                permanent=True,
+            )
         ),
     ),
 ]

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
@@ -42,10 +43,12 @@ NOTES_READ = "notes-read"
 EDITOR_WRITE = "editor-write"  # editors of this municipality and KING staff write
 STAFF_ONLY = "staff-only"  # KING staff only, for reading and writing
 ADMIN = "admin"  # the Django admin as a whole: is_staff only
+STATIC_REDIRECT = "static-redirect"  # anyone: a permanent redirect to a static file
 DEBUG_ONLY = "debug-only"  # development helpers, only routed when DEBUG is on
 
 ACCESS: dict[str, str] = {
     "healthz": PUBLIC_READ,
+    "favicon.ico": STATIC_REDIRECT,
     "scoring:overview": PUBLIC_READ,
     "scoring:method": PUBLIC_READ,
     "municipalities:list": PUBLIC_READ,
@@ -331,6 +334,13 @@ def test_access(portal, key):
         for role in ROLES:
             response = portal.client(role).get(url)
             assert response.status_code == 200, f"GET {url} by {role}"
+        _check_writes_refused(portal, key, ROLES)
+
+    elif kind == STATIC_REDIRECT:
+        for role in ROLES:
+            response = portal.client(role).get(url)
+            assert response.status_code == 301, f"GET {url} by {role}"
+            assert response["Location"].startswith(settings.STATIC_URL)
         _check_writes_refused(portal, key, ROLES)
 
     elif kind == LOGIN_READ:
