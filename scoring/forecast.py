@@ -67,6 +67,7 @@ BAND_PERCENTILES = (10.0, 90.0)  # an 80 % band
 # towards its ceiling can put a date centuries away.
 HORIZON_MONTHS = 30 * 12
 SEED = 20110101
+MAX_AUTOCORRELATION = 0.95
 
 
 class FitStatus(enum.StrEnum):
@@ -249,8 +250,25 @@ def _draw(
     return draws
 
 
+def correlation_inflation(residuals: np.ndarray) -> float:
+    """How much to widen the covariance for residuals that follow one another.
+
+    A month's share is last month's plus a little, so residuals come in runs;
+    least squares assumes independent ones and so understates the uncertainty.
+    With lag-1 autocorrelation ρ the variance of a mean grows by (1 + ρ)/(1 − ρ)
+    (an AR(1) process); ρ is capped at 0.95 (a factor of 39).
+    """
+    if residuals.size < 3 or float(np.std(residuals)) == 0.0:
+        return 1.0
+    rho = float(np.corrcoef(residuals[:-1], residuals[1:])[0, 1])
+    if not math.isfinite(rho):
+        return 1.0
+    rho = min(max(rho, 0.0), MAX_AUTOCORRELATION)
+    return (1.0 + rho) / (1.0 - rho)
+
+
 def _draw_at_full(
-    t: np.ndarray, y: np.ndarray, params: np.ndarray
+    t: np.ndarray, y: np.ndarray, params: np.ndarray, inflation: float = 1.0
 ) -> np.ndarray | None:
     """Parameter draws for a curve whose ceiling is 100 %: (1, rate, midpoint)."""
     try:
@@ -269,7 +287,7 @@ def _draw_at_full(
         return None
     if covariance is None or not np.all(np.isfinite(covariance)):
         return None
-    draws = _draw(np.array([1.0, *rest]), _pad(covariance), floor=1.0)
+    draws = _draw(np.array([1.0, *rest]), _pad(covariance) * inflation, floor=1.0)
     return draws
 
 
@@ -324,13 +342,18 @@ def forecast(
         return result
     params, covariance = fitted
     floor = max(float(y.max()) * 0.5, 1e-3)
+    inflation = correlation_inflation(y - logistic(t, *params))
     if params[0] >= 1.0 - 1e-6:
         # The ceiling sits on its bound (the curve has not bent yet): its
         # covariance is meaningless there, so the band comes from the curve with
         # the ceiling held at 100 % and only rate and midpoint uncertain.
-        samples = _draw_at_full(t, y, params)
+        samples = _draw_at_full(t, y, params, inflation)
     else:
-        samples = _draw(params, covariance, floor=floor)
+        samples = _draw(
+            params,
+            None if covariance is None else covariance * inflation,
+            floor=floor,
+        )
     result.origin = origin
     result.params = (float(params[0]), float(params[1]), float(params[2]))
     result.samples = samples
