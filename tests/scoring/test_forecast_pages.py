@@ -172,3 +172,26 @@ def test_forecast_pages_keep_a_constant_number_of_queries(client, world, url):
     add_municipalities(world, 92)
     cache.clear()
     assert count_queries(client, url) == small
+
+
+@pytest.mark.parametrize(
+    ("prefix", "heading", "full"),
+    [
+        ("/en", "Forecast: when 90 % and 100 % are reached", "passes 99.5 %"),
+        ("", "Prognose: wanneer 90 % en 100 % worden bereikt", "99,5 % passeert"),
+    ],
+)
+def test_method_page_explains_the_forecast_and_the_flag(client, prefix, heading, full):
+    html = client.get(f"{prefix}/methode/").content.decode()
+    section = html[html.index('id="forecast"') :]
+    assert heading in section
+    assert full in section
+    assert 'id="will-miss"' in section
+    assert "forecast-backtest.md" in section
+
+
+def test_dutch_pages_have_the_forecast_in_dutch(client, world):
+    html = client.get("/resultaatafspraken/4/").content.decode()
+    assert "Burn-up: aandeel gemeenten dat voldoet, afgezet tegen de deadline" in html
+    assert "Ja: tempo van vergelijkbare gemeenten" in html
+    assert "niet in zicht (de curve vlakt af onder 90 %)" in html
