@@ -11,9 +11,9 @@ The model is the three-parameter logistic
 
 with t in months, fitted by least squares (scipy.optimize.curve_fit, bounded
 trust-region): adoption of a building block by municipalities is the textbook
-S-curve, and the ceiling (at most 100 %) lets the curve level off below 100 %
-where part of the municipalities never follows — a curve forced to 100 % would
-promise a date that the history does not support. scipy because it is the
+S-curve, and the ceiling (at most 100 %, at least today's share) lets the curve
+level off below 100 % where part of the municipalities never follows — a curve
+forced to 100 % would promise a date that the history does not support. scipy because it is the
 maintained standard for this fit; statsmodels has no nonlinear least squares.
 
 Targets. "90 %" is the month the fitted curve first reaches 90 %. "100 %" is
@@ -27,9 +27,10 @@ at the optimum) describes how well the history pins the curve down; `SAMPLES`
 parameter sets are drawn from that normal distribution (fixed seed, so a page
 shows the same band on every visit), each gives a curve and crossing dates, and
 the band is their 10th to 90th percentile (an 80 % band). Monthly residuals of a
-cumulative series are correlated, so this band is narrower than the true
-uncertainty; the backtest (docs/forecast-backtest.md) reports how often the
-outcome fell inside it.
+cumulative series are correlated, so the covariance is widened by the AR(1)
+factor (1 + ρ)/(1 − ρ) of their lag-1 autocorrelation ρ; the band still ignores
+the error of the model itself, and the backtest (docs/forecast-backtest.md)
+reports how often the outcome fell inside it.
 
 No forecast for a series with fewer than `MIN_POINTS` months, for one whose
 share moved less than `MIN_RISE` over its whole period (flat: nothing to fit a
@@ -205,11 +206,23 @@ def _initial_guess(t: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
     return ceiling, 8.0 / span, midpoint
 
 
+def ceiling_floor(y: np.ndarray) -> float:
+    """The lowest ceiling the curve may have: where the share stands now.
+
+    The share of municipalities using a block hardly ever falls back, so a
+    curve levelling off below today's level (which least squares picks when the
+    last years crept up slowly) would project a decline. The median of the
+    last three months, so one odd month does not set it.
+    """
+    # Below 1: the upper bound of the ceiling is 100 %, bounds must differ.
+    return min(max(float(np.median(y[-3:])), 1e-3), 0.999)
+
+
 def fit_curve(
     t: np.ndarray, y: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray | None] | None:
     """(ceiling, rate, midpoint) and their covariance; None when the fit fails."""
-    low = [max(float(y.max()) * 0.5, 1e-3), 1e-4, -1200.0]
+    low = [ceiling_floor(y), 1e-4, -1200.0]
     high = [1.0, 3.0, 1200.0]
     guess = np.clip(_initial_guess(t, y), low, high)
     try:
@@ -341,7 +354,7 @@ def forecast(
         result.status = FitStatus.NO_FIT
         return result
     params, covariance = fitted
-    floor = max(float(y.max()) * 0.5, 1e-3)
+    floor = ceiling_floor(y)
     inflation = correlation_inflation(y - logistic(t, *params))
     if params[0] >= 1.0 - 1e-6:
         # The ceiling sits on its bound (the curve has not bent yet): its

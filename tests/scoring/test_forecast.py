@@ -234,3 +234,16 @@ def test_nothing_is_flagged_once_the_deadline_has_passed():
     late = DEADLINE + datetime.timedelta(days=1)
     assert miss(AT_RISK, ComplianceReason.PLANNED_LATE, NEVER, on=late) is None
     assert miss(AT_RISK, ComplianceReason.PLANNED_LATE, NEVER, on=DEADLINE)
+
+
+def test_the_curve_never_levels_off_below_todays_share():
+    # An S-curve to 50 %, then five years of slow creep to 60 %: least squares
+    # alone would level off near 55 % and project a fall.
+    series = curve(0.5, 0.15, 30, 96)
+    series += [(add_months(START, 96 + i), 0.5 + 0.1 * i / 59) for i in range(60)]
+    result = forecast(series)
+    # At least the median of the last three months.
+    assert result.ceiling >= 0.5 + 0.1 * 58 / 59 - 1e-6
+    first = result.projection(add_months(series[-1][0], 12))[0]
+    assert first.value >= 0.59
+    assert result.crossing(NINETY).kind == CrossingKind.NOT_IN_SIGHT
