@@ -50,7 +50,7 @@ def lines(
     for scope, key, month, value in rows:
         if scope == Scope.NATIONAL:
             by_line[NATIONAL].append((month, value))
-        elif scope == Scope.SIZE_CLASS:
+        elif scope == Scope.SIZE_CLASS and key:
             by_line[key].append((month, value))
     return {line: sorted(points) for line, points in by_line.items()}
 
