@@ -334,9 +334,13 @@ def render_markdown(
         "",
         "## Reading this honestly",
         "",
-        "- Two years of history (2011-01 to 2013-01) is short: for blocks whose "
-        "curve had not bent yet, the ceiling is not identified and the fit assumes "
-        "it may reach 100 %, which overstates blocks that level off lower.",
+        "- Two years of history (2011-01 to 2013-01) is short. Where the curve had "
+        "not bent yet, the ceiling is not identified: for a block still in its first "
+        "few per cent the fit often levels off just above the share at the cut-off "
+        "(the largest errors above, of −40 to −80 pp, and most of the “not in sight "
+        "/ reached” cases); where growth was fast it may assume 100 %, which "
+        "overstates blocks that level off lower. The pages fit the whole history, "
+        "which pins the curve down far better than these two years.",
         "- The band comes from the fit's parameter covariance, widened for the "
         "residuals' lag-1 autocorrelation; it describes how well the history pins "
         "the curve down *if the S-curve is the right model*, not the error of the "
