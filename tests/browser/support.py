@@ -129,6 +129,8 @@ SCORECARD = "/gemeenten/haarlemmermeer/"
 EDITOR = "/gemeenten/haarlemmermeer/bewerken/"
 HISTORY = "/gemeenten/haarlemmermeer/geschiedenis/"
 WHATIF = "/gemeenten/haarlemmermeer/wat-als/"
+REMINDERS = "/rapportages/herinneringen/"
+REMINDER_PREVIEW = "/rapportages/herinneringen/haarlemmermeer/"
 PUBLIC_PAGES = (
     "/",
     "/gemeenten/",
@@ -167,6 +169,8 @@ PAGES_BY_ROLE: dict[str, tuple[str, ...]] = {
         HISTORY,
         "/mijn-gemeente/",
         "/rapportages/",
+        REMINDERS,
+        REMINDER_PREVIEW,
         "/import/",
     ),
 }
