@@ -265,11 +265,19 @@ def send_planned(planned: PlannedReminder, *, now: datetime.datetime) -> bool:
     return True
 
 
-def kept_mail_folder() -> str | None:
-    """Where sent mails are kept as files (make demo: var/mail/), if they are.
+@dataclass(frozen=True)
+class MailFolder:
+    """Where the file mail backend keeps sent mails, and the command that prints them."""
 
-    Relative to the project folder when inside it, as `manage.py demo_mail` is run
-    from there; None unless the file mail backend is on and its folder exists.
+    shown: str  # relative to the project folder when inside it
+    command: str
+
+
+def kept_mail_folder() -> MailFolder | None:
+    """The sent-mail folder (make demo: var/mail/), if mails are kept as files.
+
+    None unless the file mail backend is on and its folder exists. The command sets
+    EMAIL_URL itself: a shell outside `make demo` has the console backend.
     """
     folder = getattr(settings, "EMAIL_FILE_PATH", None)
     if not settings.EMAIL_BACKEND.endswith("filebased.EmailBackend") or not folder:
@@ -278,6 +286,10 @@ def kept_mail_folder() -> str | None:
     if not path.is_dir():
         return None
     try:
-        return str(path.relative_to(Path(settings.BASE_DIR).resolve()))
+        shown = str(path.relative_to(Path(settings.BASE_DIR).resolve()))
     except ValueError:
-        return str(path)
+        shown = str(path)
+    return MailFolder(
+        shown=shown,
+        command=f"EMAIL_URL=filemail:///{path} .venv/bin/python manage.py demo_mail",
+    )

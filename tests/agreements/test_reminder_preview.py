@@ -188,7 +188,10 @@ def test_the_pages_say_where_sent_mails_are_kept(
     (tmp_path / "mail").mkdir()
     for path in (LIST, PREVIEW, "/rapportages/"):
         html = client.get(path).content.decode()
-        assert str(tmp_path / "mail") in html and "manage.py demo_mail" in html
+        assert (
+            f"EMAIL_URL=filemail:///{tmp_path / 'mail'} .venv/bin/python manage.py "
+            "demo_mail"
+        ) in html
 
 
 def test_the_reports_page_links_to_the_reminders(client, king_user):
