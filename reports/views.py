@@ -310,7 +310,6 @@ class ReminderPlanView(KingStaffRequiredMixin, SingleTableMixin, View):
             "table": table,
             "filter": {"form": form},
             "planned_total": len(plan),
-            "filtered": bool(request.GET.get("q")),
             "interval_days": REMINDER_INTERVAL.days,
             "mail_folder": kept_mail_folder(),
         }
