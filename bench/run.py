@@ -35,6 +35,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from bench.demo_save import run_demo_save
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/nupportal_bench"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/12"
@@ -431,8 +433,22 @@ def table(results: dict) -> str:
             )
         else:
             row("real", fresh)
+    demo = results.get("demo_save")
+    if demo:
+        if "p95" in demo:
+            lines.append(
+                f"| {demo['figure']} | demo | p95 {_fmt(demo['p95'])} "
+                f"(p50 {_fmt(demo['p50'])}, max {_fmt(demo['max'])}, "
+                f"{demo['saves']} saves, {len(demo['failures'])} failed; load average "
+                f"{' → '.join(str(v) for v in demo.get('load_average', []))}) | | | "
+                f"{demo['target']} | {'yes' if demo['passed'] else 'NO'} |"
+            )
+        else:
+            row("demo", demo)
 
     sizes = list(results["sizes"])
+    if not sizes:  # a run of the demo-save suite alone has no page figures
+        return "\n".join(lines) + "\n"
     pages_by_size = {
         size: {
             p["page"]: p
@@ -476,7 +492,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wrk-seconds", type=int, default=20)
     parser.add_argument("--saves", type=int, default=50)
     parser.add_argument(
-        "--only", default="", help="comma list: real,scale,throughput,freshness"
+        "--only",
+        default="",
+        help="comma list: real,scale,throughput,freshness,demo-save",
     )
     parser.add_argument("--output", default=str(ROOT / "bench"))
     parser.add_argument(
@@ -490,8 +508,10 @@ def main(argv: list[str] | None = None) -> int:
     only = set(filter(None, args.only.split(",")))
     wanted = lambda part: not only or part in only  # noqa: E731
 
+    # The demo-save suite builds its own SQLite demo; everything else needs PostgreSQL.
+    needs_postgres = not only or bool(only - {"demo-save"})
     base = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE
-    if not base.startswith(("postgres://", "postgresql://")):
+    if needs_postgres and not base.startswith(("postgres://", "postgresql://")):
         log("make bench needs PostgreSQL: set DATABASE_URL=postgres://…")
         return 2
     redis_url = os.environ.get("REDIS_URL") or DEFAULT_REDIS
@@ -507,7 +527,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     try:
         # Production settings use the manifest storage: pages need collectstatic.
-        manage(env.for_db(real_url), "collectstatic", "--no-input", "-v", "0")
+        if needs_postgres:
+            manage(env.for_db(real_url), "collectstatic", "--no-input", "-v", "0")
         if wanted("real") or wanted("throughput") or wanted("freshness"):
             e = env.for_db(real_url)
             if not (args.reuse and has_scores(real_url)):
@@ -558,13 +579,18 @@ def main(argv: list[str] | None = None) -> int:
             results["sizes"][label] = measure_size(
                 e, args.runs, max(1, args.runs // 3), args.months
             )
+        if wanted("demo-save"):
+            log(
+                f"demo status saves ({args.saves}, SQLite + filesystem broker + worker)"
+            )
+            results["demo_save"] = run_demo_save(args.saves, log=log)
     finally:
         shutil.rmtree(static_root, ignore_errors=True)
     results["seconds"] = round(time.monotonic() - started, 1)
     previous = Path(args.output) / "results.json"
     if args.merge and previous.exists():
         old = json.loads(previous.read_text())
-        for key in ("throughput", "freshness"):
+        for key in ("throughput", "freshness", "demo_save"):
             results.setdefault(key, old.get(key))
         for size, data in old.get("sizes", {}).items():
             results["sizes"].setdefault(size, data)

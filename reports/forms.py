@@ -118,3 +118,11 @@ class ImportUploadForm(forms.Form):
                 code="wrong_type",
             )
         return upload
+
+
+class ReminderFilterForm(forms.Form):
+    """The search of the reminder preview list (GET, so a filtered list is a link)."""
+
+    q = forms.CharField(
+        label=_("Municipality name"), required=False, max_length=100, strip=True
+    )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 import django_tables2 as tables
 
+from municipalities.tables import NumberColumn
 from reports.models import Report
 
 
@@ -34,3 +36,23 @@ class ReportTable(tables.Table):
         sequence = (*fields, "actions")
         order_by = ("-requested_at",)
         empty_text = _("No reports have been requested yet.")
+
+
+class PlannedReminderTable(tables.Table):
+    """This week's reminder mails, one row per municipality (agreements.reminders)."""
+
+    name = tables.Column(
+        verbose_name=_("Municipality"),
+        linkify=lambda record: reverse(
+            "reports:reminder-preview", kwargs={"slug": record.municipality.slug}
+        ),
+    )
+    item_count = NumberColumn(verbose_name=_("Agreements at risk or overdue"))
+    recipient_count = NumberColumn(verbose_name=_("Recipients"))
+    earliest_deadline = tables.DateColumn(
+        verbose_name=_("Earliest deadline"), short=False
+    )
+
+    class Meta:
+        order_by = ("name",)
+        empty_text = _("No reminder mails are planned this week.")

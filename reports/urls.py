@@ -6,6 +6,16 @@ app_name = "reports"
 
 urlpatterns = [
     path("rapportages/", views.ReportListView.as_view(), name="list"),
+    path(
+        "rapportages/herinneringen/",
+        views.ReminderPlanView.as_view(),
+        name="reminders",
+    ),
+    path(
+        "rapportages/herinneringen/<slug:slug>/",
+        views.ReminderPreviewView.as_view(),
+        name="reminder-preview",
+    ),
     path("rapportages/<int:pk>/", views.report_detail, name="detail"),
     path("rapportages/<int:pk>/status/", views.report_status, name="status"),
     path("rapportages/<int:pk>/download/", views.report_download, name="download"),

@@ -35,6 +35,8 @@ from django.views.decorators.http import require_POST
 
 from django_tables2 import SingleTableMixin
 
+from agreements.models import ReminderLog
+from agreements.reminders import REMINDER_INTERVAL, kept_mail_folder, plan_reminders
 from buildingblocks import import_service
 from buildingblocks.imports import (
     CLEAR_MARKER,
@@ -50,9 +52,9 @@ from municipalities.models import Municipality
 from municipalities.roles import is_king_staff
 from nupportal.audit import audit
 from nupportal.pagination import pagination
-from reports.forms import ImportUploadForm, ReportRequestForm
+from reports.forms import ImportUploadForm, ReminderFilterForm, ReportRequestForm
 from reports.models import ImportBatch, Report
-from reports.tables import ReportTable
+from reports.tables import PlannedReminderTable, ReportTable
 from reports.tasks import enqueue_report
 
 # Shown on the page; beyond this the preview says how many more there are.
@@ -135,7 +137,11 @@ class ReportListView(KingStaffRequiredMixin, SingleTableMixin, View):
 
     def _render(self, form: ReportRequestForm, status: int = 200) -> HttpResponse:
         self.object_list = self.get_table_data()
-        context = {"form": form, "table": self.get_table()}
+        context = {
+            "form": form,
+            "table": self.get_table(),
+            "mail_folder": kept_mail_folder(),
+        }
         return render(self.request, self.template_name, context, status=status)
 
 
@@ -275,6 +281,65 @@ def scorecard_request(request: HttpRequest, slug: str) -> HttpResponse:
         request=request,
     )
     return redirect(report)
+
+
+# --- Deadline reminders -------------------------------------------------------
+
+
+class ReminderPlanView(KingStaffRequiredMixin, SingleTableMixin, View):
+    """This week's reminder mails, one row per municipality, as the weekly run plans them."""
+
+    table_class = PlannedReminderTable
+    table_pagination = pagination(per_page=25)
+    template_name = "reports/reminder_list.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        form = ReminderFilterForm(request.GET)
+        plan = plan_reminders()
+        if not form.is_valid():
+            shown = []  # like the other filter forms: no rows until it is corrected
+        elif query := form.cleaned_data["q"].casefold():
+            shown = [p for p in plan if query in p.name.casefold()]
+        else:
+            shown = plan
+        self.object_list = shown
+        table = self.get_table()
+        if plan:
+            table.empty_text = _("No municipality to remind matches this search.")
+        context = {
+            "table": table,
+            "filter": {"form": form},
+            "planned_total": len(plan),
+            "interval_days": REMINDER_INTERVAL.days,
+            "mail_folder": kept_mail_folder(),
+        }
+        return render(request, self.template_name, context)
+
+
+class ReminderPreviewView(KingStaffRequiredMixin, View):
+    """One municipality's reminder mail exactly as the weekly run would send it now."""
+
+    template_name = "reports/reminder_preview.html"
+
+    def get(self, request: HttpRequest, slug: str) -> HttpResponse:
+        municipality = get_object_or_404(Municipality, slug=slug)
+        now = timezone.now()
+        plan = plan_reminders(now=now, municipality=municipality)
+        planned = plan[0] if plan else None
+        last = (
+            None
+            if planned
+            else ReminderLog.objects.filter(municipality=municipality).first()
+        )
+        context = {
+            "municipality": municipality,
+            "planned": planned,
+            "last_reminder": last,
+            "next_possible": last.sent_at + REMINDER_INTERVAL if last else None,
+            "reminded_recently": bool(last and now - last.sent_at < REMINDER_INTERVAL),
+            "mail_folder": kept_mail_folder(),
+        }
+        return render(request, self.template_name, context)
 
 
 # --- Import -----------------------------------------------------------------

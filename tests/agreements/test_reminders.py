@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.utils import timezone
-
-import pytest
-
 from agreements.models import ReminderLog
 from agreements.reminders import (
     REMINDER_INTERVAL,
@@ -16,14 +12,7 @@ from agreements.reminders import (
 )
 from agreements.tasks import send_deadline_reminders as reminder_task
 from scoring.models import AgreementCompliance, ComplianceStatus
-from tests.factories import (
-    EditorMembershipFactory,
-    MunicipalityFactory,
-    ResultAgreementFactory,
-    UserFactory,
-)
-
-NOW = timezone.make_aware(datetime.datetime(2026, 3, 2, 7, 0))
+from tests.agreements.conftest import NOW
 
 
 def test_due_only_when_not_reminded_within_the_interval():
@@ -36,41 +25,6 @@ def test_due_only_when_not_reminded_within_the_interval():
         now=NOW,
     ) == [1]
     assert datetime.timedelta(days=7) > REMINDER_INTERVAL
-
-
-@pytest.fixture
-def lagging(db):
-    behind = MunicipalityFactory(name="Achterdorp", slug="achterdorp")
-    fine = MunicipalityFactory(name="Voorstad", slug="voorstad")
-    agreement = ResultAgreementFactory(
-        number=3, title="Berichtenbox", deadline=datetime.date(2015, 1, 1)
-    )
-    other = ResultAgreementFactory(
-        number=4, title="eHerkenning", deadline=datetime.date(2027, 1, 1)
-    )
-    for m, a, status in [
-        (behind, agreement, ComplianceStatus.OVERDUE),
-        (behind, other, ComplianceStatus.AT_RISK),
-        (fine, agreement, ComplianceStatus.MET),
-    ]:
-        AgreementCompliance.objects.create(
-            municipality=m, agreement=a, status=status, computed_at=NOW
-        )
-    editors = [
-        EditorMembershipFactory(
-            municipality=behind, user__email="cio@achterdorp.nl"
-        ).user,
-        EditorMembershipFactory(
-            municipality=behind, user__email="adjunct@achterdorp.nl"
-        ).user,
-    ]
-    EditorMembershipFactory(municipality=fine, user__email="cio@voorstad.nl")
-    # An editor without the role any more, and one without e-mail, get nothing.
-    EditorMembershipFactory(
-        municipality=behind, user=UserFactory(email="oud@achterdorp.nl")
-    )
-    EditorMembershipFactory(municipality=behind, user__email="")
-    return {"behind": behind, "fine": fine, "editors": editors}
 
 
 def test_editors_of_lagging_municipalities_get_a_dutch_text_and_html_mail(

@@ -86,3 +86,79 @@ def test_the_harness_runs_every_suite_and_writes_its_results(bench_data, tmp_pat
     assert (
         "every score and agreement row written" in (tmp_path / "RESULTS.md").read_text()
     )
+
+
+# --- the demo-save suite (bench/demo_save.py) -------------------------------------
+
+
+@pytest.fixture
+def editable(transactional_db):
+    """One municipality with two blocks and its editor, who logs in with a password."""
+    from tests.buildingblocks.editing import make_blocks
+    from tests.factories import EditorMembershipFactory
+
+    make_blocks()
+    membership = EditorMembershipFactory(
+        municipality=MunicipalityFactory(slug="klein"), user__username="cio-klein"
+    )
+    return membership
+
+
+def test_the_demo_save_suite_posts_through_the_editor_form(
+    editable, live_server, tmp_path
+):
+    from bench import demo_save
+
+    result = demo_save.measure_saves(
+        live_server.url,
+        saves=3,
+        username="cio-klein",
+        password="demo",
+        slug="klein",
+        pause=0,
+    )
+    assert result["failures"] == [] and result["saves"] == 3
+    assert result["p50"] <= result["p95"] <= result["max"]
+    # Each save changed a block: three history rows, by the editor.
+    assert StatusChange.objects.filter(changed_by=editable.user).count() == 3
+    run.write(
+        {
+            "started": "smoke",
+            "machine": {"cpus": 1, "python": "3"},
+            "runs": 1,
+            "seconds": 0.0,
+            "sizes": {},
+            "demo_save": result,
+        },
+        tmp_path,
+    )
+    assert "demo | p95 " in (tmp_path / "RESULTS.md").read_text()
+
+
+def test_the_demo_save_suite_runs_the_demo_in_its_own_folder(tmp_path):
+    from bench import demo_save
+
+    env = demo_save.demo_env(
+        {"DATABASE_URL": "postgres://x/y", "REDIS_URL": "redis://r"},
+        tmp_path,
+        port=8123,
+    )
+    assert env["CELERY_BROKER_URL"] == "filesystem://"
+    assert env["DATABASE_URL"] == f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    assert "REDIS_URL" not in env
+    assert all(
+        env[name].startswith(str(tmp_path))
+        for name in ("NUP_BROKER_DIR", "NUP_CACHE_DIR")
+    )
+    commands = demo_save.demo_commands(tmp_path, port=8123)
+    assert set(commands) == {"web", "worker", "beat"}
+    assert str(tmp_path / "celerybeat-schedule") in commands["beat"]
+
+
+def test_percentile_is_nearest_rank():
+    from bench.demo_save import percentile
+
+    values = [float(v) for v in range(1, 21)]
+    assert percentile(values, 0.95) == 19.0
+    assert percentile(values, 0.5) == 10.0
+    assert percentile([], 0.95) is None

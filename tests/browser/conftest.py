@@ -1,8 +1,12 @@
 """Browser tests: a live portal with the demo data, driven by Debian's Chromium.
 
 One gunicorn server with a fresh database (SQLite file, or a throw-away PostgreSQL
-database when DATABASE_URL points at PostgreSQL) serves the whole session; one
-Chromium serves every test, each test in a new browser context. Without Chromium
+database when DATABASE_URL points at PostgreSQL) serves the whole session, with a
+real Celery worker beside it on kombu's filesystem broker in a temporary folder,
+as `make demo` runs them: reports and recomputes happen in the worker, never
+inside a request, so a test waits for their visible result (support.WORKER_TIMEOUT_MS)
+and never on a click. One Chromium serves every test, each test in a new browser
+context. Without Chromium
 the tests skip locally and fail in CI (CI=true): a missing browser must never
 look like a green build.
 
@@ -13,8 +17,10 @@ before acting instead of assuming the seeded one.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -29,6 +35,8 @@ from typing import Any
 
 import pytest
 
+from nupportal.demo import commands as demo_commands
+from nupportal.demo import demo_environment
 from tests.browser.support import (
     ARTIFACTS,
     CHROMIUM,
@@ -74,6 +82,7 @@ class Portal:
     base_url: str
     log_path: Path
     media_root: Path
+    mail_dir: Path
 
     def url(self, path: str, lang: str = "nl") -> str:
         return self.base_url + lang_path(path, lang)
@@ -115,11 +124,11 @@ def _browser_database(tmp_dir: Path) -> Iterator[str]:
             )
 
 
-def _server_env(database_url: str, media_root: Path) -> dict[str, str]:
+def _setup_env(database_url: str, media_root: Path) -> dict[str, str]:
+    """Building the database: tasks (the seed's recompute) run in-process."""
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database_url,
-        # Tasks run in-process in the server; the real worker is tested elsewhere.
         REDIS_URL="",
         CELERY_BROKER_URL="",
         DJANGO_DEBUG="true",  # whitenoise serves static files from the finders
@@ -135,32 +144,82 @@ def _server_env(database_url: str, media_root: Path) -> dict[str, str]:
     return env
 
 
-def _wait_for_health(url: str, process: subprocess.Popen, log_path: Path) -> None:
-    deadline = time.monotonic() + 90
+def _server_env(
+    setup_env: dict[str, str], tmp_dir: Path, *, port: int
+) -> dict[str, str]:
+    """gunicorn and the worker: the demo's environment (filesystem broker, file
+    cache and mail), with every folder in this session's temporary folder so that
+    parallel sessions and a running demo never share a queue."""
+    env = demo_environment(setup_env, host="127.0.0.1", port=port)
+    env.update(
+        DATABASE_URL=setup_env["DATABASE_URL"],  # demo_environment drops it
+        NUP_BROKER_DIR=str(tmp_dir / "broker"),
+        NUP_CACHE_DIR=str(tmp_dir / "cache"),
+        EMAIL_URL=f"filemail:///{tmp_dir / 'mail'}",
+    )
+    for folder in ("broker", "cache", "mail"):
+        (tmp_dir / folder).mkdir(exist_ok=True)
+    return env
+
+
+def _worker_command() -> list[str]:
+    """`make demo`'s worker, at its concurrency of 2 (a long report does not hold
+    up a recompute; more would crowd a 2-core machine). Beat is left out: its
+    schedules (catch-up after a broker outage, nightly and monthly runs) are
+    never waited for here."""
+    return demo_commands(host="127.0.0.1", port=0)["worker"]
+
+
+def _stop_with_children(process: subprocess.Popen) -> None:
+    """Stop a process started in its own session, then whatever it left behind
+    (the worker's pool processes)."""
+    stop_process(process)
+    with contextlib.suppress(ProcessLookupError):  # nothing left
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def _wait_for_health(
+    url: str, processes: list[subprocess.Popen], log_paths: list[Path]
+) -> None:
+    """Until /healthz answers and a worker answers its ping (not "eager")."""
+    deadline = time.monotonic() + 120
+    last = ""
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        if any(process.poll() is not None for process in processes):
             break
         try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
-                if response.status == 200:
+            with urllib.request.urlopen(url + "/healthz", timeout=5) as response:
+                last = response.read().decode()
+                if response.status == 200 and json.loads(last).get("worker") == "ok":
                     return
-        except (urllib.error.URLError, OSError):
+        except (urllib.error.URLError, OSError, ValueError):
             pass
-        time.sleep(0.3)
-    tail = log_path.read_text(errors="replace")[-4000:]
-    raise RuntimeError(f"the portal did not come up at {url}; log tail:\n{tail}")
+        time.sleep(0.5)
+    tails = "\n".join(
+        f"--- {path.name}\n{path.read_text(errors='replace')[-3000:]}"
+        for path in log_paths
+    )
+    raise RuntimeError(
+        f"the portal or its worker did not come up at {url} (healthz: {last}); "
+        f"log tails:\n{tails}"
+    )
 
 
 @pytest.fixture(scope="session")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
-    """A gunicorn server of the portal with the demo data (seed 42)."""
+    """A gunicorn server of the portal with the demo data (seed 42), and a worker."""
     tmp_dir = tmp_path_factory.mktemp("portal")
     media_root = tmp_dir / "media"
     media_root.mkdir()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log_path = ARTIFACTS / "browser-server.log"
-    with _browser_database(tmp_dir) as database_url, log_path.open("w") as log:
-        env = _server_env(database_url, media_root)
+    worker_log_path = ARTIFACTS / "browser-worker.log"
+    with (
+        _browser_database(tmp_dir) as database_url,
+        log_path.open("w") as log,
+        worker_log_path.open("w") as worker_log,
+    ):
+        setup_env = _setup_env(database_url, media_root)
         python = sys.executable
         for command in (
             ["migrate", "--no-input", "-v", "0"],
@@ -174,7 +233,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
             done = subprocess.run(
                 [python, "manage.py", *command],
                 cwd=REPO,
-                env=env,
+                env=setup_env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 check=False,
@@ -188,35 +247,54 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
                 )
         port = _free_port()
         base_url = f"http://127.0.0.1:{port}"
-        log.write(f"$ gunicorn on {base_url}\n")
+        env = _server_env(setup_env, tmp_dir, port=port)
+        log.write(f"$ gunicorn on {base_url}, worker log in {worker_log_path}\n")
         log.flush()
-        process = subprocess.Popen(
-            [
-                python,
-                "-m",
-                "gunicorn",
-                "nupportal.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--threads",
-                "4",
-                "--timeout",
-                "120",
-                "--access-logfile",
-                "-",
-            ],
+        # Own sessions: a Ctrl+C on pytest reaches pytest, which stops them in order.
+        worker = subprocess.Popen(
+            _worker_command(),
             cwd=REPO,
             env=env,
-            stdout=log,
+            stdout=worker_log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
+        processes = [worker]
         try:
-            _wait_for_health(base_url, process, log_path)
-            yield Portal(base_url=base_url, log_path=log_path, media_root=media_root)
+            server = subprocess.Popen(
+                [
+                    python,
+                    "-m",
+                    "gunicorn",
+                    "nupportal.wsgi",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--workers",
+                    "2",
+                    "--threads",
+                    "4",
+                    "--timeout",
+                    "120",
+                    "--access-logfile",
+                    "-",
+                ],
+                cwd=REPO,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            processes.insert(0, server)
+            _wait_for_health(base_url, processes, [log_path, worker_log_path])
+            yield Portal(
+                base_url=base_url,
+                log_path=log_path,
+                media_root=media_root,
+                mail_dir=tmp_dir / "mail",
+            )
         finally:
-            stop_process(process)
+            for process in processes:  # the server first: no new work for the worker
+                _stop_with_children(process)
 
 
 # --------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import http.cookiejar
 import os
 import re
 import shutil
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -21,6 +22,12 @@ ARTIFACTS = Path(os.environ.get("NUP_ARTIFACTS") or REPO / "ci-artifacts")
 SCREENSHOTS = ARTIFACTS / "screenshots"
 LANGS = ("nl", "en")
 DEMO_PASSWORD = "demo"
+# How long a test waits for work the portal's Celery worker does after a request
+# (a report, the recompute after a save or an import). The worker runs beside the
+# server, as in `make demo`, so a request returns at once and the result shows up
+# later; a progress-report PDF took ~50 s on a loaded 2-core machine (issue #15).
+# Generous, because it bounds a wait for a visible result, never a click.
+WORKER_TIMEOUT_MS = 120_000
 # The demo users of seed_demo, one per role the pages are checked for.
 ROLE_USERS = {
     "vdp": "vdp",
@@ -129,6 +136,8 @@ SCORECARD = "/gemeenten/haarlemmermeer/"
 EDITOR = "/gemeenten/haarlemmermeer/bewerken/"
 HISTORY = "/gemeenten/haarlemmermeer/geschiedenis/"
 WHATIF = "/gemeenten/haarlemmermeer/wat-als/"
+REMINDERS = "/rapportages/herinneringen/"
+REMINDER_PREVIEW = "/rapportages/herinneringen/haarlemmermeer/"
 PUBLIC_PAGES = (
     "/",
     "/gemeenten/",
@@ -170,6 +179,8 @@ PAGES_BY_ROLE: dict[str, tuple[str, ...]] = {
         HISTORY,
         "/mijn-gemeente/",
         "/rapportages/",
+        REMINDERS,
+        REMINDER_PREVIEW,
         "/import/",
     ),
 }
@@ -281,3 +292,23 @@ def read_mine_score(page: Any) -> float:
     return parse_score(
         page.locator(".key-figure--main .key-figure__value").inner_text()
     )
+
+
+def wait_for_mine_score(page: Any, before: float, direction: str) -> float:
+    """The score on /mijn-gemeente/ (open) once the worker's recompute moved it.
+
+    The save returns before its recompute has run, so the page is reloaded until
+    the score went `direction` ("up" or "down") from `before`.
+    """
+    deadline = time.monotonic() + WORKER_TIMEOUT_MS / 1000
+    while True:
+        score = read_mine_score(page)
+        if score > before if direction == "up" else score < before:
+            return score
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"the score stayed at {score} (was {before}, expected {direction}) "
+                f"for {WORKER_TIMEOUT_MS // 1000} s after the save"
+            )
+        page.wait_for_timeout(500)
+        page.reload()

@@ -92,6 +92,8 @@ ACCESS: dict[str, str] = {
     "reports:download": STAFF_ONLY,
     "reports:delete": STAFF_ONLY,
     "reports:retry": STAFF_ONLY,  # like the detail page: a scorecard also for its editors
+    "reports:reminders": STAFF_ONLY,
+    "reports:reminder-preview": STAFF_ONLY,
     "reports:import": STAFF_ONLY,
     "reports:import-template": STAFF_ONLY,
     "reports:import-preview": STAFF_ONLY,
@@ -118,6 +120,7 @@ SAMPLES: dict[str, Callable[[Portal], dict[str, Any]]] = {
     "reports:delete": lambda p: {"pk": p.report.pk},
     "reports:retry": lambda p: {"pk": p.report.pk},
     "reports:scorecard": lambda p: {"slug": p.a.slug},
+    "reports:reminder-preview": lambda p: {"slug": p.a.slug},
     "reports:import-preview": lambda p: {"pk": p.batch.pk},
     "reports:import-apply": lambda p: {"pk": p.batch.pk},
     "media/<path:path>": lambda p: {"path": p.report.file.name},
