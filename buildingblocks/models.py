@@ -18,6 +18,13 @@ class BuildingBlock(models.Model):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=120)
     name_en = models.CharField(_("name (English)"), max_length=120, blank=True)
+    # The column header of the matrix, where 27 full names do not fit.
+    short_name = models.CharField(
+        _("short name"),
+        max_length=16,
+        blank=True,
+        help_text=_("Abbreviation for narrow columns (matrix); the name when empty."),
+    )
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
     owner = models.CharField(_("owner organisation"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
@@ -54,6 +61,11 @@ class BuildingBlock(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("buildingblocks:detail", kwargs={"code": self.code})
+
+    @property
+    def abbreviation(self) -> str:
+        """The short name for a narrow column header; the name when there is none."""
+        return self.short_name or self.name
 
 
 class AdoptionStatus(models.Model):

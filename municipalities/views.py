@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Sequence
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import F
-from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+)
 from django.shortcuts import get_object_or_404
+from django.utils.functional import cached_property
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, TemplateView
@@ -21,9 +28,18 @@ from buildingblocks.models import AdoptionStatus, BuildingBlock
 from municipalities import queries, scorecard
 from municipalities.filters import MatrixFilterSet, MunicipalityFilterSet
 from municipalities.forms import TableOptionsForm
-from municipalities.models import CBS_CODE_REGEX, Municipality
+from municipalities.models import CBS_CODE_REGEX, ColumnPreference, Municipality
 from municipalities.permissions import can_edit_municipality, can_see_notes
 from municipalities.tables import MunicipalityTable
+from municipalities.templatetags.portal import localized_attr
+from nupportal.columns import (
+    COLUMNS_PARAM,
+    Column,
+    ColumnSet,
+    choose_columns,
+    format_columns,
+    hidden_columns,
+)
 from nupportal.exports import SafeExportMixin
 from scoring.charts import Series, line_chart
 from scoring.models import MunicipalityScore, Scope
@@ -58,8 +74,100 @@ class TableOptionsMixin:
         return context
 
 
+class ColumnChoiceMixin:
+    """Lets users choose the columns of a wide table (nupportal.columns).
+
+    The choice is in the URL (?kolommen=a,b,c, kept by the sort, filter, page
+    and download links) and, for a logged-in user, remembered: the next visit
+    without ?kolommen= shows the last choice. The chooser is a GET form of
+    checkboxes; it sends one value per box, which is redirected to the one
+    comma-separated value, so the URL stays short and shareable.
+    """
+
+    column_table = ""  # ColumnPreference.table
+
+    def get_column_set(self) -> ColumnSet:
+        raise NotImplementedError
+
+    def get(self, request, *args, **kwargs):
+        values = request.GET.getlist(COLUMNS_PARAM)
+        if len(values) > 1:
+            shown, _from_url = choose_columns(self.get_column_set(), values)
+            query = request.GET.copy()
+            query.setlist(COLUMNS_PARAM, [format_columns(shown)])
+            query.pop("page", None)
+            return HttpResponseRedirect(f"{request.path}?{query.urlencode(safe=',')}")
+        return super().get(request, *args, **kwargs)
+
+    @cached_property
+    def shown_columns(self) -> list[str]:
+        """The columns to show, from the URL, the remembered choice or the default."""
+        column_set = self.get_column_set()
+        user = self.request.user
+        requested = self.request.GET.getlist(COLUMNS_PARAM)
+        remembered = ColumnPreference.remembered(user, self.column_table)
+        shown, from_url = choose_columns(column_set, requested, remembered)
+        if from_url and shown != remembered:
+            ColumnPreference.remember(user, self.column_table, shown)
+        return shown
+
+    def hidden_columns(self) -> list[str]:
+        return hidden_columns(self.get_column_set(), self.shown_columns)
+
+    def column_chooser(self) -> dict:
+        column_set = self.get_column_set()
+        shown = set(self.shown_columns)
+        keep = [
+            (key, value)
+            for key, values in self.request.GET.lists()
+            if key not in (COLUMNS_PARAM, "page")
+            for value in values
+        ]
+        default_query = self.request.GET.copy()
+        default_query.setlist(COLUMNS_PARAM, [format_columns(column_set.default)])
+        default_query.pop("page", None)
+        return {
+            "param": COLUMNS_PARAM,
+            "options": [
+                {
+                    "name": column.name,
+                    "label": column.label,
+                    "checked": column.name in shown,
+                    "required": column.name in column_set.required,
+                }
+                for column in column_set.columns
+            ],
+            "required": column_set.required,
+            "shown_count": len(shown),
+            "total": len(column_set.columns),
+            "keep": keep,
+            "default_query": default_query.urlencode(safe=","),
+            # Open after a choice, so the boxes the user just set stay in view.
+            "open": COLUMNS_PARAM in self.request.GET,
+        }
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["column_chooser"] = self.column_chooser()
+        return context
+
+
+def table_column_set(
+    table_class, default: Sequence[str], required: Sequence[str] = ()
+) -> ColumnSet:
+    """The choosable columns of a django-tables2 table, labelled by their headers."""
+    return ColumnSet(
+        columns=tuple(
+            Column(name, str(column.verbose_name or name))
+            for name, column in table_class.base_columns.items()
+        ),
+        default=tuple(default),
+        required=tuple(required),
+    )
+
+
 class MunicipalityListView(
-    SafeExportMixin, TableOptionsMixin, SingleTableMixin, FilterView
+    SafeExportMixin, TableOptionsMixin, ColumnChoiceMixin, SingleTableMixin, FilterView
 ):
     """/gemeenten/: every active municipality, filtered, sorted, paginated, exportable."""
 
@@ -67,6 +175,29 @@ class MunicipalityListView(
     filterset_class = MunicipalityFilterSet
     template_name = "municipalities/municipality_list.html"
     export_name = _("municipalities")
+    column_table = "municipalities"
+
+    def get_column_set(self) -> ColumnSet:
+        # What fits at 1280 px beside the filters; the CBS code, population and
+        # size class are one click away.
+        return table_column_set(
+            MunicipalityTable,
+            default=(
+                "name",
+                "province",
+                "adoption_score",
+                "agreements_met",
+                "agreements_at_risk",
+                "agreements_overdue",
+                "last_status_update",
+            ),
+            required=("name",),
+        )
+
+    def get_table_kwargs(self) -> dict:
+        # Hidden columns are left out of the table, so the download has the
+        # columns of the page.
+        return {**super().get_table_kwargs(), "exclude": self.hidden_columns()}
 
     def get_queryset(self):
         return queries.municipality_rows()
@@ -262,16 +393,55 @@ class WhatIfView(DetailView):
         return context
 
 
-class MatrixView(TableOptionsMixin, TemplateView):
-    """/matrix/: municipalities × building blocks with the level in every cell."""
+# The block columns shown by default: what fits at 1280 px beside the name and
+# the score (a cell says the level in words). The column chooser and the
+# category filter show the others.
+MATRIX_DEFAULT_BLOCKS = 9
+
+
+class MatrixView(TableOptionsMixin, ColumnChoiceMixin, TemplateView):
+    """/matrix/: municipalities × building blocks with the level in every cell.
+
+    The columns are the score and the blocks the user chose (ColumnChoiceMixin);
+    a category filter narrows them to that category's blocks, all of them when
+    none of the chosen blocks is in it.
+    """
 
     template_name = "municipalities/matrix.html"
+    column_table = "matrix"
     sort_orders = {
         "name": ("name",),
         "-name": ("-name",),
         "score": (F("adoption_score").asc(nulls_last=True), "name"),
         "-score": (F("adoption_score").desc(nulls_last=True), "name"),
     }
+
+    @cached_property
+    def blocks(self) -> list[BuildingBlock]:
+        return list(BuildingBlock.objects.filter(active=True))
+
+    def get_column_set(self) -> ColumnSet:
+        return ColumnSet(
+            columns=(
+                Column("score", gettext("Score")),
+                *(
+                    Column(block.code, localized_attr(block, "name"))
+                    for block in self.blocks
+                ),
+            ),
+            default=(
+                "score",
+                *(block.code for block in self.blocks[:MATRIX_DEFAULT_BLOCKS]),
+            ),
+        )
+
+    def shown_blocks(self, category: str) -> list[BuildingBlock]:
+        shown = set(self.shown_columns)
+        chosen = [block for block in self.blocks if block.code in shown]
+        if not category:
+            return chosen
+        in_category = [block for block in chosen if block.category == category]
+        return in_category or [b for b in self.blocks if b.category == category]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -287,7 +457,7 @@ class MatrixView(TableOptionsMixin, TemplateView):
             municipalities = filterset.qs.order_by(*self.sort_orders[sort])
         paginator = Paginator(municipalities, self.get_options_form().rows_per_page())
         page = page_of(paginator, self.request.GET.get("page"))
-        blocks = list(BuildingBlock.objects.filter(active=True))
+        blocks = self.shown_blocks(filterset.block_category())
         levels = queries.levels_by_municipality(m.pk for m in page.object_list)
         rows = [
             {
@@ -311,6 +481,8 @@ class MatrixView(TableOptionsMixin, TemplateView):
         context.update(
             filter=filterset,
             blocks=blocks,
+            show_score="score" in self.shown_columns,
+            column_count=1 + len(blocks) + ("score" in self.shown_columns),
             level_values=Level.values,
             rows=rows,
             page_obj=page,
