@@ -7,6 +7,7 @@ from django.core.validators import MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from buildingblocks.levels import Category, Confidence, Level
@@ -64,8 +65,12 @@ class BuildingBlock(models.Model):
 
     @property
     def abbreviation(self) -> str:
-        """The short name for a narrow column header; the name when there is none."""
-        return self.short_name or self.name
+        """The short name for a narrow column header; the (English) name when none."""
+        if self.short_name:
+            return self.short_name
+        if get_language() == "en" and self.name_en:
+            return self.name_en
+        return self.name
 
 
 class AdoptionStatus(models.Model):

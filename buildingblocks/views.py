@@ -43,6 +43,7 @@ from buildingblocks.tables import (
     StatusChangeTable,
 )
 from buildingblocks.validation import StatusValues
+from municipalities.columns import ColumnChoiceMixin, table_column_set
 from municipalities.models import Municipality
 from municipalities.permissions import (
     MunicipalityEditMixin,
@@ -53,7 +54,6 @@ from municipalities.permissions import (
 )
 from municipalities.queries import block_rows
 from municipalities.roles import is_king_staff
-from municipalities.views import ColumnChoiceMixin, table_column_set
 from nupportal.audit import audit
 from nupportal.columns import ColumnSet
 from nupportal.exports import SafeExportMixin

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Sequence
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import F
@@ -12,7 +11,6 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponsePermanentRedirect,
-    HttpResponseRedirect,
 )
 from django.shortcuts import get_object_or_404
 from django.utils.functional import cached_property
@@ -26,19 +24,16 @@ from django_tables2 import RequestConfig, SingleTableMixin
 from buildingblocks.levels import Category, Level
 from buildingblocks.models import AdoptionStatus, BuildingBlock
 from municipalities import queries, scorecard
+from municipalities.columns import ColumnChoiceMixin, table_column_set
 from municipalities.filters import MatrixFilterSet, MunicipalityFilterSet
 from municipalities.forms import TableOptionsForm
-from municipalities.models import CBS_CODE_REGEX, ColumnPreference, Municipality
+from municipalities.models import CBS_CODE_REGEX, Municipality
 from municipalities.permissions import can_edit_municipality, can_see_notes
 from municipalities.tables import MunicipalityTable
 from municipalities.templatetags.portal import localized_attr
 from nupportal.columns import (
-    COLUMNS_PARAM,
     Column,
     ColumnSet,
-    choose_columns,
-    format_columns,
-    hidden_columns,
 )
 from nupportal.exports import SafeExportMixin
 from scoring.charts import Series, line_chart
@@ -72,98 +67,6 @@ class TableOptionsMixin:
         context = super().get_context_data(**kwargs)
         context["options_form"] = self.get_options_form()
         return context
-
-
-class ColumnChoiceMixin:
-    """Lets users choose the columns of a wide table (nupportal.columns).
-
-    The choice is in the URL (?kolommen=a,b,c, kept by the sort, filter, page
-    and download links) and, for a logged-in user, remembered: the next visit
-    without ?kolommen= shows the last choice. The chooser is a GET form of
-    checkboxes; it sends one value per box, which is redirected to the one
-    comma-separated value, so the URL stays short and shareable.
-    """
-
-    column_table = ""  # ColumnPreference.table
-
-    def get_column_set(self) -> ColumnSet:
-        raise NotImplementedError
-
-    def get(self, request, *args, **kwargs):
-        values = request.GET.getlist(COLUMNS_PARAM)
-        if len(values) > 1:
-            shown, _from_url = choose_columns(self.get_column_set(), values)
-            query = request.GET.copy()
-            query.setlist(COLUMNS_PARAM, [format_columns(shown)])
-            query.pop("page", None)
-            return HttpResponseRedirect(f"{request.path}?{query.urlencode(safe=',')}")
-        return super().get(request, *args, **kwargs)
-
-    @cached_property
-    def shown_columns(self) -> list[str]:
-        """The columns to show, from the URL, the remembered choice or the default."""
-        column_set = self.get_column_set()
-        user = self.request.user
-        requested = self.request.GET.getlist(COLUMNS_PARAM)
-        remembered = ColumnPreference.remembered(user, self.column_table)
-        shown, from_url = choose_columns(column_set, requested, remembered)
-        if from_url and shown != remembered:
-            ColumnPreference.remember(user, self.column_table, shown)
-        return shown
-
-    def hidden_columns(self) -> list[str]:
-        return hidden_columns(self.get_column_set(), self.shown_columns)
-
-    def column_chooser(self) -> dict:
-        column_set = self.get_column_set()
-        shown = set(self.shown_columns)
-        keep = [
-            (key, value)
-            for key, values in self.request.GET.lists()
-            if key not in (COLUMNS_PARAM, "page")
-            for value in values
-        ]
-        default_query = self.request.GET.copy()
-        default_query.setlist(COLUMNS_PARAM, [format_columns(column_set.default)])
-        default_query.pop("page", None)
-        return {
-            "param": COLUMNS_PARAM,
-            "options": [
-                {
-                    "name": column.name,
-                    "label": column.label,
-                    "checked": column.name in shown,
-                    "required": column.name in column_set.required,
-                }
-                for column in column_set.columns
-            ],
-            "required": column_set.required,
-            "shown_count": len(shown),
-            "total": len(column_set.columns),
-            "keep": keep,
-            "default_query": default_query.urlencode(safe=","),
-            # Open after a choice, so the boxes the user just set stay in view.
-            "open": COLUMNS_PARAM in self.request.GET,
-        }
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["column_chooser"] = self.column_chooser()
-        return context
-
-
-def table_column_set(
-    table_class, default: Sequence[str], required: Sequence[str] = ()
-) -> ColumnSet:
-    """The choosable columns of a django-tables2 table, labelled by their headers."""
-    return ColumnSet(
-        columns=tuple(
-            Column(name, str(column.verbose_name or name))
-            for name, column in table_class.base_columns.items()
-        ),
-        default=tuple(default),
-        required=tuple(required),
-    )
 
 
 class MunicipalityListView(

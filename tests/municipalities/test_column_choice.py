@@ -252,12 +252,14 @@ def test_matrix_headers_are_short_names_explained_in_a_list(client, world):
 def test_matrix_columns_can_be_chosen(client, world):
     response = client.get(url("municipalities:matrix"), {"kolommen": "bag"})
 
-    assert headers(response) == ["Municipality", "BAG"]
+    assert headers(response) == ["Municipality", "Addresses"]
     assert response.content.decode().count('class="matrix__cell"') == 6
 
 
 def test_matrix_filter_by_category_shows_that_categorys_blocks(client, world):
-    BuildingBlockFactory(code="brp", name="BRP", category=Category.BASE_REGISTERS)
+    BuildingBlockFactory(
+        code="brp", name="BRP", name_en="BRP", category=Category.BASE_REGISTERS
+    )
 
     response = client.get(
         url("municipalities:matrix"), {"category": "basisregistratie"}
@@ -287,3 +289,26 @@ def test_matrix_filter_by_block_alone_asks_for_the_level(client, world):
 
     assert response.status_code == 200
     assert "Choose both a building block and a level." in response.content.decode()
+
+
+def test_matrix_ignores_unknown_columns_and_remembers_a_users_choice(client, world):
+    # On a Dutch page a block without a short name has its Dutch name as header.
+    response = client.get(url("municipalities:matrix", "nl"), {"kolommen": "bogus,,"})
+    assert response.status_code == 200
+    assert headers(response) == ["Gemeente", "Score", "DigiD", "BAG", "Berichtenbox"]
+
+    user = UserFactory()
+    client.force_login(user)
+    client.get(url("municipalities:matrix"), {"kolommen": "bag,score"})
+    assert headers(client.get(url("municipalities:matrix"))) == [
+        "Municipality",
+        "Score",
+        "Addresses",
+    ]
+
+
+def test_the_history_remembers_the_source_column(client, history, king_user):
+    client.get(history, {"kolommen": "changed_at,source"})
+
+    assert headers(client.get(history)) == ["When", "Source"]
+    assert ColumnPreference.objects.get(user=king_user).table == "history"
