@@ -24,13 +24,46 @@ from buildingblocks.models import AdoptionStatus, BuildingBlock
 from buildingblocks.services import STATUS_FIELDS, StatusEdit, values_of
 from buildingblocks.validation import NOTE_MAX_LENGTH, StatusValues, validate_status
 
+# What the date fields accept: Dutch day-month-year (with -, / or .) and ISO,
+# on Dutch and English pages alike; the first is how a date is shown.
+DATE_INPUT_FORMATS = ["%d-%m-%Y", "%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y"]
 
-class DateInput(forms.DateInput):
-    input_type = "date"
+
+class DateTextInput(forms.DateInput):
+    """A date as one text field: one tab stop, where Chromium's date input has three.
+
+    Shows dd-mm-yyyy in every language, so a date reads the same on Dutch and
+    English pages; the hint under the field says so (help text, so Django links it
+    with aria-describedby).
+    """
+
+    input_type = "text"
 
     def __init__(self, attrs=None):
-        # The browser's date picker sends and expects ISO dates, whatever the language.
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
+        defaults = {
+            "placeholder": _("dd-mm-yyyy"),
+            "autocomplete": "off",
+            "spellcheck": "false",
+            "size": 10,
+        }
+        super().__init__(attrs={**defaults, **(attrs or {})}, format="%d-%m-%Y")
+
+
+class StatusDateField(forms.DateField):
+    """A planned or achieved date; a wrong one keeps what was typed and says how."""
+
+    widget = DateTextInput
+    input_formats = DATE_INPUT_FORMATS
+    default_error_messages = {
+        "invalid": _(
+            "Enter an existing date as dd-mm-yyyy, for example 31-12-2030 "
+            "(or as 2030-12-31)."
+        ),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", _("dd-mm-yyyy, for example 31-12-2030"))
+        super().__init__(**kwargs)
 
 
 class _StatusBoundField(forms.BoundField):
@@ -58,19 +91,11 @@ class AdoptionStatusForm(forms.Form):
     level = forms.ChoiceField(
         label=_("Level"), choices=Level.choices, show_hidden_initial=True
     )
-    planned_date = forms.DateField(
-        label=_("Planned date"),
-        required=False,
-        widget=DateInput,
-        input_formats=["%Y-%m-%d", "%d-%m-%Y"],
-        show_hidden_initial=True,
+    planned_date = StatusDateField(
+        label=_("Planned date"), required=False, show_hidden_initial=True
     )
-    achieved_date = forms.DateField(
-        label=_("Achieved date"),
-        required=False,
-        widget=DateInput,
-        input_formats=["%Y-%m-%d", "%d-%m-%Y"],
-        show_hidden_initial=True,
+    achieved_date = StatusDateField(
+        label=_("Achieved date"), required=False, show_hidden_initial=True
     )
     # No max_length here: validate_status says how long the note is in one message,
     # and the browser's maxlength keeps typing within the limit.

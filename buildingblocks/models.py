@@ -7,6 +7,7 @@ from django.core.validators import MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from buildingblocks.levels import Category, Confidence, Level
@@ -18,6 +19,13 @@ class BuildingBlock(models.Model):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=120)
     name_en = models.CharField(_("name (English)"), max_length=120, blank=True)
+    # The column header of the matrix, where 27 full names do not fit.
+    short_name = models.CharField(
+        _("short name"),
+        max_length=16,
+        blank=True,
+        help_text=_("Abbreviation for narrow columns (matrix); the name when empty."),
+    )
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
     owner = models.CharField(_("owner organisation"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
@@ -54,6 +62,15 @@ class BuildingBlock(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("buildingblocks:detail", kwargs={"code": self.code})
+
+    @property
+    def abbreviation(self) -> str:
+        """The short name for a narrow column header; the (English) name when none."""
+        if self.short_name:
+            return self.short_name
+        if get_language() == "en" and self.name_en:
+            return self.name_en
+        return self.name
 
 
 class AdoptionStatus(models.Model):

@@ -43,6 +43,7 @@ from buildingblocks.tables import (
     StatusChangeTable,
 )
 from buildingblocks.validation import StatusValues
+from municipalities.columns import ColumnChoiceMixin, table_column_set
 from municipalities.models import Municipality
 from municipalities.permissions import (
     MunicipalityEditMixin,
@@ -54,6 +55,7 @@ from municipalities.permissions import (
 from municipalities.queries import block_rows
 from municipalities.roles import is_king_staff
 from nupportal.audit import audit
+from nupportal.columns import ColumnSet
 from nupportal.exports import SafeExportMixin
 from nupportal.pagination import pagination
 from scoring.dashboards import block_context
@@ -300,7 +302,9 @@ def _as_data(value) -> str:
     return str(value)
 
 
-class StatusChangeListView(LoginRequiredMixin, SingleTableMixin, FilterView):
+class StatusChangeListView(
+    LoginRequiredMixin, ColumnChoiceMixin, SingleTableMixin, FilterView
+):
     """The audit trail of one municipality; read-only.
 
     It shows notes and who made each change: for those who may read the
@@ -312,6 +316,19 @@ class StatusChangeListView(LoginRequiredMixin, SingleTableMixin, FilterView):
     filterset_class = StatusChangeFilterSet
     template_name = "buildingblocks/statuschange_list.html"
     table_pagination = pagination(per_page=50)
+    column_table = "history"
+
+    def get_column_set(self) -> ColumnSet:
+        # What fits at 1280 px beside the filters; the achieved date and the
+        # source (editor, import, seed) are shown on request.
+        return table_column_set(
+            StatusChangeTable,
+            default=("changed_at", "block", "level", "planned", "changed_by", "note"),
+            required=("changed_at",),
+        )
+
+    def get_table_kwargs(self) -> dict:
+        return {**super().get_table_kwargs(), "exclude": self.hidden_columns()}
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not request.user.is_authenticated:

@@ -10,7 +10,13 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from municipalities.models import EditorMembership, Merger, Municipality, Province
+from municipalities.models import (
+    ColumnPreference,
+    EditorMembership,
+    Merger,
+    Municipality,
+    Province,
+)
 from municipalities.roles import is_king_staff
 
 
@@ -187,6 +193,17 @@ class EditorMembershipAdmin(KingStaffAdminMixin, admin.ModelAdmin):
     list_select_related = ("user", "municipality")
     search_fields = ("user__username", "user__email", "municipality__name")
     autocomplete_fields = ("user", "municipality")
+
+
+@admin.register(ColumnPreference)
+class ColumnPreferenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The users' column choices: set on the pages themselves, shown here for support."""
+
+    list_display = ("user", "table", "updated_at")
+    list_filter = ("table",)
+    list_select_related = ("user",)
+    search_fields = ("user__username",)
+    fields = ("user", "table", "columns", "updated_at")
 
 
 def _messages(exc: Exception) -> list[str]:

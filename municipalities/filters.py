@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 import django_filters
 
 from agreements.models import ResultAgreement
-from buildingblocks.levels import Level
+from buildingblocks.levels import Category, Level
 from buildingblocks.models import BuildingBlock
 from municipalities.models import Municipality, Province
 from municipalities.queries import NOT_IN_USE, filter_block_level, filter_compliance
@@ -142,7 +142,11 @@ class MunicipalityFilterSet(django_filters.FilterSet):
 
 
 class MatrixFilterSet(django_filters.FilterSet):
-    """Filters of /matrix/: province and size class."""
+    """Filters of /matrix/: province, size class, a block's level (rows) and a category.
+
+    The category narrows the columns, not the rows: the view reads it from
+    `block_category()`.
+    """
 
     province = django_filters.ModelChoiceFilter(
         label=_("Province"),
@@ -155,7 +159,46 @@ class MatrixFilterSet(django_filters.FilterSet):
         choices=SizeClass.choices,
         empty_label=_("All size classes"),
     )
+    category = django_filters.ChoiceFilter(
+        label=_("Building block category"),
+        choices=Category.choices,
+        empty_label=_("All categories"),
+        method="filter_columns",
+    )
+    block = django_filters.ModelChoiceFilter(
+        label=_("Building block"),
+        queryset=BuildingBlock.objects.filter(active=True),
+        to_field_name="code",
+        empty_label=_("Any building block"),
+        method="filter_paired",
+    )
+    level = django_filters.ChoiceFilter(
+        label=_("Level"),
+        choices=LEVEL_FILTER_CHOICES,
+        empty_label=_("Any level"),
+        method="filter_paired",
+    )
 
     class Meta:
         model = Municipality
-        fields = ["province", "size_class"]
+        fields = ["province", "size_class", "category", "block", "level"]
+        form = PairedFilterForm
+
+    def filter_columns(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        return queryset
+
+    def filter_paired(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        return queryset
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        if data.get("block") and data.get("level"):
+            queryset = filter_block_level(queryset, data["block"], data["level"])
+        return queryset
+
+    def block_category(self) -> str:
+        """The chosen category ("" for all); valid only after the form validated."""
+        if self.is_bound and self.form.is_valid():
+            return self.form.cleaned_data.get("category") or ""
+        return ""

@@ -170,3 +170,54 @@ class EditorMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.municipality}"
+
+
+class ColumnPreference(models.Model):
+    """The columns a user last chose for one wide table (/gemeenten/, history, matrix).
+
+    Only the choice itself: which columns exist, which are shown by default and
+    how ?kolommen= is read is nupportal.columns.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="column_preferences",
+        verbose_name=_("user"),
+    )
+    table = models.SlugField(_("table"), max_length=40)
+    columns = models.JSONField(_("columns"), default=list)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["user", "table"]
+        verbose_name = _("column preference")
+        verbose_name_plural = _("column preferences")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "table"], name="column_preference_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.table}"
+
+    @classmethod
+    def remembered(cls, user, table: str) -> list[str]:
+        """The user's last choice for this table; [] for none (or anonymous)."""
+        if not user.is_authenticated:
+            return []
+        columns = (
+            cls.objects.filter(user=user, table=table)
+            .values_list("columns", flat=True)
+            .first()
+        )
+        return [str(name) for name in columns] if isinstance(columns, list) else []
+
+    @classmethod
+    def remember(cls, user, table: str, columns: list[str]) -> None:
+        """Keep this choice for the user (nothing for anonymous users)."""
+        if user.is_authenticated:
+            cls.objects.update_or_create(
+                user=user, table=table, defaults={"columns": list(columns)}
+            )

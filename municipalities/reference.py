@@ -342,6 +342,7 @@ def _load_blocks(data_dir: Path | None) -> tuple[SyncCounts, dict[str, BuildingB
             "code": row["code"],
             "name": row["name"],
             "name_en": row["name_en"],
+            "short_name": row.get("short_name", ""),
             "category": row["category"],
             "owner": row["owner"],
             "description": row["description_nl"],

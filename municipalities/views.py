@@ -7,9 +7,14 @@ from collections import OrderedDict
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import F
-from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+)
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, TemplateView
@@ -20,11 +25,17 @@ from django_tables2 import RequestConfig, SingleTableMixin
 from buildingblocks.levels import Category, Level
 from buildingblocks.models import AdoptionStatus, BuildingBlock
 from municipalities import queries, scorecard
+from municipalities.columns import ColumnChoiceMixin, table_column_set
 from municipalities.filters import MatrixFilterSet, MunicipalityFilterSet
 from municipalities.forms import TableOptionsForm
 from municipalities.models import CBS_CODE_REGEX, Municipality
 from municipalities.permissions import can_edit_municipality, can_see_notes
 from municipalities.tables import MunicipalityTable
+from municipalities.templatetags.portal import localized_attr
+from nupportal.columns import (
+    Column,
+    ColumnSet,
+)
 from nupportal.exports import SafeExportMixin
 from scoring import projections
 from scoring.charts import Series, line_chart
@@ -61,7 +72,7 @@ class TableOptionsMixin:
 
 
 class MunicipalityListView(
-    SafeExportMixin, TableOptionsMixin, SingleTableMixin, FilterView
+    SafeExportMixin, TableOptionsMixin, ColumnChoiceMixin, SingleTableMixin, FilterView
 ):
     """/gemeenten/: every active municipality, filtered, sorted, paginated, exportable."""
 
@@ -69,6 +80,29 @@ class MunicipalityListView(
     filterset_class = MunicipalityFilterSet
     template_name = "municipalities/municipality_list.html"
     export_name = _("municipalities")
+    column_table = "municipalities"
+
+    def get_column_set(self) -> ColumnSet:
+        # What fits at 1280 px beside the filters; the CBS code, population and
+        # size class are one click away.
+        return table_column_set(
+            MunicipalityTable,
+            default=(
+                "name",
+                "province",
+                "adoption_score",
+                "agreements_met",
+                "agreements_at_risk",
+                "agreements_overdue",
+                "last_status_update",
+            ),
+            required=("name",),
+        )
+
+    def get_table_kwargs(self) -> dict:
+        # Hidden columns are left out of the table, so the download has the
+        # columns of the page.
+        return {**super().get_table_kwargs(), "exclude": self.hidden_columns()}
 
     def get_queryset(self):
         return queries.municipality_rows()
@@ -270,16 +304,55 @@ class WhatIfView(DetailView):
         return context
 
 
-class MatrixView(TableOptionsMixin, TemplateView):
-    """/matrix/: municipalities × building blocks with the level in every cell."""
+# The block columns shown by default: what fits at 1280 px beside the name and
+# the score (a cell says the level in words). The column chooser and the
+# category filter show the others.
+MATRIX_DEFAULT_BLOCKS = 9
+
+
+class MatrixView(TableOptionsMixin, ColumnChoiceMixin, TemplateView):
+    """/matrix/: municipalities × building blocks with the level in every cell.
+
+    The columns are the score and the blocks the user chose (ColumnChoiceMixin);
+    a category filter narrows them to that category's blocks, all of them when
+    none of the chosen blocks is in it.
+    """
 
     template_name = "municipalities/matrix.html"
+    column_table = "matrix"
     sort_orders = {
         "name": ("name",),
         "-name": ("-name",),
         "score": (F("adoption_score").asc(nulls_last=True), "name"),
         "-score": (F("adoption_score").desc(nulls_last=True), "name"),
     }
+
+    @cached_property
+    def blocks(self) -> list[BuildingBlock]:
+        return list(BuildingBlock.objects.filter(active=True))
+
+    def get_column_set(self) -> ColumnSet:
+        return ColumnSet(
+            columns=(
+                Column("score", gettext("Score")),
+                *(
+                    Column(block.code, localized_attr(block, "name"))
+                    for block in self.blocks
+                ),
+            ),
+            default=(
+                "score",
+                *(block.code for block in self.blocks[:MATRIX_DEFAULT_BLOCKS]),
+            ),
+        )
+
+    def shown_blocks(self, category: str) -> list[BuildingBlock]:
+        shown = set(self.shown_columns)
+        chosen = [block for block in self.blocks if block.code in shown]
+        if not category:
+            return chosen
+        in_category = [block for block in chosen if block.category == category]
+        return in_category or [b for b in self.blocks if b.category == category]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -295,7 +368,7 @@ class MatrixView(TableOptionsMixin, TemplateView):
             municipalities = filterset.qs.order_by(*self.sort_orders[sort])
         paginator = Paginator(municipalities, self.get_options_form().rows_per_page())
         page = page_of(paginator, self.request.GET.get("page"))
-        blocks = list(BuildingBlock.objects.filter(active=True))
+        blocks = self.shown_blocks(filterset.block_category())
         levels = queries.levels_by_municipality(m.pk for m in page.object_list)
         rows = [
             {
@@ -319,6 +392,8 @@ class MatrixView(TableOptionsMixin, TemplateView):
         context.update(
             filter=filterset,
             blocks=blocks,
+            show_score="score" in self.shown_columns,
+            column_count=1 + len(blocks) + ("score" in self.shown_columns),
             level_values=Level.values,
             rows=rows,
             page_obj=page,

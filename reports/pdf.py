@@ -8,6 +8,7 @@ URL that is not a file inside the reports' static folder.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -15,6 +16,7 @@ from typing import IO
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from agreements.models import ResultAgreement
@@ -36,6 +38,7 @@ from scoring.models import (
 Progress = Callable[[int], None]
 STATIC_DIR = Path(__file__).resolve().parent / "static" / "reports"
 PRINT_CSS = STATIC_DIR / "print.css"
+CHART_CSS = STATIC_DIR / "charts-print.css"
 
 
 def refuse_network(url: str, *args, **kwargs):
@@ -55,6 +58,18 @@ def render_pdf(html: str, out: IO[bytes]) -> None:
     HTML(
         string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=refuse_network
     ).write_pdf(out, stylesheets=[CSS(filename=str(PRINT_CSS))])
+
+
+def with_print_style(svg: str) -> SafeString:
+    """The SVG with the chart text sizes for print inside it.
+
+    WeasyPrint styles an inline SVG only with the <style> elements in it, not
+    with the document's stylesheets.
+    """
+    start, bracket, rest = str(svg).partition(">")
+    # Ours and trusted; the comments go, the SVG needs only the rules.
+    css = re.sub(r"/\*.*?\*/", "", CHART_CSS.read_text(encoding="utf-8"), flags=re.S)
+    return mark_safe(f"{start}{bracket}<style>{css}</style>{rest}")  # noqa: S308
 
 
 def _base_context() -> dict:
@@ -223,6 +238,8 @@ def _charts(ref, before, after, trend_points) -> list:
                 series=series,
             )
         )
+    for chart in result:
+        chart.svg = with_print_style(chart.svg)
     return result
 
 

@@ -16,7 +16,7 @@ from buildingblocks.levels import Level
 from buildingblocks.models import AdoptionStatus, StatusChange
 from buildingblocks.services import StatusConflict, StatusEdit, save_statuses
 from buildingblocks.validation import StatusValues
-from municipalities.models import Merger
+from municipalities.models import ColumnPreference, Merger
 from reports.models import ImportBatch, Report
 from scoring.models import (
     Aggregate,
@@ -100,6 +100,9 @@ def one_of_each(db):
     from agreements.models import ReminderLog
 
     ReminderLog.objects.create(municipality=municipality, sent_at=now, agreements=[1])
+    ColumnPreference.objects.create(
+        user=UserFactory(), table="municipalities", columns=["name"]
+    )
     UserFactory()
 
 

@@ -76,7 +76,8 @@ def test_csv_export_contains_exactly_the_filtered_rows(client, world):
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     rows = read_csv(response)
-    assert rows[0][:2] == ["Municipality", "CBS code"]
+    # The columns of the view: the default ones (tests/municipalities/test_column_choice.py).
+    assert rows[0][:2] == ["Municipality", "Province"]
     # Gelderland (even) and 10,000–20,000 (i % 5 == 1) among 0 … 19: 6 and 16.
     assert [row[0] for row in rows[1:]] == ["Plaats 006", "Plaats 016"]
 
@@ -96,7 +97,10 @@ def test_export_of_invalid_filters_is_empty_with_header(client, world):
 
 
 def test_xlsx_export_opens_in_openpyxl(client, world):
-    response = client.get("/en/gemeenten/", {"province": "utrecht", "_export": "xlsx"})
+    response = client.get(
+        "/en/gemeenten/",
+        {"province": "utrecht", "kolommen": "name,population", "_export": "xlsx"},
+    )
 
     assert response.status_code == 200
     rows = read_xlsx(response)

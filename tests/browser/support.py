@@ -158,10 +158,18 @@ PUBLIC_PAGES = (
 # A former municipality (split over four) and a successor: the merger parts of a
 # scorecard, checked once (the page is the same for every role).
 MERGER_PAGES = ("/gemeenten/haaren/", "/gemeenten/krimpenerwaard/")
+# Wide tables with the column chooser open (a ?kolommen= choice opens it) and a
+# matrix filtered by category and by a block's level; the same for every role.
+COLUMN_PAGES = (
+    "/gemeenten/?kolommen=name,cbs_code,population,adoption_score",
+    "/matrix/?kolommen=score,digid,bag&category=basisregistratie",
+    "/matrix/?block=digid&level=in_use&province=noord-holland",
+)
 PAGES_BY_ROLE: dict[str, tuple[str, ...]] = {
     "anonymous": (
         *PUBLIC_PAGES,
         *MERGER_PAGES,
+        *COLUMN_PAGES,
         "/accounts/login/",
         "/accounts/wachtwoord-vergeten/",
     ),
@@ -182,6 +190,8 @@ PAGES_BY_ROLE: dict[str, tuple[str, ...]] = {
         REMINDERS,
         REMINDER_PREVIEW,
         "/import/",
+        # The history with its chooser open and the source column shown.
+        f"{HISTORY}?kolommen=changed_at,block,level,source",
     ),
 }
 

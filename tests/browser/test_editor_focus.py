@@ -113,3 +113,18 @@ def test_the_jump_list_reaches_the_last_block_in_a_few_tab_stops(
     tabs += 2
     assert page.evaluate(_FOCUSED)["id"] == last.level_id
     assert tabs <= MAX_TABS_TO_A_BLOCK
+
+
+def test_a_date_field_is_one_tab_stop(new_context, role_state):
+    page = open_editor(new_context, role_state, {"width": 1280, "height": 800}, "nl")
+    block = read_editor(page)[0]
+    page.focus(f"#{block.level_id}")
+    page.keyboard.press("Tab")
+    assert page.evaluate(_FOCUSED)["id"] == block.planned_id
+    # Typing a Dutch date into it and one Tab on: the next field, not a segment.
+    page.keyboard.type("31-12-2030")
+    page.keyboard.press("Tab")
+    assert page.evaluate(_FOCUSED)["id"] == block.achieved_id
+    assert page.input_value(f"#{block.planned_id}") == "31-12-2030"
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate(_FOCUSED)["id"] == block.planned_id

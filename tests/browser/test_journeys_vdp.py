@@ -8,6 +8,7 @@ of the filtered view, and the language switch.
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlparse
 
 import openpyxl
 import pytest
@@ -77,6 +78,14 @@ def test_vdp_reads_overview_filters_and_exports(page, lang, tmp_path):
         ("level", "in_use"),
     ):
         assert f"{name}={value}" in page.url, page.url
+    # The size class is not among the default columns: show it as well.
+    page.locator("summary.column-chooser__toggle").click()
+    page.check("#column-size_class")
+    with page.expect_navigation():
+        page.locator(".column-chooser__form button[type=submit]").click()
+    query = parse_qs(urlparse(page.url).query)
+    assert "size_class" in query["kolommen"][0].split(","), page.url
+    assert query["province"] == [PROVINCE], page.url  # the filters are kept
     count = total_rows(page)
     assert count > 0, "the filter found no municipalities"
     rows = page.locator("main table tbody tr")

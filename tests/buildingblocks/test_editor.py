@@ -73,7 +73,8 @@ def test_every_active_block_is_on_the_page_grouped_by_category(
         prefix_of(data, "retired")
     digid = prefix_of(data, "digid")
     assert data[f"{digid}-level"] == Level.IMPLEMENTING
-    assert data[f"{digid}-planned_date"] == "2030-06-01"
+    # Dates show as dd-mm-yyyy on English pages too.
+    assert data[f"{digid}-planned_date"] == "01-06-2030"
     assert data[f"{digid}-version"] == "1"
     # A block without a row shows as not started, version 0 ("no row yet").
     brp = prefix_of(data, "brp")
@@ -84,7 +85,13 @@ def test_every_active_block_is_on_the_page_grouped_by_category(
     assert "<legend>Authentication</legend>" in html
     assert "<legend>Base registers</legend>" in html
     assert html.count('<fieldset class="status-block') == 3
-    assert 'type="date"' in html
+    # A date is one text field (one tab stop), its format hint linked to it.
+    assert 'type="date"' not in html
+    control = re.search(rf'<input[^>]*id="id_{digid}-planned_date"[^>]*>', html)
+    assert control and 'type="text"' in control.group(0)
+    assert 'placeholder="dd-mm-yyyy"' in control.group(0)
+    assert f'aria-describedby="id_{digid}-planned_date_helptext"' in control.group(0)
+    assert f'id="id_{digid}-planned_date_helptext"' in html
 
 
 def test_the_page_takes_a_constant_number_of_queries(
@@ -245,7 +252,7 @@ RULES = [
     pytest.param(
         {"planned_date": "31-02-2030"},
         "planned_date",
-        "Enter a valid date.",
+        "Enter an existing date as dd-mm-yyyy, for example 31-12-2030",
         id="impossible date",
     ),
 ]
@@ -272,7 +279,8 @@ def test_each_rule_is_shown_next_to_its_field_and_nothing_is_saved(
     control = re.search(rf"<(input|select|textarea)[^>]*id=\"{field_id}\"[^>]*>", html)
     assert control, html
     assert 'aria-invalid="true"' in control.group(0)
-    assert f'aria-describedby="{field_id}_error"' in control.group(0)
+    described_by = re.search(r'aria-describedby="([^"]*)"', control.group(0))
+    assert described_by and f"{field_id}_error" in described_by.group(1).split()
     error_list = re.search(
         rf'<ul class="form-field__errors" id="{field_id}_error">(.*?)</ul>', html, re.S
     )
@@ -284,6 +292,47 @@ def test_each_rule_is_shown_next_to_its_field_and_nothing_is_saved(
     summary = html[html.index('class="error-summary"') : html.index("<form method")]
     assert f'href="#{field_id}"' in summary
     assert message in summary
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+@pytest.mark.parametrize(
+    "typed", ["01-06-2030", "1-6-2030", "2030-06-01", "01/06/2030", "01.06.2030"]
+)
+def test_a_date_is_accepted_as_dutch_day_month_year_or_iso(
+    editor_client, municipality, blocks, language, typed
+):
+    url = edit_url(municipality, language)
+    data = form_data(editor_client.get(url))
+    change(data, "brp", level=Level.PREPARING, planned_date=typed)
+
+    assert editor_client.post(url, data).status_code == 302
+    assert status_of(municipality, "brp").planned_date == PLANNED
+    shown = form_data(editor_client.get(url))
+    assert shown[f"{prefix_of(shown, 'brp')}-planned_date"] == "01-06-2030"
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("nl", "Vul een bestaande datum in als dd-mm-jjjj"),
+        ("en", "Enter an existing date as dd-mm-yyyy"),
+    ],
+)
+@pytest.mark.parametrize("typed", ["31-02-2030", "06-01-30", "1 juni 2030"])
+def test_a_wrong_date_says_how_to_write_it_and_keeps_what_was_typed(
+    editor_client, municipality, blocks, language, message, typed
+):
+    url = edit_url(municipality, language)
+    data = form_data(editor_client.get(url))
+    change(data, "brp", level=Level.PREPARING, planned_date=typed)
+
+    response = editor_client.post(url, data)
+
+    assert response.status_code == 200
+    assert not AdoptionStatus.objects.exists()
+    assert message in response.content.decode()
+    again = form_data(response)
+    assert again[f"{prefix_of(again, 'brp')}-planned_date"] == typed
 
 
 def test_a_failed_form_keeps_every_typed_value(editor_client, municipality, blocks):

@@ -123,7 +123,8 @@ def test_table_csv_has_rounded_and_exact_scores_with_decimal_comma(client, world
 
 
 def test_table_xlsx_has_real_dates_and_numbers_with_formats(client, world):
-    content = _get(client, "/en/gemeenten/", {"_export": "xlsx"})
+    columns = "name,population,adoption_score,last_status_update"
+    content = _get(client, "/en/gemeenten/", {"kolommen": columns, "_export": "xlsx"})
     sheet = openpyxl.load_workbook(io.BytesIO(content)).active
     header = [c.value for c in sheet[1]]
     first = sheet[2]
