@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agreements.models import DeadlineRevision, ResultAgreement
-from buildingblocks.services import recompute_after_commit
 from nupportal.audit import audit
 from scoring.rules import deadline_in_force
+from scoring.tasks import recompute_after_commit
 
 
 def _earlier(agreement: ResultAgreement) -> list[tuple[datetime.date, datetime.date]]:

@@ -31,11 +31,11 @@ from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
 from buildingblocks.services import (
     StaleStatuses,
     StatusWrite,
-    recompute_after_commit,
     write_statuses,
 )
 from buildingblocks.validation import STATUS_FIELDS, StatusValues
 from municipalities.models import Municipality
+from scoring.tasks import recompute_after_commit
 
 Rows = Iterable[tuple[int, Mapping[str, str]]]
 

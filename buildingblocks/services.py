@@ -4,8 +4,8 @@
 editor, the import, a merger): in the caller's transaction it locks the affected
 rows in (municipality, block) order, refuses the whole write when a version the
 writer saw is stale, skips what does not change, and bulk-writes the rows and one
-StatusChange per changed status. `recompute_after_commit` asks for the score
-recompute once the transaction has committed (docs/status-flow.md).
+StatusChange per changed status; the caller then asks for the score recompute
+with `scoring.tasks.recompute_after_commit` (docs/status-flow.md).
 
 `save_statuses` is the status editor's use of it. It re-checks the permission
 (the view checked it too: defence in depth), validates every status with the
@@ -16,11 +16,9 @@ version raises `StatusConflict` and rolls the whole save back.
 from __future__ import annotations
 
 import datetime
-import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
@@ -34,9 +32,7 @@ from buildingblocks.validation import STATUS_FIELDS, StatusValues, validate_stat
 from municipalities.models import Municipality
 from municipalities.permissions import can_edit_municipality
 from nupportal.audit import audit
-from scoring import tasks as scoring_tasks
-
-logger = logging.getLogger(__name__)
+from scoring.tasks import recompute_after_commit
 
 # What a block without an AdoptionStatus row means; such a block has version 0.
 NO_STATUS = StatusValues(level=Level.NOT_STARTED)
@@ -362,27 +358,3 @@ def _current_statuses(
             changed_at=row.updated_at or row.last_changed_at,
         )
     return current
-
-
-def recompute_after_commit(municipality_id: int | None = None) -> None:
-    """Once the transaction commits, recompute one municipality's scores, or (None) all.
-
-    Every write that changes scores asks through here: the editor for its
-    municipality, imports, mergers and deadline revisions for all.
-    """
-    transaction.on_commit(partial(_enqueue_recompute, municipality_id))
-
-
-def _enqueue_recompute(municipality_id: int | None) -> None:
-    # A broker failure must never undo (or fail) a committed save.
-    try:
-        if municipality_id is None:
-            scoring_tasks.enqueue_recompute_all()
-        else:
-            scoring_tasks.enqueue_recompute(municipality_id)
-    except Exception:
-        logger.exception(
-            "Could not request a score recompute (municipality %s); "
-            "the nightly full recompute will catch up.",
-            "all" if municipality_id is None else municipality_id,
-        )

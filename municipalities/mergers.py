@@ -33,7 +33,6 @@ from buildingblocks.levels import LEVEL_RANK, Level
 from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
 from buildingblocks.services import (
     StatusWrite,
-    recompute_after_commit,
     values_of,
     write_statuses,
 )
@@ -44,6 +43,7 @@ from buildingblocks.validation import (
 )
 from municipalities.models import EditorMembership, Merger, Municipality
 from nupportal.audit import audit
+from scoring.tasks import recompute_after_commit
 
 
 class MergerError(Exception):
