@@ -29,7 +29,6 @@ from scoring.models import LAGGING_STATUSES, AgreementCompliance, ComplianceStat
 logger = logging.getLogger(__name__)
 
 REMINDER_INTERVAL = datetime.timedelta(days=6)
-LAGGING = LAGGING_STATUSES
 
 
 def due_for_reminder(
@@ -60,7 +59,7 @@ def send_deadline_reminders(*, now: datetime.datetime | None = None) -> int:
     """Send this week's reminders; returns the number of municipalities reminded."""
     now = now or timezone.now()
     rows = AgreementCompliance.objects.filter(
-        status__in=LAGGING, municipality__active=True
+        status__in=LAGGING_STATUSES, municipality__active=True
     ).values_list("municipality_id", "agreement_id", "status")
     per_municipality: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for municipality_id, agreement_id, status in rows:
