@@ -79,15 +79,11 @@ class ApplyResult:
     batch_id: str
 
 
-def dry_run(rows: Rows, *, today: datetime.date | None = None) -> ImportPlan:
-    """What applying these rows now would change, and every error."""
-    return dry_run_with_versions(rows, today=today)[0]
-
-
 def dry_run_with_versions(
     rows: Rows, *, today: datetime.date | None = None
 ) -> tuple[ImportPlan, Versions]:
-    """The dry run and the version of each row's status it was made against."""
+    """What applying these rows now would change, every error, and the version of
+    each row's status the dry run was made against."""
     rows = list(rows)
     lookups = _load_lookups(rows, lock=False)
     versions = _row_versions(rows, lookups.pop("versions"))
