@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# pytest-xdist workers for `make test` (browser tests stay together on one of them)
+TEST_WORKERS ?= 2
 
 .PHONY: demo test lint format install install-dev messages setup-db serve web worker beat \
         bench backup restore check-deploy clean
@@ -54,7 +56,7 @@ node_modules/.installed: package.json package-lock.json
 test: $(VENV)/.installed-dev messages $(if $(shell command -v npm),node_modules/.installed,)
 	$(PY) manage.py makemigrations --check --dry-run -v 0
 	$(PY) manage.py check --fail-level WARNING
-	$(PY) -m pytest --create-db $(PYTEST_ARGS)
+	$(PY) -m pytest --create-db -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

@@ -25,9 +25,9 @@ class ResultAgreementTable(tables.Table):
     times_postponed = NumberColumn(verbose_name=_("Times postponed"))
     compliance_share = PercentColumn(verbose_name=_("Municipalities that meet it"))
     applicable = NumberColumn(
-        verbose_name=_("Of municipalities (applicable)"), decimal_pos=0
+        verbose_name=_("Of municipalities (applicable)"), count=True
     )
-    exempted = NumberColumn(verbose_name=_("Of which on an exemption"), decimal_pos=0)
+    exempted = NumberColumn(verbose_name=_("Of which on an exemption"), count=True)
     overdue_count = NumberColumn(verbose_name=_("Municipalities overdue"))
 
     class Meta:

@@ -99,7 +99,7 @@ class BuildingBlockTable(tables.Table):
     owner = tables.Column(verbose_name=_("Owner"))
     in_use_share = PercentColumn(verbose_name=_("Municipalities in use"))
     applicable = NumberColumn(
-        verbose_name=_("Of municipalities (applicable)"), decimal_pos=0
+        verbose_name=_("Of municipalities (applicable)"), count=True
     )
     coverage = PercentColumn(verbose_name=_("Inhabitants covered"))
     confidence = tables.Column(verbose_name=_("Confidence of the source"))

@@ -20,11 +20,16 @@ class NumberColumn(tables.Column):
     """Right-aligned number, grouped per language on the page.
 
     With `decimal_pos` it rounds (half-up): exports then hold the rounded value
-    as shown and, beside it, the exact one (nupportal.exports).
+    as shown and, beside it, the exact one (nupportal.exports). A `count` is a
+    whole number that may be stored as a float (the aggregates): shown and
+    exported as an int, with no "(exact)" column, since nothing is rounded away.
     """
 
-    def __init__(self, *args, decimal_pos: int | None = None, **kwargs) -> None:
+    def __init__(
+        self, *args, decimal_pos: int | None = None, count: bool = False, **kwargs
+    ) -> None:
         self.decimal_pos = decimal_pos
+        self.count = count
         attrs = kwargs.pop("attrs", {})
         attrs.setdefault("td", {"class": "num"})
         attrs.setdefault("th", {"class": "num"})
@@ -35,9 +40,13 @@ class NumberColumn(tables.Column):
         return self.decimal_pos is not None
 
     def render(self, value) -> str:
+        if self.count:
+            return format_number(display_value(value, 0))
         return format_number(value, self.decimal_pos)
 
     def value(self, value):
+        if self.count:
+            return display_value(value, 0)
         return display_value(value, self.decimal_pos) if self.rounds else value
 
     def exact(self, value):

@@ -54,6 +54,16 @@ CHROMIUM_ARGS = [
 DEFAULT_TIMEOUT_MS = 20_000
 
 
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """All browser tests on one xdist worker: they share one portal server and one
+    Chromium, which cost a demo build and a browser start per worker."""
+    for item in items:
+        if BROWSER_DIR in Path(item.path).parents:
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 # --------------------------------------------------------------------------------
 # The portal server
 # --------------------------------------------------------------------------------
