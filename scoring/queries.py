@@ -13,13 +13,32 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db.models import Max, Q
+from django.db.models import Max, Q, QuerySet
 
 from scoring.models import Scope, Snapshot
 
 
 def _id(obj: Any) -> int | None:
     return getattr(obj, "pk", obj)
+
+
+def _snapshots(
+    measure: str,
+    block: Any,
+    agreement: Any,
+    status: str,
+    since: datetime.date | None,
+    **scope: str,
+) -> QuerySet[Snapshot]:
+    """The Snapshot rows of one figure in a scope (`scope=`, and `key=` for one)."""
+    rows = Snapshot.objects.filter(
+        measure=measure,
+        block_id=_id(block),
+        agreement_id=_id(agreement),
+        status=status,
+        **scope,
+    )
+    return rows if since is None else rows.filter(month__gte=since)
 
 
 def snapshot_series(
@@ -37,16 +56,7 @@ def snapshot_series(
     `block` / `agreement` take an instance or an id (for per-block and
     per-agreement measures); `status` is for Measure.STATUS_COUNT.
     """
-    rows = Snapshot.objects.filter(
-        measure=measure,
-        scope=scope,
-        key=key,
-        block_id=_id(block),
-        agreement_id=_id(agreement),
-        status=status,
-    )
-    if since is not None:
-        rows = rows.filter(month__gte=since)
+    rows = _snapshots(measure, block, agreement, status, since, scope=scope, key=key)
     return list(rows.order_by("month").values_list("month", "value"))
 
 
@@ -60,15 +70,7 @@ def snapshot_series_by_key(
     since: datetime.date | None = None,
 ) -> dict[str, list[tuple[datetime.date, float | None]]]:
     """Monthly values of one figure for every size class (or province)."""
-    rows = Snapshot.objects.filter(
-        measure=measure,
-        scope=scope,
-        block_id=_id(block),
-        agreement_id=_id(agreement),
-        status=status,
-    )
-    if since is not None:
-        rows = rows.filter(month__gte=since)
+    rows = _snapshots(measure, block, agreement, status, since, scope=scope)
     result: dict[str, list[tuple[datetime.date, float | None]]] = {}
     for key, month, value in rows.order_by("key", "month").values_list(
         "key", "month", "value"
