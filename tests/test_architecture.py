@@ -172,3 +172,67 @@ def test_at_risk_or_overdue_is_defined_once():
     }
     assert offenders == {}, "use scoring.models.LAGGING_STATUSES"
     assert lagging_definitions((ROOT / LAGGING_HOME).read_text()), "moved? update"
+
+
+# --- statuses: one write path -------------------------------------------------------
+
+STATUS_MODELS = {"AdoptionStatus", "StatusChange"}
+WRITES = {"bulk_create", "bulk_update", "create", "update", "update_or_create"}
+# The one service, and the demo seed that replaces all statuses and history at once.
+STATUS_WRITERS = {
+    "buildingblocks/services.py",
+    "buildingblocks/management/commands/seed_demo.py",
+}
+
+
+def status_writes(source: str) -> list[int]:
+    """Lines that build or write AdoptionStatus / StatusChange rows."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        builds = isinstance(func, ast.Name) and func.id in STATUS_MODELS
+        writes = isinstance(func, ast.Attribute) and func.attr in WRITES
+        if writes:
+            # Down the chain `Model.objects.filter(…).update(…)` to its root.
+            inner = func.value
+            while isinstance(inner, ast.Call | ast.Attribute) and not _is_manager(
+                inner
+            ):
+                inner = inner.func if isinstance(inner, ast.Call) else inner.value
+            writes = _is_manager(inner)
+        if builds or writes:
+            lines.append(node.lineno)
+    return lines
+
+
+def _is_manager(node: ast.expr) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "objects"
+        and isinstance(node.value, ast.Name)
+        and node.value.id in STATUS_MODELS
+    )
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "StatusChange.objects.bulk_create(rows)",
+        "AdoptionStatus.objects.filter(pk=1).update(level='x')",
+        "row = AdoptionStatus(municipality_id=1, block_id=2)",
+    ],
+)
+def test_status_write_finder_sees_a_write(source):
+    assert status_writes(source) == [1]
+
+
+def test_statuses_are_written_only_by_the_status_service():
+    offenders = {
+        name: lines
+        for path in _modules().values()
+        if (name := str(path.relative_to(ROOT))) not in STATUS_WRITERS
+        and (lines := status_writes(path.read_text()))
+    }
+    assert offenders == {}, "write statuses with buildingblocks.services.write_statuses"
