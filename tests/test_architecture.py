@@ -236,3 +236,33 @@ def test_statuses_are_written_only_by_the_status_service():
         and (lines := status_writes(path.read_text()))
     }
     assert offenders == {}, "write statuses with buildingblocks.services.write_statuses"
+
+
+# --- apps that import each other ----------------------------------------------------
+
+# Pairs of apps that import each other's functions or classes at module level
+# (models and constants left out: Django apps share those by design). Known debt:
+# the shared UI (admin mixins, template tags, charts) living in municipalities and
+# scoring (issue 20.5). Remove a pair once it is broken; a new pair fails.
+KNOWN_MUTUAL_APPS = {
+    # scoring.admin uses municipalities.admin's mixins, scoring.dashboards the
+    # template tag localized_attr; municipalities' pages use scoring's rules/charts.
+    ("municipalities", "scoring"),
+}
+# Modules whose names other apps may import freely: schema and constants.
+SHARED_DEFINITIONS = {"models", "levels", "sizeclasses", "roles", "geography"}
+
+
+def mutual_apps(graph: dict[str, set[str]]) -> set[tuple[str, str]]:
+    uses: set[tuple[str, str]] = set()
+    for source, targets in graph.items():
+        for target in targets:
+            app, other = source.split(".")[0], target.split(".")[0]
+            shared = target.split(".")[-1] in SHARED_DEFINITIONS
+            if app in APPS and other in APPS and app != other and not shared:
+                uses.add((app, other))
+    return {(a, b) for a, b in uses if a < b and (b, a) in uses}
+
+
+def test_no_new_pair_of_apps_imports_each_other():
+    assert mutual_apps(import_graph(_modules())) <= KNOWN_MUTUAL_APPS

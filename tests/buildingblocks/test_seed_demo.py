@@ -20,9 +20,9 @@ from agreements.models import DeadlineRevision, ResultAgreement
 from buildingblocks import demo
 from buildingblocks.levels import LEVEL_RANK, LEVEL_VALUES, Level
 from buildingblocks.management.commands.seed_demo import carry_state
+from buildingblocks.mergers import carry_over
 from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
 from buildingblocks.validation import StatusValues
-from municipalities.mergers import carry_over
 from municipalities.models import EditorMembership, Merger, Municipality
 from tests.factories import (
     BuildingBlockFactory,

@@ -10,9 +10,9 @@ from django.utils import timezone
 import pytest
 
 from buildingblocks.levels import Level
+from buildingblocks.mergers import MergerError, apply_merger, carry_over, plan_merger
 from buildingblocks.models import AdoptionStatus, StatusChange
 from buildingblocks.validation import StatusValues
-from municipalities.mergers import MergerError, apply_merger, carry_over, plan_merger
 from municipalities.models import EditorMembership, Merger
 from tests.factories import (
     AdoptionStatusFactory,

@@ -14,7 +14,10 @@ the successor itself:
   had the same one.
 
 Staff review the proposal in the admin and may adjust it before applying.
-`carry_over` is pure; `plan_merger` and `apply_merger` do the database work.
+`carry_over` is pure; `plan_merger` and `apply_merger` do the database work. The
+Merger model is the municipalities app's; applying one lives here, beside the other
+status writers (the editor's service and the import), because it is a status write
+through `buildingblocks.services.write_statuses` (docs/status-flow.md).
 """
 
 from __future__ import annotations
