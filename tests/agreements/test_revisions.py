@@ -21,15 +21,6 @@ D = datetime.date
 
 
 @pytest.fixture
-def recomputes(monkeypatch):
-    calls: list[None] = []
-    monkeypatch.setattr(
-        "scoring.tasks.enqueue_recompute_all", lambda: calls.append(None)
-    )
-    return calls
-
-
-@pytest.fixture
 def agreement():
     return ResultAgreementFactory(
         number=7, original_deadline=D(2015, 1, 1), deadline=D(2015, 1, 1)

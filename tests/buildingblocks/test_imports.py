@@ -287,15 +287,6 @@ def test_template_has_the_columns_and_valid_example_rows():
 # --- database: dry run and apply ---------------------------------------------
 
 
-@pytest.fixture
-def recomputes(monkeypatch):
-    calls: list[None] = []
-    monkeypatch.setattr(
-        "scoring.tasks.enqueue_recompute_all", lambda: calls.append(None)
-    )
-    return calls
-
-
 def make_batch(rows, user=None) -> ImportBatch:
     return ImportBatch.objects.create(
         filename="t.csv",

@@ -107,15 +107,6 @@ def merger(db):
     return {"merger": merger, "a": a, "b": b, "new": new, "digid": digid, "bag": bag}
 
 
-@pytest.fixture
-def recomputes(monkeypatch):
-    calls: list[None] = []
-    monkeypatch.setattr(
-        "scoring.tasks.enqueue_recompute_all", lambda: calls.append(None)
-    )
-    return calls
-
-
 def test_plan_proposes_the_documented_carry_over(merger):
     plan = {p.block.code: p for p in plan_merger(merger["merger"])}
     assert (plan["digid"].values.level, plan["digid"].values.planned_date) == (
