@@ -84,8 +84,13 @@ class LaggardTable(MunicipalityRowTable):
     missing = tables.Column(
         verbose_name=_("What is missing"), accessor="pk", orderable=False
     )
+    will_miss = tables.Column(
+        verbose_name=_("Will miss the deadline"), accessor="pk", orderable=False
+    )
 
     missing_by_municipality = {}
+    # scoring.projections.MissRule, set by the view (no query per row).
+    miss_rule = None
 
     class Meta:
         model = AgreementCompliance
@@ -97,6 +102,7 @@ class LaggardTable(MunicipalityRowTable):
             "reason",
             "lapsed_on",
             "missing",
+            "will_miss",
         )
         order_by = ("-status", "municipality")
         default = "—"
@@ -116,3 +122,14 @@ class LaggardTable(MunicipalityRowTable):
 
     def value_missing(self, record: AgreementCompliance) -> str:
         return self.missing_by_municipality.get(record.municipality_id)
+
+    def value_will_miss(self, record: AgreementCompliance) -> str:
+        if self.miss_rule is None:
+            return ""
+        return self.miss_rule.text(
+            record.status, record.reason, record.municipality.size_class
+        )
+
+    def render_will_miss(self, record: AgreementCompliance) -> str:
+        text = self.value_will_miss(record)
+        return _("Yes: %(reason)s") % {"reason": text} if text else "—"

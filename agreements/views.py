@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from django_tables2 import SingleTableView
@@ -13,8 +15,10 @@ from agreements.tables import LaggardTable, ResultAgreementTable
 from municipalities.queries import agreement_rows
 from nupportal.exports import SafeExportMixin
 from nupportal.pagination import pagination
-from scoring.dashboards import MissingBlocks, agreement_context
-from scoring.models import LAGGING_STATUSES, AgreementCompliance
+from scoring import projections
+from scoring.dashboards import MissingBlocks, agreement_context, snapshot_trend
+from scoring.models import LAGGING_STATUSES, AgreementCompliance, Measure
+from scoring.projections import MissRule
 
 
 class ResultAgreementListView(SafeExportMixin, SingleTableView):
@@ -58,8 +62,21 @@ class ResultAgreementDetailView(SafeExportMixin, SingleTableView):
             municipality__active=True,
         ).select_related("municipality__province")
 
+    @cached_property
+    def compliance_rows(self) -> list:
+        """The agreement's monthly compliance snapshots: for the charts and the
+        "will miss the deadline" column (two queries, once)."""
+        return snapshot_trend(Measure.COMPLIANCE_SHARE, agreement=self.object)
+
     def get_table(self, **kwargs):
         table = super().get_table(**kwargs)
+        table.miss_rule = MissRule(
+            self.object.deadline,
+            timezone.localdate(),
+            projections.class_crossings(
+                projections.forecasts_for(self.compliance_rows)
+            ),
+        )
         # The page shows 50 laggards: load what they miss, not what all miss
         # (an export has every row).
         page = getattr(table, "page", None)
@@ -81,5 +98,11 @@ class ResultAgreementDetailView(SafeExportMixin, SingleTableView):
             context["revisions"] = list(
                 self.object.revisions.order_by("decided_on", "id")
             )
-            context.update(agreement_context(self.object))
+            context.update(
+                agreement_context(
+                    self.object,
+                    revisions=context["revisions"],
+                    snapshot_rows=self.compliance_rows,
+                )
+            )
         return context

@@ -9,6 +9,7 @@ from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, TemplateView
@@ -25,6 +26,7 @@ from municipalities.models import CBS_CODE_REGEX, Municipality
 from municipalities.permissions import can_edit_municipality, can_see_notes
 from municipalities.tables import MunicipalityTable
 from nupportal.exports import SafeExportMixin
+from scoring import projections
 from scoring.charts import Series, line_chart
 from scoring.models import MunicipalityScore, Scope
 
@@ -167,6 +169,12 @@ class MunicipalityDetailView(DetailView):
             ],
         )
         agreements = list(queries.agreements_for(municipality))
+        if not former:
+            # "Will miss the deadline": its own plans, or the pace of its size
+            # class (one query for the class's compliance history).
+            projections.flag_misses(
+                agreements, municipality.size_class, timezone.localdate()
+            )
         inputs = scorecard.load_inputs(
             municipality, blocks, statuses.values(), agreements
         )

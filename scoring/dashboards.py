@@ -23,7 +23,7 @@ from buildingblocks.models import AdoptionStatus, BuildingBlock
 from municipalities.sizeclasses import SizeClass
 from municipalities.templatetags.portal import localized_attr
 from nupportal.formats import round_half_up
-from scoring import charts, maps, queries
+from scoring import charts, maps, projections, queries
 from scoring.charts import Bar, Group, Series, StackRow, number, percent
 from scoring.models import (
     LAGGING_STATUSES,
@@ -68,6 +68,11 @@ def size_class_label(code: str) -> str:
 
 def as_percent(share: float | None) -> float | None:
     return None if share is None else 100.0 * share
+
+
+def line_labels() -> dict[str, str]:
+    """The national line ("") and each size class, as the trend charts name them."""
+    return {"": _("Netherlands")} | {c: size_class_label(c) for c in SIZE_CLASS_ORDER}
 
 
 def _series_labels() -> list[str]:
@@ -496,13 +501,24 @@ def block_context(block: BuildingBlock) -> dict:
     )
     snapshot_rows = snapshot_trend(Measure.IN_USE_SHARE, block=block)
     trend_series = _trend(snapshot_rows, scale=100.0)
+    forecasts = projections.forecasts_for(snapshot_rows)
+    national_forecast = forecasts.get(projections.NATIONAL)
+    projection = projections.projection_for(national_forecast)
     trend_chart = charts.line_chart(
         chart_id="chart-block-trend",
         caption=_("Share of municipalities using %(block)s over time")
         % {"block": block.name},
-        summary=_trend_summary(trend_series, percent),
+        summary=" ".join(
+            part
+            for part in (
+                _trend_summary(trend_series, percent),
+                projections.projection_summary(national_forecast) if projection else "",
+            )
+            if part
+        ),
         series=trend_series,
         value_format=percent,
+        projection=projection,
     )
     requirements = list(
         block.requirements.select_related("agreement").order_by("agreement__number")
@@ -514,6 +530,7 @@ def block_context(block: BuildingBlock) -> dict:
         "level_chart": level_chart,
         "class_chart": class_chart,
         "trend_chart": trend_chart,
+        "forecast_rows": projections.forecast_rows(forecasts, line_labels()),
         "block_map": block_map,
         "requirements": requirements,
     }
@@ -528,8 +545,17 @@ def _count_share(count: int, total: int) -> str:
 # --- agreement --------------------------------------------------------------------
 
 
-def agreement_context(agreement: ResultAgreement) -> dict:
-    """The figures of one agreement's page."""
+def agreement_context(
+    agreement: ResultAgreement,
+    *,
+    revisions: list | None = None,
+    snapshot_rows: list | None = None,
+) -> dict:
+    """The figures of one agreement's page.
+
+    `revisions` (the deadline's, in order) and `snapshot_rows` (its compliance
+    snapshots, `snapshot_trend`) when the caller has them already.
+    """
     counts: dict[str, int] = {}
     exempted = 0
     computed_at = None
@@ -575,7 +601,10 @@ def agreement_context(agreement: ResultAgreement) -> dict:
         value_header=_("Municipalities"),
         max_value=max(total, 1),
     )
-    snapshot_rows = snapshot_trend(Measure.COMPLIANCE_SHARE, agreement=agreement)
+    if snapshot_rows is None:
+        snapshot_rows = snapshot_trend(Measure.COMPLIANCE_SHARE, agreement=agreement)
+    if revisions is None:
+        revisions = list(agreement.revisions.order_by("decided_on", "id"))
     trend_series = _trend(snapshot_rows, scale=100.0)
     trend_chart = charts.line_chart(
         chart_id="chart-agreement-trend",
@@ -584,7 +613,16 @@ def agreement_context(agreement: ResultAgreement) -> dict:
         series=trend_series,
         value_format=percent,
     )
+    forecasts = projections.forecasts_for(snapshot_rows)
+    national_series = projections.lines(snapshot_rows).get(projections.NATIONAL, [])
     return {
+        "burnup_chart": projections.burnup_chart(
+            agreement,
+            revisions,
+            national_series,
+            forecasts.get(projections.NATIONAL),
+        ),
+        "forecast_rows": projections.forecast_rows(forecasts, line_labels()),
         "computed_at": computed_at,
         "exempted": exempted,
         "applicable": applicable,

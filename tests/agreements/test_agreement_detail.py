@@ -96,11 +96,14 @@ def test_laggards_export_csv(client, world):
         "Reason",
         "Date passed",
         "What is missing",
+        "Will miss the deadline",
         "Data",
     ]
     assert len(rows) == 5
     assert {r[3] for r in rows[1:]} == {"Overdue", "At risk"}
     assert all(r[6].startswith("DigiD (") for r in rows[1:])
+    # The deadline (1 January 2016) has passed: nobody is still to miss it.
+    assert {r[7] for r in rows[1:]} == {""}
     assert {r[4] for r in rows[1:]} <= {
         "not planned",
         "planned after the deadline",

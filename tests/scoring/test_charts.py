@@ -222,3 +222,51 @@ def test_a_narrow_histogram_keeps_the_lower_bound_of_bins_that_do_not_fit():
     assert ">90–100</text>" in chart.svg
     assert ">90–100</text>" not in chart.svg_narrow
     assert 'class="chart-tick">90</text>' in chart.svg_narrow
+
+
+def test_line_chart_draws_a_projection_with_band_markers_and_a_target():
+    observed = [(datetime.date(2014, m, 1), 10.0 * m / 12) for m in range(1, 13)]
+    projected = [
+        (datetime.date(2014, 12, 1), 10.0, 10.0, 10.0),
+        (datetime.date(2015, 6, 1), 20.0, 15.0, 25.0),
+        (datetime.date(2015, 12, 1), 30.0, 20.0, 40.0),
+    ]
+    with translation.override("en"):
+        chart = charts.line_chart(
+            chart_id="c",
+            caption="Burn-up",
+            summary="s",
+            series=[Series("Netherlands", observed)],
+            value_format=charts.percent,
+            projection=charts.Projection("Forecast (80 % band)", projected),
+            markers=[
+                charts.Marker(datetime.date(2015, 1, 1), "1 Jan 2015", current=False),
+                charts.Marker(datetime.date(2016, 1, 1), "1 Jan 2016"),
+            ],
+            target=100.0,
+        )
+    svg = str(chart.svg)
+    assert svg.count('class="chart-band"') == 1
+    assert svg.count('class="chart-line chart-projection"') == 1
+    assert svg.count('class="chart-marker"') == 2
+    # The superseded deadline dotted, the one in force solid.
+    assert svg.count('stroke-dasharray="2 2" class="chart-marker"') == 1
+    assert 'class="chart-target"' in svg
+    assert ">forecast</text>" in svg and ">deadline</text>" in svg
+    # The table: the observed year, then the projected year with its band (the
+    # projection's first point is the last observed month, not repeated).
+    assert chart.headers == ["Month", "Netherlands", "Forecast (80 % band)"]
+    assert chart.rows == [
+        ["December 2014", "10 %", "–"],
+        ["December 2015", "–", "30 % (20 % to 40 %)"],
+    ]
+
+
+def test_line_chart_without_extras_is_unchanged_in_height():
+    chart = charts.line_chart(
+        chart_id="c",
+        caption="c",
+        summary="s",
+        series=[Series("x", [(datetime.date(2014, 1, 1), 1.0)])],
+    )
+    assert 'viewBox="0 0 640 190"' in str(chart.svg)
