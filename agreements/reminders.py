@@ -38,7 +38,6 @@ from scoring.models import LAGGING_STATUSES, AgreementCompliance, ComplianceStat
 logger = logging.getLogger(__name__)
 
 REMINDER_INTERVAL = datetime.timedelta(days=6)
-LAGGING = LAGGING_STATUSES
 # Editors are Dutch CIOs (DESIGN): the mail is Dutch whatever language the
 # worker, or the staff member previewing it, uses.
 MAIL_LANGUAGE = "nl"
@@ -173,7 +172,7 @@ def plan_reminders(
     """
     now = now or timezone.now()
     compliance = AgreementCompliance.objects.filter(
-        status__in=LAGGING, municipality__active=True
+        status__in=LAGGING_STATUSES, municipality__active=True
     )
     if municipality is not None:
         compliance = compliance.filter(municipality=municipality)

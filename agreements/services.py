@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import logging
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -12,15 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agreements.models import DeadlineRevision, ResultAgreement
+from nupportal.audit import audit
 from scoring.rules import deadline_in_force
-
-audit = logging.getLogger("nupportal.audit")
-
-
-def _enqueue_full_recompute() -> None:
-    from scoring import tasks as scoring_tasks
-
-    scoring_tasks.enqueue_recompute_all()
+from scoring.tasks import recompute_after_commit
 
 
 def _earlier(agreement: ResultAgreement) -> list[tuple[datetime.date, datetime.date]]:
@@ -95,13 +88,13 @@ def record_revision(
     )
     agreement.deadline_is_reference = False
     agreement.save(update_fields=["deadline", "deadline_is_reference"])
-    audit.info(
-        "deadline revised agreement=%s %s -> %s decided=%s user=%s",
-        agreement.number,
-        old_deadline,
-        new_deadline,
-        decided_on,
-        user.get_username() if user is not None else "-",
+    audit(
+        "deadline_revised",
+        user=user,
+        agreement=agreement.number,
+        old_deadline=old_deadline,
+        new_deadline=new_deadline,
+        decided_on=decided_on,
     )
-    transaction.on_commit(_enqueue_full_recompute)
+    recompute_after_commit()
     return revision

@@ -21,8 +21,13 @@ from django.utils.translation import gettext_lazy as _
 
 from buildingblocks.levels import Level
 from buildingblocks.models import AdoptionStatus, BuildingBlock
-from buildingblocks.services import STATUS_FIELDS, StatusEdit, values_of
-from buildingblocks.validation import NOTE_MAX_LENGTH, StatusValues, validate_status
+from buildingblocks.services import StatusEdit, values_of
+from buildingblocks.validation import (
+    NOTE_MAX_LENGTH,
+    STATUS_FIELDS,
+    StatusValues,
+    validate_status,
+)
 
 # What the date fields accept: Dutch day-month-year (with -, / or .) and ISO,
 # on Dutch and English pages alike; the first is how a date is shown.

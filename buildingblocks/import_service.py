@@ -2,8 +2,9 @@
 
 The rules live in `buildingblocks.imports` (pure). Here: a constant number of
 queries to load what the rules need, and one transaction that writes all
-changes, their history (source ``import`` with the batch id) and enqueues one
-full recompute.
+changes and their history (source ``import`` with the batch id) through the one
+status-write service, `buildingblocks.services.write_statuses`, and asks for one
+full recompute after commit.
 
 No lost update: the dry run also returns the version of every row's status as
 it was then (`DryRun.versions`); the preview hands them to the apply, which
@@ -27,9 +28,14 @@ from buildingblocks.imports import (
     plan_import,
 )
 from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
-from buildingblocks.services import write_status_rows
-from buildingblocks.validation import StatusValues
+from buildingblocks.services import (
+    StaleStatuses,
+    StatusWrite,
+    write_statuses,
+)
+from buildingblocks.validation import STATUS_FIELDS, StatusValues
 from municipalities.models import Municipality
+from scoring.tasks import recompute_after_commit
 
 Rows = Iterable[tuple[int, Mapping[str, str]]]
 
@@ -73,15 +79,11 @@ class ApplyResult:
     batch_id: str
 
 
-def dry_run(rows: Rows, *, today: datetime.date | None = None) -> ImportPlan:
-    """What applying these rows now would change, and every error."""
-    return dry_run_with_versions(rows, today=today)[0]
-
-
 def dry_run_with_versions(
     rows: Rows, *, today: datetime.date | None = None
 ) -> tuple[ImportPlan, Versions]:
-    """The dry run and the version of each row's status it was made against."""
+    """What applying these rows now would change, every error, and the version of
+    each row's status the dry run was made against."""
     rows = list(rows)
     lookups = _load_lookups(rows, lock=False)
     versions = _row_versions(rows, lookups.pop("versions"))
@@ -123,9 +125,8 @@ def _load_lookups(rows: list, *, lock: bool) -> dict:
         statuses = statuses.select_for_update(of=("self",))
     current = {}
     versions = {}
-    columns = ("level", "planned_date", "achieved_date", "note", "evidence_url")
     rows = statuses.values_list(
-        "municipality__cbs_code", "block__code", *columns, "version"
+        "municipality__cbs_code", "block__code", *STATUS_FIELDS, "version"
     )
     for cbs, block, *values, version in rows:
         current[(cbs, block)] = StatusValues(*values)
@@ -176,19 +177,12 @@ def apply_import(
     now = timezone.now()
     if plan.changes:
         _write(plan, user=user, now=now, batch_id=batch.batch_id)
+        recompute_after_commit()
     batch.applied_at = now
     batch.applied_by = user if user is not None and user.is_authenticated else None
     batch.changed_count = len(plan.changes)
     batch.save(update_fields=["applied_at", "applied_by", "changed_count"])
-    if plan.changes:
-        transaction.on_commit(_enqueue_full_recompute)
     return ApplyResult(len(plan.changes), plan.unchanged, batch.batch_id)
-
-
-def _enqueue_full_recompute() -> None:
-    from scoring import tasks as scoring_tasks
-
-    scoring_tasks.enqueue_recompute_all()
 
 
 def _write(plan: ImportPlan, *, user, now, batch_id: str) -> None:
@@ -197,51 +191,29 @@ def _write(plan: ImportPlan, *, user, now, batch_id: str) -> None:
         Municipality.objects.filter(cbs_code__in=codes).values_list("cbs_code", "id")
     )
     block_ids = dict(BuildingBlock.objects.values_list("code", "id"))
-    existing = {
-        (s.municipality_id, s.block_id): s
-        for s in AdoptionStatus.objects.filter(municipality__cbs_code__in=codes)
-    }
-    user = user if user is not None and user.is_authenticated else None
-    to_create: list[AdoptionStatus] = []
-    to_update: list[AdoptionStatus] = []
-    history: list[StatusChange] = []
-    for change in plan.changes:
-        key = (municipality_ids[change.cbs_code], block_ids[change.block_code])
-        values = change.values
-        status = existing.get(key)
-        before = (
-            (status.level, status.planned_date, status.achieved_date)
-            if status
-            else ("", None, None)
+    writes = [
+        StatusWrite(
+            municipality_ids[change.cbs_code],
+            block_ids[change.block_code],
+            change.values,
         )
-        if status is None:
-            status = AdoptionStatus(municipality_id=key[0], block_id=key[1])
-            to_create.append(status)
-        else:
-            status.version += 1
-            to_update.append(status)
-        status.level = values.level
-        status.planned_date = values.planned_date
-        status.achieved_date = values.achieved_date
-        status.note = values.note
-        status.evidence_url = values.evidence_url
-        status.updated_by = user
-        status.updated_at = now
-        history.append(
-            StatusChange(
-                municipality_id=key[0],
-                block_id=key[1],
-                from_level=before[0],
-                to_level=values.level,
-                from_planned_date=before[1],
-                to_planned_date=values.planned_date,
-                from_achieved_date=before[2],
-                to_achieved_date=values.achieved_date,
-                changed_by=user,
-                changed_at=now,
-                source=StatusChange.Source.IMPORT,
-                note=values.note,
-                batch_id=batch_id,
-            )
+        for change in plan.changes
+    ]
+    try:
+        write_statuses(
+            writes=writes,
+            user=user,
+            source=StatusChange.Source.IMPORT,
+            batch_id=batch_id,
+            now=now,
         )
-    write_status_rows(to_create=to_create, to_update=to_update, history=history)
+    except StaleStatuses as stale:
+        # Only a status created meanwhile can be stale: the rest were locked.
+        keys = set(stale.keys)
+        raise ImportConflict(
+            [
+                Conflict(change.row, change.cbs_code, change.block_code)
+                for change, write in zip(plan.changes, writes, strict=True)
+                if (write.municipality_id, write.block_id) in keys
+            ]
+        ) from None

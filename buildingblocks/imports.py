@@ -35,24 +35,14 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext_lazy as _
 
 from buildingblocks.levels import Level
-from buildingblocks.validation import NOTE_MAX_LENGTH, StatusValues, validate_status
+from buildingblocks.validation import (
+    NOTE_MAX_LENGTH,
+    STATUS_FIELDS,
+    StatusValues,
+    validate_status,
+)
 
-COLUMNS: tuple[str, ...] = (
-    "cbs_code",
-    "building_block",
-    "level",
-    "planned_date",
-    "achieved_date",
-    "note",
-    "evidence_url",
-)
-STATUS_FIELDS: tuple[str, ...] = (
-    "level",
-    "planned_date",
-    "achieved_date",
-    "note",
-    "evidence_url",
-)
+COLUMNS: tuple[str, ...] = ("cbs_code", "building_block", *STATUS_FIELDS)
 EVIDENCE_URL_MAX_LENGTH = 500
 
 # The Dutch names as the status editor shows them are accepted besides the codes,

@@ -1,24 +1,24 @@
-"""Writing adoption statuses: permission, validation, optimistic locking, history.
+"""Writing adoption statuses: the one write path for every source.
 
-`save_statuses` is the write path of the status editor. It re-checks the
-permission (the view checked it too: defence in depth), validates every status
-with the shared rules, and then, in one transaction, locks the affected rows in
-block order, compares their versions with the versions the form was loaded with,
-writes the rows that really change, appends one StatusChange per changed block,
-and asks for a score recompute once the transaction has committed.
+`write_statuses` writes statuses and their history for every source (the status
+editor, the import, a merger): in the caller's transaction it locks the affected
+rows in (municipality, block) order, refuses the whole write when a version the
+writer saw is stale, skips what does not change, and bulk-writes the rows and one
+StatusChange per changed status; the caller then asks for the score recompute
+with `scoring.tasks.recompute_after_commit` (docs/status-flow.md).
 
-Either every changed block is saved or none: a single stale version raises
-`StatusConflict` and rolls the whole save back.
+`save_statuses` is the status editor's use of it. It re-checks the permission
+(the view checked it too: defence in depth), validates every status with the
+shared rules, and either saves every changed block or none: a single stale
+version raises `StatusConflict` and rolls the whole save back.
 """
 
 from __future__ import annotations
 
 import datetime
-import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
@@ -28,19 +28,19 @@ from django.utils import timezone
 
 from buildingblocks.levels import Level
 from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
-from buildingblocks.validation import StatusValues, validate_status
+from buildingblocks.validation import STATUS_FIELDS, StatusValues, validate_status
 from municipalities.models import Municipality
 from municipalities.permissions import can_edit_municipality
 from nupportal.audit import audit
-from scoring import tasks as scoring_tasks
-
-logger = logging.getLogger(__name__)
+from scoring.tasks import recompute_after_commit
 
 # What a block without an AdoptionStatus row means; such a block has version 0.
 NO_STATUS = StatusValues(level=Level.NOT_STARTED)
 # Writes that no person makes (a merger, the demo seed) may pass user=None.
 SYSTEM_SOURCES = frozenset({StatusChange.Source.MERGER, StatusChange.Source.SEED})
-STATUS_FIELDS = ("level", "planned_date", "achieved_date", "note", "evidence_url")
+# What a write sets on an AdoptionStatus row besides its keys.
+_WRITTEN_FIELDS = [*STATUS_FIELDS, "version", "updated_by", "updated_at"]
+_BATCH_SIZE = 1000
 
 
 @dataclass(frozen=True)
@@ -100,9 +100,27 @@ class StatusConflict(Exception):
         self.current = current
 
 
-class _Stale(Exception):
-    def __init__(self, block_ids: list[int]):
-        self.block_ids = block_ids
+@dataclass(frozen=True)
+class StatusWrite:
+    """One status to set: for which municipality × block, and to which values."""
+
+    municipality_id: int
+    block_id: int
+    values: StatusValues
+    # The version of the row the writer loaded (0: no row). None: the writer
+    # holds the rows' locks since it read them and checked the versions itself.
+    version: int | None = None
+
+
+class StaleStatuses(Exception):
+    """Someone saved some of these statuses since the writer loaded them.
+
+    `keys` are the (municipality id, block id) pairs; nothing was written.
+    """
+
+    def __init__(self, keys: list[tuple[int, int]]):
+        super().__init__(f"stale statuses: {keys}")
+        self.keys = keys
 
 
 def values_of(status: AdoptionStatus | None) -> StatusValues:
@@ -141,15 +159,32 @@ def save_statuses(
     _validate(edits, today=timezone.localdate(now))
 
     result = SaveResult(batch_id=uuid.uuid4().hex)
+    writes = [
+        StatusWrite(municipality.pk, blocks[e.block_code].pk, e.values, e.version)
+        for e in edits
+    ]
     try:
         with transaction.atomic():
-            result.changes.extend(
-                _apply(user, municipality, edits, blocks, source, now, result.batch_id)
+            written = write_statuses(
+                writes=writes,
+                user=user,
+                source=source,
+                batch_id=result.batch_id,
+                now=now,
+                # The editor posts every block: one it shows as "not started"
+                # without a status row stays without one.
+                record_not_started=False,
             )
-            if result.changes:
-                transaction.on_commit(partial(_request_recompute, municipality.pk))
-    except _Stale as stale:
-        raise StatusConflict(_current_statuses(municipality, stale.block_ids)) from None
+            if written:
+                recompute_after_commit(municipality.pk)
+    except StaleStatuses as stale:
+        block_ids = [block_id for _m, block_id in stale.keys]
+        raise StatusConflict(_current_statuses(municipality, block_ids)) from None
+    by_pk = {block.pk: block for block in blocks.values()}
+    for change in written:
+        # The objects are at hand; spares a query per change for the codes.
+        change.municipality, change.block = municipality, by_pk[change.block_id]
+    result.changes.extend(written)
     if result.changes:
         audit(
             "statuses_saved",
@@ -188,46 +223,62 @@ def _validate(edits: list[StatusEdit], *, today: datetime.date) -> None:
         raise StatusValidationError(errors)
 
 
-def _apply(
+def write_statuses(
+    *,
+    writes: Sequence[StatusWrite],
     user: AbstractBaseUser | None,
-    municipality: Municipality,
-    edits: list[StatusEdit],
-    blocks: dict[str, BuildingBlock],
     source: str,
-    now: datetime.datetime,
     batch_id: str,
+    now: datetime.datetime,
+    effective_at: datetime.datetime | None = None,
+    record_not_started: bool = True,
 ) -> list[StatusChange]:
-    # Lock in block order: two saves of overlapping blocks queue up instead of
+    """Write statuses and their history in bulk; the one write path (module docstring).
+
+    Runs in the caller's transaction, which has checked who may write and the
+    rules. Writes equal to the current status are skipped; a write whose version
+    differs from the row's raises StaleStatuses and nothing is written. History
+    rows take `effective_at` (default `now`: a merger's changes take effect on
+    its date). `record_not_started=False`: a "not started" write for a block
+    without a row is no change. Returns the StatusChange rows written.
+    """
+    user = user if user is not None and user.is_authenticated else None
+    writes = sorted(writes, key=lambda w: (w.municipality_id, w.block_id))
+    # Lock in key order: two writes of overlapping statuses queue up instead of
     # deadlocking. (SQLite ignores FOR UPDATE; it serialises writers anyway.)
+    # The filter may lock a few more rows than written: cheaper than OR-ing pairs.
     locked = {
-        status.block_id: status
-        for status in AdoptionStatus.objects.select_for_update()
-        .filter(municipality=municipality, block__in=blocks.values())
-        .order_by("block_id")
+        (row.municipality_id, row.block_id): row
+        for row in AdoptionStatus.objects.select_for_update()
+        .filter(
+            municipality_id__in={w.municipality_id for w in writes},
+            block_id__in={w.block_id for w in writes},
+        )
+        .order_by("municipality_id", "block_id")
     }
-    stale: list[int] = []
+    stale: list[tuple[int, int]] = []
     to_update: list[AdoptionStatus] = []
     to_create: list[AdoptionStatus] = []
     history: list[StatusChange] = []
-    for edit in sorted(edits, key=lambda edit: blocks[edit.block_code].pk):
-        block = blocks[edit.block_code]
-        row = locked.get(block.pk)
+    for write in writes:
+        key = (write.municipality_id, write.block_id)
+        row = locked.get(key)
         before = values_of(row)
-        if edit.values == before:
+        if write.values == before and (row is not None or not record_not_started):
             # Nothing to write. Also when the version is stale: someone else
             # already saved exactly these values, so nothing can be lost.
             continue
-        if edit.version != (row.version if row else 0):
-            stale.append(block.pk)
+        if write.version is not None and write.version != (row.version if row else 0):
+            stale.append(key)
             continue
         existed = row is not None
         if row is None:
-            row = AdoptionStatus(municipality=municipality, block=block, version=0)
+            row = AdoptionStatus(municipality_id=key[0], block_id=key[1], version=0)
             to_create.append(row)
         else:
             to_update.append(row)
         for name in STATUS_FIELDS:
-            setattr(row, name, getattr(edit.values, name))
+            setattr(row, name, getattr(write.values, name))
         row.version += 1
         row.updated_by = user
         row.updated_at = now
@@ -235,37 +286,37 @@ def _apply(
         row.clean_fields(exclude=["municipality", "block", "updated_by"])
         history.append(
             StatusChange(
-                municipality=municipality,
-                block=block,
+                municipality_id=key[0],
+                block_id=key[1],
                 # '' = the block had no status row before this change.
                 from_level=before.level if existed else "",
-                to_level=edit.values.level,
+                to_level=write.values.level,
                 from_planned_date=before.planned_date,
-                to_planned_date=edit.values.planned_date,
+                to_planned_date=write.values.planned_date,
                 from_achieved_date=before.achieved_date,
-                to_achieved_date=edit.values.achieved_date,
+                to_achieved_date=write.values.achieved_date,
                 changed_by=user,
-                changed_at=now,
+                changed_at=effective_at or now,
                 source=source,
-                note=edit.values.note,
+                note=write.values.note,
                 batch_id=batch_id,
             )
         )
     if stale:
-        raise _Stale(stale)
-    if to_update:
-        AdoptionStatus.objects.bulk_update(
-            to_update, [*STATUS_FIELDS, "version", "updated_by", "updated_at"]
-        )
+        raise StaleStatuses(stale)
+    AdoptionStatus.objects.bulk_update(
+        to_update, _WRITTEN_FIELDS, batch_size=_BATCH_SIZE
+    )
     if to_create:
         try:
-            # A savepoint, so a concurrent insert of the same block surfaces as a
-            # conflict instead of breaking the caller's transaction.
+            # A savepoint, so a concurrent insert of the same status surfaces as
+            # a conflict instead of breaking the caller's transaction.
             with transaction.atomic():
-                AdoptionStatus.objects.bulk_create(to_create)
+                AdoptionStatus.objects.bulk_create(to_create, batch_size=_BATCH_SIZE)
         except IntegrityError:
-            raise _Stale([row.block_id for row in to_create]) from None
-    StatusChange.objects.bulk_create(history)
+            keys = [(row.municipality_id, row.block_id) for row in to_create]
+            raise StaleStatuses(keys) from None
+    StatusChange.objects.bulk_create(history, batch_size=_BATCH_SIZE)
     return history
 
 
@@ -307,34 +358,3 @@ def _current_statuses(
             changed_at=row.updated_at or row.last_changed_at,
         )
     return current
-
-
-def _request_recompute(municipality_pk: int) -> None:
-    """Ask for a score recompute; a broker failure must never undo a committed save."""
-    try:
-        scoring_tasks.enqueue_recompute(municipality_pk)
-    except Exception:
-        logger.exception(
-            "Could not request a score recompute for municipality %s; "
-            "the nightly full recompute will catch up.",
-            municipality_pk,
-        )
-
-
-def write_status_rows(
-    *,
-    to_create: list[AdoptionStatus],
-    to_update: list[AdoptionStatus],
-    history: list[StatusChange],
-) -> None:
-    """Bulk-write new and changed statuses and their history (imports, mergers).
-
-    The caller holds the transaction and has checked who may write and the versions.
-    """
-    AdoptionStatus.objects.bulk_create(to_create, batch_size=1000)
-    AdoptionStatus.objects.bulk_update(
-        to_update,
-        [*STATUS_FIELDS, "version", "updated_by", "updated_at"],
-        batch_size=1000,
-    )
-    StatusChange.objects.bulk_create(history, batch_size=1000)

@@ -6,7 +6,7 @@ Pure: values in, messages out; no queries, no settings.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -29,6 +29,11 @@ class StatusValues:
     achieved_date: datetime.date | None = None
     note: str = ""
     evidence_url: str = ""
+
+
+# The editable fields of a status, in StatusValues' order; the model's columns of
+# the same names (AdoptionStatus) and the import's columns use these names too.
+STATUS_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(StatusValues))
 
 
 def validate_status(

@@ -28,7 +28,6 @@ from buildingblocks.forms import (
 from buildingblocks.levels import Category, Level
 from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
 from buildingblocks.services import (
-    STATUS_FIELDS,
     CurrentStatus,
     InvalidStatusEdit,
     StatusConflict,
@@ -42,7 +41,7 @@ from buildingblocks.tables import (
     BuildingBlockTable,
     StatusChangeTable,
 )
-from buildingblocks.validation import StatusValues
+from buildingblocks.validation import STATUS_FIELDS, StatusValues
 from municipalities.columns import ColumnChoiceMixin, table_column_set
 from municipalities.models import Municipality
 from municipalities.permissions import (

@@ -125,7 +125,7 @@ class MergerAdmin(KingStaffAdminMixin, admin.ModelAdmin):
         return ", ".join(m.name for m in obj.merged.all())
 
     # Applying a merger: review the carry-over per block, adjust, apply
-    # (municipalities.mergers; added by the reports/import helper).
+    # (buildingblocks.mergers, imported when used: buildingblocks imports this app).
     actions = ["review_and_apply"]
 
     @admin.action(description=_("Review and apply the selected merger"))
@@ -149,7 +149,7 @@ class MergerAdmin(KingStaffAdminMixin, admin.ModelAdmin):
         ]
 
     def apply_view(self, request, pk: int):
-        from municipalities.mergers import MergerError, apply_merger, plan_merger
+        from buildingblocks.mergers import MergerError, apply_merger, plan_merger
 
         merger = get_object_or_404(
             Merger.objects.select_related("successor").prefetch_related("merged"),

@@ -6,8 +6,7 @@ these functions; templates only show what the view decided.
 
 DESIGN §2: KING staff may edit any municipality; a municipal editor (CIO) only the
 municipalities they are assigned to through an EditorMembership; nobody else may
-write. Both the views (via `MunicipalityEditMixin` / `municipality_editor_required`)
-and the service that saves statuses (`buildingblocks.services.save_statuses`) call
+write. Both the views (via `MunicipalityEditMixin`) and the service that saves statuses (`buildingblocks.services.save_statuses`) call
 `can_edit_municipality`, so a forgotten check in a view cannot open a write path.
 
 Anonymous users: a GET (or HEAD) of a write view redirects to the login page, so a
@@ -17,9 +16,6 @@ a confusing replay after login.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -82,23 +78,11 @@ def check_notes_access(request: HttpRequest, municipality: Municipality | None) 
         raise PermissionDenied
 
 
-def editable_municipalities(user: User) -> QuerySet[Municipality]:
-    """Every municipality `user` may edit, as a queryset (no rows for other roles)."""
-    if not user.is_authenticated or not user.is_active:
-        return Municipality.objects.none()
-    if is_king_staff(user):
-        return Municipality.objects.all()
-    if not is_editor(user):
-        return Municipality.objects.none()
-    # One membership per (user, municipality): the join cannot duplicate rows.
-    return Municipality.objects.filter(editor_memberships__user=user, active=True)
-
-
 def assigned_municipalities(user: User) -> QuerySet[Municipality]:
     """The municipalities `user` is assigned to as an editor (their "own" ones).
 
-    Unlike `editable_municipalities` this does not expand to every municipality for
-    KING staff: it is what "my municipality" shows.
+    This does not expand to every municipality for KING staff (who may edit all):
+    it is what "my municipality" shows.
     """
     if not user.is_authenticated or not user.is_active:
         return Municipality.objects.none()
@@ -128,23 +112,3 @@ class MunicipalityEditMixin:
         )
         check_municipality_edit(request, self.municipality)
         return super().dispatch(request, *args, **kwargs)
-
-
-def municipality_editor_required(
-    view: Callable[..., HttpResponse],
-) -> Callable[..., HttpResponse]:
-    """Decorator for function views `view(request, municipality, ...)` with `slug` in the URL.
-
-    Same rules as `MunicipalityEditMixin`; the view receives the loaded municipality
-    instead of the slug.
-    """
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, slug: str, *args, **kwargs) -> HttpResponse:
-        if not request.user.is_authenticated and request.method in ("GET", "HEAD"):
-            return redirect_to_login(request.get_full_path())
-        municipality = get_object_or_404(Municipality, slug=slug)
-        check_municipality_edit(request, municipality)
-        return view(request, municipality, *args, **kwargs)
-
-    return wrapper

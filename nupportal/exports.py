@@ -88,10 +88,6 @@ def escape_cell(value: Any) -> Any:
     return value
 
 
-def escape_row(row: Iterable[Any]) -> list[Any]:
-    return [escape_cell(value) for value in row]
-
-
 def demo_notice() -> str | None:
     """The sentence every export of demo data carries, or None for real data."""
     if not settings.NUP_DEMO_NOTICE:

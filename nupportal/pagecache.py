@@ -1,10 +1,11 @@
 """Answers cached overview hits before the rest of the middleware stack runs (issue 9).
 
-The overview view (`scoring.views.OverviewView`) already caches its HTML for
-anonymous visitors under an ETag made of the data version, the language and the
-path. A hit still paid for sessions, locale, CSRF, auth, messages, CSP, the login
-requirement and axes: about 2 ms of Python per request, so under load the page
-reached 0.15 of the throughput of a static file of the same size.
+The overview's one page cache. The overview view (`scoring.views.OverviewView`)
+gives anonymous visitors an ETag made of the data version, the language and the
+path. Caching only the view's HTML still paid, per hit, for sessions, locale,
+CSRF, auth, messages, CSP, the login requirement and axes: about 2 ms of Python
+per request, so under load the page reached 0.15 of the throughput of a static
+file of the same size.
 
 This middleware sits right after WhiteNoise. The first anonymous request for an
 overview path goes through the whole stack; on the way out the *complete* final

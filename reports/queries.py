@@ -21,8 +21,6 @@ from scoring.models import (
 )
 from scoring.rules import BlockState, meets_minimum
 
-BAD_STATUSES = LAGGING_STATUSES
-
 
 @dataclass
 class ComplianceData:
@@ -66,7 +64,7 @@ def laggards() -> list[Laggard]:
     """Municipalities with an agreement at risk or overdue, and what they miss."""
     bad = list(
         AgreementCompliance.objects.filter(
-            status__in=BAD_STATUSES, municipality__active=True
+            status__in=LAGGING_STATUSES, municipality__active=True
         )
         .select_related("agreement")
         .order_by("municipality_id", "agreement__number")

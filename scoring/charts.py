@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from django.utils.formats import date_format
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -892,8 +892,3 @@ def _ticks(top: float) -> list[float]:
         ticks.append(value)
         value += step
     return ticks
-
-
-def svg_text(value: str) -> str:
-    """Escape text for use inside SVG (exposed for the map module)."""
-    return escape(value)

@@ -16,8 +16,12 @@ class ComplianceStatus(models.TextChoices):
     NOT_APPLICABLE = "not_applicable", _("Not applicable")
 
 
-# The statuses that call for action (reminders, laggard lists, "at risk or overdue").
-LAGGING_STATUSES = ("at_risk", "overdue")
+# The statuses that call for action (reminders, laggard lists, "at risk or overdue"):
+# the one definition; Python and SQL alike use it (tests/test_architecture.py).
+LAGGING_STATUSES: tuple[str, ...] = (
+    ComplianceStatus.AT_RISK.value,
+    ComplianceStatus.OVERDUE.value,
+)
 
 
 class ComplianceReason(models.TextChoices):

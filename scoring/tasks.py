@@ -1,11 +1,11 @@
 """Background jobs that keep the scores current (DESIGN §6).
 
 Tasks are thin: they take primary keys and call scoring.compute / scoring.history.
-Code that saves statuses calls `enqueue_recompute(municipality_id)` inside
-`transaction.on_commit`; code that changes many things at once (imports, mergers,
-reference data) calls `enqueue_recompute_all()`. Both tolerate a broker that is
-down: the save has committed, the failure is logged, and the nightly full
-recompute catches up.
+Code that changes scores calls `recompute_after_commit(municipality_id)` (the
+status editor) or `recompute_after_commit()` (imports, mergers, deadline
+revisions) inside its transaction; reference-data loads call
+`enqueue_recompute_all()`. Both tolerate a broker that is down: the save has
+committed, the failure is logged, and the nightly full recompute catches up.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from celery import shared_task
@@ -175,3 +176,27 @@ def enqueue_recompute_all() -> None:
         return
     if not _publish(recompute_all.s(), countdown=1, description="full recompute"):
         cache.delete(key)
+
+
+def recompute_after_commit(municipality_id: int | None = None) -> None:
+    """Once the transaction commits, recompute one municipality's scores, or (None) all.
+
+    The one way writes ask for a recompute: the status editor for its
+    municipality; imports, mergers and deadline revisions for all.
+    """
+    transaction.on_commit(lambda: _enqueue_after_commit(municipality_id))
+
+
+def _enqueue_after_commit(municipality_id: int | None) -> None:
+    # A failure here must never fail a save that has already committed.
+    try:
+        if municipality_id is None:
+            enqueue_recompute_all()
+        else:
+            enqueue_recompute(municipality_id)
+    except Exception:
+        logger.exception(
+            "Could not request a score recompute (municipality %s); "
+            "the nightly full recompute will catch up.",
+            "all" if municipality_id is None else municipality_id,
+        )

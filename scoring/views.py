@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
@@ -18,15 +17,17 @@ from scoring.version import data_version
 
 # Bump when the page's template or context changes shape, so old copies are not served.
 PAGE_VERSION = 1
+# How long nupportal.pagecache keeps a page: a new data version makes a new key.
 CACHE_SECONDS = 24 * 60 * 60
 
 
 class OverviewView(TemplateView):
     """`/`: headline figures, the map, the size-class gap, trends and agreements.
 
-    For anonymous visitors the rendered page is cached, keyed on the data version
-    and the language, and answered with ETag / Last-Modified so that browsers
-    and proxies can revalidate with a 304.
+    For anonymous visitors the page carries ETag / Last-Modified made of the
+    data version, the language and the path, so that browsers and proxies can
+    revalidate with a 304. The page itself is cached once, as the complete
+    response, by nupportal.pagecache under that ETag: the one overview cache.
     """
 
     template_name = "scoring/overview.html"
@@ -48,15 +49,7 @@ class OverviewView(TemplateView):
                 # RFC 9110 §15.4.5: a 304 carries the validators and Vary a 200 would.
                 _set_validators(not_modified, etag, last_modified_ts)
             return not_modified
-        key = f"overview:page:{etag.strip(chr(34))}"
-        html = cache.get(key)
-        if html is None:
-            response = super().get(request, *args, **kwargs)
-            response.render()
-            html = response.content
-            if response.status_code == 200:
-                cache.set(key, html, CACHE_SECONDS)
-        response = HttpResponse(html)
+        response = super().get(request, *args, **kwargs)
         _set_validators(response, etag, last_modified_ts)
         return response
 

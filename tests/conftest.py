@@ -61,3 +61,13 @@ def editor(db, municipality):
 def _fast_password_hasher(settings):
     """Real hashing costs ~0.3 s per login; the tests check who may log in, not PBKDF2."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def recomputes(monkeypatch):
+    """The full recomputes requested (imports, mergers, deadline revisions)."""
+    calls: list[None] = []
+    monkeypatch.setattr(
+        "scoring.tasks.enqueue_recompute_all", lambda: calls.append(None)
+    )
+    return calls

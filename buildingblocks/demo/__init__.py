@@ -1,7 +1,7 @@
 """The synthetic demo history behind `manage.py seed_demo` (issue 2, part 5).
 
 Pure: plain values and a `random.Random` in, plain values out; no queries, no settings.
-The command loads the reference data, calls `generate_history` and
+The command loads the reference data, calls `generate_history_with_mergers` and
 `plan_deadline_revisions`, and writes what they return.
 
 How the history is made
@@ -73,7 +73,6 @@ from buildingblocks.demo.timeline import (
     capacity_of,
     cut_timeline,
     draw_timeline,
-    generate_history,
     month_start_after,
     pair_rng,
     status_note,
@@ -117,7 +116,6 @@ __all__ = [
     "capacity_of",
     "cut_timeline",
     "draw_timeline",
-    "generate_history",
     "generate_history_with_mergers",
     "month_start_after",
     "pair_rng",

@@ -57,7 +57,7 @@ class State:
     note: str = ""
 
 
-# The project's carry-over rule (municipalities.mergers.carry_over), given by the
+# The project's carry-over rule (buildingblocks.mergers.carry_over), given by the
 # command so that this module stays free of Django: (name, state or None) of each
 # merging municipality and the merger date in, the successor's state out.
 Carry = Callable[[Sequence[tuple[str, State | None]], datetime.date], State]
@@ -192,7 +192,7 @@ def generate_history_with_mergers(
     history before it: its first rows are the merger's, carried by `carry` from the
     merging ones as they stood on the merger date. A successor that continues an
     existing municipality takes part in its own merger (as in
-    municipalities.mergers.participants). Merger rows have source "merger", batch
+    buildingblocks.mergers.participants). Merger rows have source "merger", batch
     "merger-<id>" and the merger date at midnight, as `apply_merger` writes them.
     After a merger the successor follows its own drawn timeline again, never below
     the carried level. Only current municipalities get a current status.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import math
 import random
-from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -422,57 +421,6 @@ def _strictly_increasing(milestones: list[Milestone]) -> list[Milestone]:
 
 
 # --- the whole history ------------------------------------------------------------
-
-
-def generate_history(
-    municipalities: Sequence[MunicipalityInput],
-    blocks: Sequence[BlockInput],
-    *,
-    rng: random.Random,
-    now: datetime.datetime,
-    start: datetime.date = HISTORY_START,
-) -> History:
-    """The StatusChange rows from `start` to `now` and the resulting current statuses.
-
-    Every municipality × block gets a baseline change at `start` (from level ""), the
-    changes of its timeline up to `now`, and one current status equal to its last change.
-    """
-    seed_base = rng.getrandbits(64)
-    start_at = datetime.datetime(
-        start.year, start.month, start.day, 9, 0, tzinfo=AMSTERDAM
-    )
-    changes: list[Change] = []
-    statuses: list[CurrentStatus] = []
-    for municipality in sorted(municipalities, key=lambda m: m.cbs_code):
-        capacity = capacity_of(seed_base, municipality.cbs_code)
-        for block in sorted(blocks, key=lambda b: b.code):
-            stream = pair_rng(seed_base, municipality.cbs_code, block.code)
-            timeline = draw_timeline(
-                block.code, municipality.size_class, capacity, stream
-            )
-            wants_evidence = stream.random() < EVIDENCE_SHARE
-            pair_changes = cut_timeline(
-                timeline, municipality.id, block.id, start_at, now
-            )
-            changes += pair_changes
-            last = pair_changes[-1]
-            evidence = ""
-            if last.to_level == Level.IN_USE and wants_evidence:
-                path = EVIDENCE_PATHS.get(block.code, block.code.replace("_", "-"))
-                evidence = f"https://www.{municipality.slug}.nl/{path}"
-            statuses.append(
-                CurrentStatus(
-                    municipality_id=municipality.id,
-                    block_id=block.id,
-                    level=last.to_level,
-                    planned_date=last.to_planned_date,
-                    achieved_date=last.to_achieved_date,
-                    note=status_note(timeline, last),
-                    evidence_url=evidence,
-                    updated_at=last.changed_at,
-                )
-            )
-    return History(changes=changes, statuses=statuses)
 
 
 def status_note(timeline: list[Milestone], last: Change) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import json
+import logging
 
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -16,15 +18,6 @@ from tests.factories import ResultAgreementFactory
 pytestmark = pytest.mark.django_db
 
 D = datetime.date
-
-
-@pytest.fixture
-def recomputes(monkeypatch):
-    calls: list[None] = []
-    monkeypatch.setattr(
-        "scoring.tasks.enqueue_recompute_all", lambda: calls.append(None)
-    )
-    return calls
 
 
 @pytest.fixture
@@ -53,6 +46,31 @@ def test_revision_moves_the_deadline_and_enqueues_a_recompute(
     assert agreement.deadline == D(2016, 7, 1)
     assert agreement.deadline_is_reference is False
     assert recomputes == [None]
+
+
+def test_a_revision_is_one_structured_audit_record(
+    agreement, king_user, recomputes, caplog
+):
+    caplog.set_level(logging.INFO, logger="nupportal.audit")
+    record_revision(
+        agreement=agreement,
+        new_deadline=D(2016, 7, 1),
+        decided_on=D(2014, 6, 1),
+        reason="Uitstel door de VNG",
+        user=king_user,
+    )
+    (record,) = [
+        json.loads(r.getMessage())
+        for r in caplog.records
+        if r.name == "nupportal.audit"
+    ]
+    assert record["event"] == "deadline_revised"
+    assert record["user"] == king_user.username
+    assert (record["agreement"], record["old_deadline"], record["new_deadline"]) == (
+        7,
+        "2015-01-01",
+        "2016-07-01",
+    )
 
 
 def test_revisions_chain_and_the_latest_decision_wins(agreement, recomputes):

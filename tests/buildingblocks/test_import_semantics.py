@@ -273,6 +273,32 @@ def test_a_status_saved_after_the_dry_run_makes_the_apply_refuse_naming_the_row(
     assert batch.applied_at is None
 
 
+def test_a_status_created_meanwhile_makes_the_apply_refuse_naming_the_row(
+    two_statuses, king_user, monkeypatch
+):
+    """A row inserted by someone else between the lock and the write (no row to
+    lock yet) is a conflict, not a crash."""
+    new_block = BuildingBlockFactory(code="brp")
+    row = raw(building_block="brp", level="in_use", achieved_date="2026-01-01")
+    batch = make_batch([(4, row)], king_user)
+    real = AdoptionStatus.objects.bulk_create
+
+    def someone_else_first(rows, **kwargs):
+        AdoptionStatusFactory(
+            municipality=two_statuses[0].municipality, block=new_block
+        )
+        return real(rows, **kwargs)
+
+    monkeypatch.setattr(AdoptionStatus.objects, "bulk_create", someone_else_first)
+    with pytest.raises(ImportConflict) as excinfo:
+        apply_import(batch=batch, user=king_user, today=TODAY)
+
+    assert [(c.row, c.cbs_code, c.block_code) for c in excinfo.value.conflicts] == [
+        (4, "GM0001", "brp")
+    ]
+    assert StatusChange.objects.count() == 0
+
+
 def test_an_unchanged_status_since_the_dry_run_applies(two_statuses, king_user):
     batch = make_batch(_rows(), king_user)
     _plan, seen = dry_run_with_versions(batch.rows, today=TODAY)

@@ -16,7 +16,7 @@ from buildingblocks.import_service import (
     ImportAlreadyApplied,
     ImportHasErrors,
     apply_import,
-    dry_run,
+    dry_run_with_versions,
 )
 from buildingblocks.imports import (
     COLUMNS,
@@ -287,15 +287,6 @@ def test_template_has_the_columns_and_valid_example_rows():
 # --- database: dry run and apply ---------------------------------------------
 
 
-@pytest.fixture
-def recomputes(monkeypatch):
-    calls: list[None] = []
-    monkeypatch.setattr(
-        "scoring.tasks.enqueue_recompute_all", lambda: calls.append(None)
-    )
-    return calls
-
-
 def make_batch(rows, user=None) -> ImportBatch:
     return ImportBatch.objects.create(
         filename="t.csv",
@@ -401,7 +392,8 @@ def test_a_clean_file_applies_exactly_its_changes_with_history(
         ),
     ]
     batch = make_batch(rows, king_user)
-    assert len(dry_run(batch.rows, today=TODAY).changes) == 2
+    plan, _versions = dry_run_with_versions(batch.rows, today=TODAY)
+    assert len(plan.changes) == 2
     with django_capture_on_commit_callbacks(execute=True):
         result = apply_import(batch=batch, user=king_user, today=TODAY)
     assert (result.changed, result.unchanged) == (2, 1)

@@ -20,9 +20,9 @@ from agreements.models import DeadlineRevision, ResultAgreement
 from buildingblocks import demo
 from buildingblocks.levels import LEVEL_RANK, LEVEL_VALUES, Level
 from buildingblocks.management.commands.seed_demo import carry_state
+from buildingblocks.mergers import carry_over
 from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
 from buildingblocks.validation import StatusValues
-from municipalities.mergers import carry_over
 from municipalities.models import EditorMembership, Merger, Municipality
 from tests.factories import (
     BuildingBlockFactory,
@@ -390,18 +390,26 @@ def _municipality_inputs(count: int = 12) -> list[demo.MunicipalityInput]:
     ]
 
 
+def _history(municipalities, blocks, *, rng, now) -> demo.History:
+    """The history without mergers."""
+    return demo.generate_history_with_mergers(
+        _places(municipalities),
+        blocks,
+        [],
+        carry=lambda states, date: pytest.fail("no merger to carry"),
+        rng=rng,
+        now=now,
+    )
+
+
 def test_only_the_end_date_changes_the_history():
     """A later `now` adds changes after the earlier one and changes nothing before it."""
     municipalities = _municipality_inputs()
     blocks = [demo.BlockInput(id=i, code=code) for i, code in enumerate(BLOCK_CODES)]
     early_now = datetime.datetime(2016, 6, 1, tzinfo=datetime.UTC)
     late_now = datetime.datetime(2026, 6, 1, tzinfo=datetime.UTC)
-    early = demo.generate_history(
-        municipalities, blocks, rng=random.Random(1), now=early_now
-    )
-    late = demo.generate_history(
-        municipalities, blocks, rng=random.Random(1), now=late_now
-    )
+    early = _history(municipalities, blocks, rng=random.Random(1), now=early_now)
+    late = _history(municipalities, blocks, rng=random.Random(1), now=late_now)
     assert early.changes == [c for c in late.changes if c.changed_at <= early_now]
     assert len(late.changes) > len(early.changes)
 
@@ -410,10 +418,8 @@ def test_history_does_not_depend_on_row_order():
     municipalities = _municipality_inputs()
     blocks = [demo.BlockInput(id=i, code=code) for i, code in enumerate(BLOCK_CODES)]
     now = datetime.datetime(2026, 6, 1, tzinfo=datetime.UTC)
-    one = demo.generate_history(municipalities, blocks, rng=random.Random(3), now=now)
-    other = demo.generate_history(
-        municipalities[::-1], blocks[::-1], rng=random.Random(3), now=now
-    )
+    one = _history(municipalities, blocks, rng=random.Random(3), now=now)
+    other = _history(municipalities[::-1], blocks[::-1], rng=random.Random(3), now=now)
     assert one == other
 
 
@@ -713,20 +719,28 @@ def _places(municipalities, valid_until=None):
     ]
 
 
-def test_without_mergers_the_history_is_the_plain_one():
+def test_without_mergers_every_pair_starts_at_the_baseline_and_ends_as_its_status():
     municipalities = _municipality_inputs()
     blocks = [demo.BlockInput(id=i, code=code) for i, code in enumerate(BLOCK_CODES)]
     now = datetime.datetime(2026, 6, 1, tzinfo=datetime.UTC)
-    plain = demo.generate_history(municipalities, blocks, rng=random.Random(5), now=now)
-    carried = demo.generate_history_with_mergers(
-        _places(municipalities),
-        blocks,
-        [],
-        carry=lambda states, date: pytest.fail("no merger to carry"),
-        rng=random.Random(5),
-        now=now,
-    )
-    assert carried == plain
+    history = _history(municipalities, blocks, rng=random.Random(5), now=now)
+    by_pair: dict[tuple[int, int], list] = {}
+    for change in history.changes:
+        by_pair.setdefault((change.municipality_id, change.block_id), []).append(change)
+    assert len(by_pair) == len(municipalities) * len(blocks)
+    statuses = {(s.municipality_id, s.block_id): s for s in history.statuses}
+    assert statuses.keys() == by_pair.keys()
+    for pair, changes in by_pair.items():
+        changes.sort(key=lambda c: c.changed_at)
+        assert changes[0].from_level == ""
+        assert changes[0].changed_at.date() == demo.HISTORY_START
+        assert all(c.changed_at <= now for c in changes)
+        last, status = changes[-1], statuses[pair]
+        assert (status.level, status.planned_date, status.achieved_date) == (
+            last.to_level,
+            last.to_planned_date,
+            last.to_achieved_date,
+        )
 
 
 def test_mergers_are_reproducible_and_independent_of_row_order():

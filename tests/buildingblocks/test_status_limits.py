@@ -11,10 +11,10 @@ import pytest
 
 from buildingblocks import imports
 from buildingblocks.levels import Level
+from buildingblocks.mergers import carry_over
 from buildingblocks.models import AdoptionStatus, StatusChange
 from buildingblocks.services import StatusEdit, StatusValidationError, save_statuses
 from buildingblocks.validation import NOTE_MAX_LENGTH, StatusValues, validate_status
-from municipalities.mergers import carry_over
 from tests.buildingblocks.editing import change, form_data, make_blocks
 from tests.factories import AdoptionStatusFactory
 

@@ -1,4 +1,5 @@
-"""The overview's page cache: keyed on the data version, revalidated with ETag."""
+"""The overview's validators: an ETag per data version and language, revalidated
+with a 304 (the page cache itself: tests/nupportal/test_pagecache.py)."""
 
 from __future__ import annotations
 

@@ -14,57 +14,14 @@ from scoring import queries
 from scoring.compute import recompute_all
 from scoring.history import snapshot_scores
 from scoring.management.commands.snapshot_scores import parse_month
-from scoring.models import Measure, MunicipalityScore, Scope
+from scoring.models import Measure, Scope
 from tests.factories import StatusChangeFactory
 from tests.scoring.conftest import TODAY
 
 
 @pytest.mark.django_db
-def test_figures_before_any_recompute_are_empty():
-    figures = queries.national_figures()
-    assert figures.municipalities == 0
-    assert figures.mean_score is None
-    assert queries.scores_computed_at() is None
+def test_no_series_before_any_snapshot():
     assert queries.snapshot_series(Measure.MEAN_SCORE) == []
-
-
-@pytest.mark.django_db
-def test_national_and_scope_figures(world, django_assert_max_num_queries):
-    recompute_all(today=TODAY)
-    with django_assert_max_num_queries(1):
-        national = queries.national_figures()
-    assert national.municipalities == len(world.municipalities)
-    scores = list(MunicipalityScore.objects.values_list("score", flat=True))
-    assert national.mean_score == pytest.approx(
-        sum(s for s in scores if s is not None)
-        / len([s for s in scores if s is not None])
-    )
-    assert set(national.in_use_share) == {b.id for b in world.blocks}
-    assert set(national.status_counts) == {a.id for a in world.agreements}
-    for counts in national.status_counts.values():
-        assert sum(counts.values()) == national.municipalities
-    assert national.computed_at == queries.scores_computed_at()
-
-    by_size = queries.figures_by_key(Scope.SIZE_CLASS)
-    assert sum(f.municipalities for f in by_size.values()) == national.municipalities
-    by_province = queries.figures_by_key(Scope.PROVINCE)
-    assert set(by_province) == {"utrecht", "gelderland", "fryslan"}
-
-    shares = queries.block_shares_by_key(Scope.SIZE_CLASS)
-    assert set(shares) == {b.id for b in world.blocks}
-    block = world.blocks[0]
-    assert shares[block.id] == {k: f.in_use_share[block.id] for k, f in by_size.items()}
-
-
-@pytest.mark.django_db
-def test_benchmark_is_one_query(world, django_assert_max_num_queries):
-    recompute_all(today=TODAY)
-    municipality = world.municipalities[0]
-    with django_assert_max_num_queries(1):
-        figures = queries.benchmark(municipality)
-    assert figures["size_class"].key == municipality.size_class
-    assert figures["province"].key == municipality.province.slug
-    assert figures["national"].municipalities == len(world.municipalities)
 
 
 @pytest.mark.django_db

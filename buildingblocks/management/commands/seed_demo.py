@@ -5,7 +5,7 @@ demo users' passwords, groups and memberships, every AdoptionStatus, the StatusC
 rows with source "seed", the "merger" rows of the mergers it carries and the synthetic
 deadline revisions. The history itself is drawn by the pure functions in
 buildingblocks/demo.py; the mergers since 2011 are carried with the project's own rule
-(municipalities.mergers.carry_over), so former municipalities have history up to their
+(buildingblocks.mergers.carry_over), so former municipalities have history up to their
 last day and a municipality formed by a merger none before it.
 """
 
@@ -28,9 +28,9 @@ from django.utils import timezone
 from agreements.models import DeadlineRevision, Requirement, ResultAgreement
 from buildingblocks import demo
 from buildingblocks.levels import Level
+from buildingblocks.mergers import carry_over
 from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
 from buildingblocks.validation import StatusValues
-from municipalities.mergers import carry_over
 from municipalities.models import EditorMembership, Merger, Municipality
 from municipalities.roles import KING_STAFF, MUNICIPAL_EDITOR, VDP, ensure_groups
 from municipalities.sizeclasses import SizeClass
@@ -199,7 +199,7 @@ def demo_mergers(place_ids: set[int]) -> list[demo.MergerInput]:
 def carry_state(
     states: Sequence[tuple[str, demo.State | None]], date: datetime.date
 ) -> demo.State:
-    """The project's merger rule (municipalities.mergers.carry_over) on demo states."""
+    """The project's merger rule (buildingblocks.mergers.carry_over) on demo states."""
     values = carry_over(
         [
             (

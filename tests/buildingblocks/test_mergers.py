@@ -10,9 +10,9 @@ from django.utils import timezone
 import pytest
 
 from buildingblocks.levels import Level
+from buildingblocks.mergers import MergerError, apply_merger, carry_over, plan_merger
 from buildingblocks.models import AdoptionStatus, StatusChange
 from buildingblocks.validation import StatusValues
-from municipalities.mergers import MergerError, apply_merger, carry_over, plan_merger
 from municipalities.models import EditorMembership, Merger
 from tests.factories import (
     AdoptionStatusFactory,
@@ -105,15 +105,6 @@ def merger(db):
     merger = Merger.objects.create(date=DATE, successor=new)
     merger.merged.set([a, b])
     return {"merger": merger, "a": a, "b": b, "new": new, "digid": digid, "bag": bag}
-
-
-@pytest.fixture
-def recomputes(monkeypatch):
-    calls: list[None] = []
-    monkeypatch.setattr(
-        "scoring.tasks.enqueue_recompute_all", lambda: calls.append(None)
-    )
-    return calls
 
 
 def test_plan_proposes_the_documented_carry_over(merger):

@@ -14,7 +14,10 @@ the successor itself:
   had the same one.
 
 Staff review the proposal in the admin and may adjust it before applying.
-`carry_over` is pure; `plan_merger` and `apply_merger` do the database work.
+`carry_over` is pure; `plan_merger` and `apply_merger` do the database work. The
+Merger model is the municipalities app's; applying one lives here, beside the other
+status writers (the editor's service and the import), because it is a status write
+through `buildingblocks.services.write_statuses` (docs/status-flow.md).
 """
 
 from __future__ import annotations
@@ -31,7 +34,11 @@ from django.utils.translation import gettext as _
 
 from buildingblocks.levels import LEVEL_RANK, Level
 from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
-from buildingblocks.services import write_status_rows
+from buildingblocks.services import (
+    StatusWrite,
+    values_of,
+    write_statuses,
+)
 from buildingblocks.validation import (
     NOTE_MAX_LENGTH,
     StatusValues,
@@ -39,6 +46,7 @@ from buildingblocks.validation import (
 )
 from municipalities.models import EditorMembership, Merger, Municipality
 from nupportal.audit import audit
+from scoring.tasks import recompute_after_commit
 
 
 class MergerError(Exception):
@@ -91,16 +99,6 @@ def carry_over(
     )
 
 
-def _values(status: AdoptionStatus) -> StatusValues:
-    return StatusValues(
-        status.level,
-        status.planned_date,
-        status.achieved_date,
-        status.note,
-        status.evidence_url,
-    )
-
-
 def participants(merger: Merger) -> list[Municipality]:
     """The merging municipalities: the merged ones, plus a continuing successor."""
     merged = [m for m in merger.merged.all() if m.pk != merger.successor_id]
@@ -127,7 +125,7 @@ def plan_merger(merger: Merger) -> list[Proposal]:
         states = [
             (
                 m.name,
-                _values(statuses[(m.pk, block.pk)])
+                values_of(statuses[(m.pk, block.pk)])
                 if (m.pk, block.pk) in statuses
                 else None,
             )
@@ -138,7 +136,7 @@ def plan_merger(merger: Merger) -> list[Proposal]:
             Proposal(
                 block=block,
                 values=carry_over(states, date=merger.date),
-                current=_values(current) if current else None,
+                current=values_of(current) if current else None,
                 sources=tuple(
                     (name, s.level if s else Level.NOT_STARTED) for name, s in states
                 ),
@@ -192,53 +190,17 @@ def apply_merger(
         datetime.datetime.combine(merger.date, datetime.time())
     )
     now = timezone.now()
-    current = {
-        s.block_id: s
-        for s in AdoptionStatus.objects.select_for_update().filter(
-            municipality=successor
-        )
-    }
-    to_create, to_update, history = [], [], []
-    for block_id, values in chosen.items():
-        status = current.get(block_id)
-        if status is not None and _values(status) == values:
-            continue
-        before = (
-            (status.level, status.planned_date, status.achieved_date)
-            if status
-            else ("", None, None)
-        )
-        if status is None:
-            status = AdoptionStatus(municipality=successor, block_id=block_id)
-            to_create.append(status)
-        else:
-            status.version += 1
-            to_update.append(status)
-        status.level, status.planned_date, status.achieved_date = (
-            values.level,
-            values.planned_date,
-            values.achieved_date,
-        )
-        status.note, status.evidence_url = values.note, values.evidence_url
-        status.updated_by, status.updated_at = user, now
-        history.append(
-            StatusChange(
-                municipality=successor,
-                block_id=block_id,
-                from_level=before[0],
-                to_level=values.level,
-                from_planned_date=before[1],
-                to_planned_date=values.planned_date,
-                from_achieved_date=before[2],
-                to_achieved_date=values.achieved_date,
-                changed_by=user,
-                changed_at=effective,
-                source=StatusChange.Source.MERGER,
-                note=values.note,
-                batch_id=f"merger-{merger.pk}",
-            )
-        )
-    write_status_rows(to_create=to_create, to_update=to_update, history=history)
+    history = write_statuses(
+        writes=[
+            StatusWrite(successor.pk, block_id, values)
+            for block_id, values in chosen.items()
+        ],
+        user=user,
+        source=StatusChange.Source.MERGER,
+        batch_id=f"merger-{merger.pk}",
+        now=now,
+        effective_at=effective,
+    )
 
     last_day = merger.date - datetime.timedelta(days=1)
     for municipality in merged:
@@ -273,11 +235,5 @@ def apply_merger(
         statuses=len(history),
         editors_moved=len(users),
     )
-    transaction.on_commit(_enqueue_full_recompute)
+    recompute_after_commit()
     return len(history)
-
-
-def _enqueue_full_recompute() -> None:
-    from scoring import tasks as scoring_tasks
-
-    scoring_tasks.enqueue_recompute_all()
