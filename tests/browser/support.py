@@ -140,6 +140,8 @@ PUBLIC_PAGES = (
     "/resultaatafspraken/",
     "/resultaatafspraken/4/",
     "/matrix/",
+    "/provincies/",
+    "/provincies/noord-holland/",
     "/methode/",
     "/open-data/",
 )
