@@ -717,11 +717,21 @@ def box_plot(
     def fmt(value: float) -> str:
         return number(value, decimals)
 
+    notes = [
+        _("median %(median)s, n = %(count)s")
+        % {"median": fmt(box.spread.median), "count": number(box.spread.count)}
+        if box.spread is not None
+        else _("no scores")
+        for box in boxes
+    ]
+    # Room for the longest note right of the plot (estimated as bar_chart does).
+    note_w = max((len(n) for n in notes), default=0) * FONT_PX * 0.58 + 16
+
     def draw(width: int, narrow: bool) -> tuple[float, list[str]]:
         box_h, row_gap, axis_h = 16, 10, 22
         bar_x, label_h = _label_column(width, narrow, 180)
         # Wide: the median and count right of the plot; narrow: on the label line.
-        right = 12 if narrow else 150
+        right = 12 if narrow else max(150, round(note_w))
         area = width - bar_x - right
         top = 6
         body: list[str] = []
@@ -753,14 +763,16 @@ def box_plot(
             y = top + i * row_h + label_h
             mid = y + box_h / 2
             s = box.spread
-            note = (
-                _("median %(median)s, n = %(count)s")
-                % {"median": fmt(s.median), "count": number(s.count)}
-                if s is not None
-                else _("no scores")
-            )
+            note = notes[i]
             parts = [
-                _row_label(bar_x, y - 4, box.label, NARROW_LABEL_CHARS - 18, "start")
+                _row_label(
+                    bar_x,
+                    y - 4,
+                    box.label,
+                    # What the note on the same line leaves.
+                    max(8, int((width - 24) / (FONT_PX * 0.58)) - len(note)),
+                    "start",
+                )
                 if narrow
                 else _row_label(bar_x - 8, y + box_h - 3, box.label, 24, "end"),
                 format_html(
