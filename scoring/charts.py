@@ -702,8 +702,13 @@ def box_plot(
     marker: tuple[str, float] | None = None,
     max_value: float = 100.0,
     decimals: int = 1,
+    value_format: Callable[[float], str] | None = None,
+    count_header: str = "",
 ) -> Chart:
     """Horizontal box plots on a 0–max scale, one per group, with count and median.
+
+    Values are written with `decimals` decimals, or by `value_format` (e.g.
+    `percent`); `count_header` names what is counted (default: municipalities).
 
     Each row draws the whiskers from the minimum to the maximum, the box from the
     first to the third quartile and a thick line at the median
@@ -715,7 +720,7 @@ def box_plot(
     box_fill, emphasis_fill = BLUES[1], BLUES[3]
 
     def fmt(value: float) -> str:
-        return number(value, decimals)
+        return value_format(value) if value_format else number(value, decimals)
 
     notes = [
         _("median %(median)s, n = %(count)s")
@@ -857,7 +862,7 @@ def box_plot(
 
     headers = [
         label_header,
-        _("Municipalities"),
+        count_header or _("Municipalities"),
         _("Minimum"),
         _("First quartile"),
         _("Median"),

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db.models import Count, Max
+from django.db.models import Count, Max, OuterRef, Subquery
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -510,7 +510,7 @@ def block_context(block: BuildingBlock) -> dict:
     requirements = list(
         block.requirements.select_related("agreement").order_by("agreement__number")
     )
-    return {
+    return block_province_charts(block, national.get(Measure.IN_USE_SHARE)) | {
         "in_use_share": percent(as_percent(national.get(Measure.IN_USE_SHARE))),
         "coverage": percent(as_percent(national.get(Measure.COVERAGE))),
         "aggregates_at": aggregates_at,
@@ -802,3 +802,70 @@ def benchmark_spread_chart(
         label_header=_("Compared with"),
         marker=(municipality.name, score) if score is not None else None,
     )
+
+
+def block_province_charts(block: BuildingBlock, national_share: float | None) -> dict:
+    """The block's share in use per province and its spread over the provinces.
+
+    One query: the provinces, each with this block's share as a subquery.
+    """
+    provinces = list(
+        Province.objects.annotate(
+            share=Subquery(
+                Aggregate.objects.filter(
+                    block=block,
+                    scope=Scope.PROVINCE,
+                    measure=Measure.IN_USE_SHARE,
+                    key=OuterRef("slug"),
+                ).values("value")[:1]
+            )
+        )
+    )
+    values = [(p, as_percent(p.share)) for p in provinces]
+    over_provinces = spread(v for _p, v in values)
+    known = sorted(
+        ((v, p.name) for p, v in values if v is not None), key=lambda pair: pair[0]
+    )
+    national = as_percent(national_share)
+    summary = (
+        _(
+            "From %(low)s in %(low_province)s to %(high)s in %(high_province)s; the "
+            "middle half of the provinces lies between %(q1)s and %(q3)s."
+        )
+        % {
+            "low": percent(known[0][0]),
+            "low_province": known[0][1],
+            "high": percent(known[-1][0]),
+            "high_province": known[-1][1],
+            "q1": percent(over_provinces.q1),
+            "q3": percent(over_provinces.q3),
+        }
+        if len(known) >= 2 and over_provinces is not None
+        else _("Not enough municipalities to compare provinces.")
+    )
+    spread_chart = charts.box_plot(
+        chart_id="chart-block-province-spread",
+        caption=_("Spread of the share in use over the provinces"),
+        summary=summary,
+        boxes=[charts.Box(_("Provinces"), over_provinces)],
+        label_header=_("Area"),
+        marker=(_("Netherlands"), national) if national is not None else None,
+        value_format=percent,
+        count_header=_("Provinces"),
+    )
+    ranked = sorted(values, key=lambda pair: (pair[1] is None, -(pair[1] or 0)))
+    province_chart = charts.bar_chart(
+        chart_id="chart-block-provinces",
+        caption=_("Share in use by province"),
+        summary=summary,
+        bars=[Bar(p.name, v, percent(v)) for p, v in ranked],
+        label_header=_("Province"),
+        value_header=_("Municipalities in use"),
+    )
+    province_chart.row_links = [
+        reverse("municipalities:province", kwargs={"slug": p.slug}) for p, _v in ranked
+    ]
+    return {
+        "province_spread_chart": spread_chart,
+        "province_chart": province_chart,
+    }
