@@ -1,4 +1,4 @@
-"""Views of the municipalities app: the list, the scorecard and the matrix."""
+"""Views of the municipalities app: the list, the scorecard, the matrix and the provinces."""
 
 from __future__ import annotations
 

@@ -237,3 +237,25 @@ def test_links_to_the_province_pages(client, world):
     assert 'href="/provincies/"' in overview
     assert 'id="chart-spread-size-caption"' in overview
     assert 'id="chart-spread-province-caption"' in overview
+
+
+def test_each_table_of_the_province_page_sorts_on_its_own(client, world):
+    base = url("municipalities:province", "en", slug="utrecht")
+    html = client.get(f"{base}?sort=name&g-sort=-median").content.decode()
+    ranking = html[html.index('id="ranking-heading"') :]
+    ranking = ranking[: ranking.index("</table>")]
+    names = re.findall(r'<a href="/en/gemeenten/[^"]+/">(Plaats \d+)</a>', ranking)
+    assert names == sorted(names)
+    sizes = html[html.index('id="sizes-heading"') :]
+    sizes = sizes[: sizes.index("</table>")]
+    assert 'aria-sort="descending"' in sizes
+    medians = [
+        float(cells[2])
+        for cells in (
+            re.findall(r"<td[^>]*>\s*([^<]*?)\s*</td>", row)
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", sizes, re.S)
+        )
+        if len(cells) > 2 and cells[2] != "—"
+    ]
+    assert len(medians) >= 2
+    assert medians == sorted(medians, reverse=True)
