@@ -736,7 +736,7 @@ def box_plot(
         box_h, row_gap, axis_h = 16, 10, 22
         bar_x, label_h = _label_column(width, narrow, 180)
         # Wide: the median and count right of the plot; narrow: on the label line.
-        right = 12 if narrow else max(150, round(note_w))
+        right = 20 if narrow else max(150, round(note_w))
         area = width - bar_x - right
         top = 6
         body: list[str] = []
@@ -761,7 +761,7 @@ def box_plot(
                     plot_bottom,
                     x,
                     plot_bottom + 15,
-                    number(tick),
+                    value_format(tick) if value_format else number(tick),
                 )
             )
         for i, box in enumerate(boxes):

@@ -857,7 +857,11 @@ def block_province_charts(block: BuildingBlock, national_share: float | None) ->
     province_chart = charts.bar_chart(
         chart_id="chart-block-provinces",
         caption=_("Share in use by province"),
-        summary=summary,
+        summary=_(
+            "The share of municipalities using %(block)s in each province, highest "
+            "first."
+        )
+        % {"block": localized_attr(block, "name")},
         bars=[Bar(p.name, v, percent(v)) for p, v in ranked],
         label_header=_("Province"),
         value_header=_("Municipalities in use"),
