@@ -12,11 +12,16 @@ from django.utils import translation
 import pytest
 from openpyxl import load_workbook
 
+from buildingblocks.levels import Level
+from buildingblocks.models import AdoptionStatus
 from municipalities.models import Municipality
-from nupportal.formats import round_half_up
+from nupportal.formats import format_percent, round_half_up
+from scoring.compute import recompute_all
 from scoring.distribution import spread
-from scoring.models import MunicipalityScore
+from scoring.models import AgreementCompliance, ComplianceStatus, MunicipalityScore
 from tests.municipalities.portal_world import add_municipalities, build_world
+from tests.scoring.conftest import TODAY
+from tests.scoring.conftest import build_world as build_scoring_world
 
 pytestmark = pytest.mark.django_db
 
@@ -259,3 +264,50 @@ def test_each_table_of_the_province_page_sorts_on_its_own(client, world):
     ]
     assert len(medians) >= 2
     assert medians == sorted(medians, reverse=True)
+
+
+def test_after_a_recompute_the_shares_equal_a_direct_count(client, db):
+    """With the real engine: the province's shares in use and compliance shares are
+    the counts over its active municipalities, as the page shows them."""
+    scoring_world = build_scoring_world()
+    recompute_all(today=TODAY)
+    province = scoring_world.municipalities[0].province
+    members = Municipality.objects.filter(province=province, active=True)
+    with translation.override("en"):
+        html = client.get(
+            url("municipalities:province", "en", slug=province.slug)
+        ).content.decode()
+
+        blocks = html[html.index('id="blocks-heading"') :]
+        blocks = blocks[: blocks.index("</table>")]
+        block = scoring_world.blocks[0]
+        levels = list(
+            AdoptionStatus.objects.filter(
+                municipality__in=members, block=block
+            ).values_list("level", flat=True)
+        )
+        applicable = members.count() - levels.count(Level.NOT_APPLICABLE)
+        expected = format_percent(levels.count(Level.IN_USE) / applicable)
+        row = re.search(
+            rf'<a href="{block.get_absolute_url()}">[^<]*</a></th>(.*?)</tr>',
+            blocks,
+            re.S,
+        ).group(1)
+        assert re.findall(r"<td[^>]*>\s*([^<]*?)\s*</td>", row)[0] == expected
+
+        agreements = html[html.index('id="agreements-heading"') :]
+        agreements = agreements[: agreements.index("</table>")]
+        agreement = scoring_world.agreements[0]
+        statuses = list(
+            AgreementCompliance.objects.filter(
+                municipality__in=members, agreement=agreement
+            ).values_list("status", flat=True)
+        )
+        applicable = len(statuses) - statuses.count(ComplianceStatus.NOT_APPLICABLE)
+        expected = format_percent(statuses.count(ComplianceStatus.MET) / applicable)
+        row = re.search(
+            rf'<a href="{agreement.get_absolute_url()}">[^<]*</a></th>(.*?)</tr>',
+            agreements,
+            re.S,
+        ).group(1)
+        assert re.findall(r"<td[^>]*>\s*([^<]*?)\s*</td>", row)[1] == expected
