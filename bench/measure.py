@@ -425,6 +425,15 @@ def page_urls() -> list[tuple[str, str, str]]:
             "anonymous",
         ),
         ("matrix", reverse("municipalities:matrix"), "anonymous"),
+        ("province list", reverse("municipalities:provinces"), "anonymous"),
+        (
+            "province detail",
+            reverse(
+                "municipalities:province",
+                kwargs={"slug": municipality.province.slug},
+            ),
+            "anonymous",
+        ),
         ("my municipality", reverse("buildingblocks:mine"), "editor"),
         ("reports", reverse("reports:list"), "king"),
         ("import", reverse("reports:import"), "king"),

@@ -191,3 +191,140 @@ class MunicipalityRowTable(tables.Table):
 
     def value_size_class(self, record) -> str:
         return str(record.municipality.get_size_class_display())
+
+
+# --- the province dashboard (rows from municipalities.provinces) ---------------
+
+
+def _link(record) -> str:
+    return record["url"]
+
+
+class ScoreColumn(NumberColumn):
+    """A score 0–100 with one decimal, as on the scorecard."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, decimal_pos=1, **kwargs)
+
+
+class SpreadColumnsMixin(tables.Table):
+    """Count, mean and five-number summary of a group's scores."""
+
+    scored = NumberColumn(verbose_name=_("Municipalities with a score"))
+    mean = ScoreColumn(verbose_name=_("Mean"))
+    minimum = ScoreColumn(verbose_name=_("Minimum"))
+    q1 = ScoreColumn(verbose_name=_("First quartile"))
+    median = ScoreColumn(verbose_name=_("Median"))
+    q3 = ScoreColumn(verbose_name=_("Third quartile"))
+    maximum = ScoreColumn(verbose_name=_("Maximum"))
+
+
+class ProvinceTable(SpreadColumnsMixin, tables.Table):
+    """/provincies/: the twelve provinces with the spread of their scores."""
+
+    province = tables.Column(verbose_name=_("Province"), linkify=_link)
+    municipalities = NumberColumn(verbose_name=_("Municipalities"))
+
+    class Meta:
+        sequence = (
+            "province",
+            "municipalities",
+            "scored",
+            "mean",
+            "median",
+            "minimum",
+            "q1",
+            "q3",
+            "maximum",
+        )
+        order_by = ("province",)
+        default = "—"
+        attrs = {"class": "table table--provinces"}
+
+
+class ProvinceMunicipalityTable(tables.Table):
+    """The municipalities of one province, ranked by score within it."""
+
+    rank = NumberColumn(verbose_name=_("Rank in the province"))
+    name = tables.Column(verbose_name=_("Municipality"), linkify=_link)
+    size_class = tables.Column(
+        verbose_name=_("Size class"),
+        attrs={"td": {"class": "nowrap"}},
+        order_by=("population",),
+    )
+    population = NumberColumn(verbose_name=_("Population"))
+    adoption_score = ScoreColumn(verbose_name=_("Adoption score"))
+    national_rank = NumberColumn(verbose_name=_("Rank nationally"))
+    agreements_met = NumberColumn(verbose_name=_("Agreements met"))
+    agreements_overdue = NumberColumn(verbose_name=_("Overdue"))
+
+    class Meta:
+        sequence = (
+            "name",
+            "rank",
+            "adoption_score",
+            "national_rank",
+            "size_class",
+            "population",
+            "agreements_met",
+            "agreements_overdue",
+        )
+        default = "—"
+        attrs = {"class": "table"}
+
+    def render_size_class(self, value) -> str:
+        return short_size_class(value)
+
+    def value_size_class(self, value) -> str:
+        return str(SizeClass(value).label)
+
+
+class ProvinceBlockTable(tables.Table):
+    """Share of municipalities using each block, in the province and nationally."""
+
+    block = tables.Column(verbose_name=_("Building block"), linkify=_link)
+    province_share = PercentColumn(verbose_name=_("In the province"))
+    national_share = PercentColumn(verbose_name=_("Nationally"))
+
+    class Meta:
+        default = "—"
+        attrs = {"class": "table"}
+
+
+class ProvinceAgreementTable(tables.Table):
+    """Share of municipalities meeting each agreement, in the province and nationally."""
+
+    agreement = tables.Column(
+        verbose_name=_("Agreement"), linkify=_link, order_by=("number",)
+    )
+    deadline = tables.DateColumn(verbose_name=_("Deadline"), short=True)
+    province_share = PercentColumn(verbose_name=_("In the province"))
+    national_share = PercentColumn(verbose_name=_("Nationally"))
+
+    class Meta:
+        default = "—"
+        attrs = {"class": "table"}
+
+
+class ProvinceSizeClassTable(SpreadColumnsMixin, tables.Table):
+    """The spread of scores per size class within the province."""
+
+    size_class = tables.Column(
+        verbose_name=_("Size class (inhabitants)"), order_by=("order",)
+    )
+    national_median = ScoreColumn(verbose_name=_("Median nationally"))
+
+    class Meta:
+        sequence = (
+            "size_class",
+            "scored",
+            "mean",
+            "median",
+            "minimum",
+            "q1",
+            "q3",
+            "maximum",
+            "national_median",
+        )
+        default = "—"
+        attrs = {"class": "table"}

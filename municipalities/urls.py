@@ -15,4 +15,10 @@ urlpatterns = [
         name="whatif",
     ),
     path("matrix/", views.MatrixView.as_view(), name="matrix"),
+    path("provincies/", views.ProvinceListView.as_view(), name="provinces"),
+    path(
+        "provincies/<slug:slug>/",
+        views.ProvinceDetailView.as_view(),
+        name="province",
+    ),
 ]

@@ -1,4 +1,4 @@
-"""Views of the municipalities app: the list, the scorecard and the matrix."""
+"""Views of the municipalities app: the list, the scorecard, the matrix and the provinces."""
 
 from __future__ import annotations
 
@@ -24,13 +24,20 @@ from django_tables2 import RequestConfig, SingleTableMixin
 
 from buildingblocks.levels import Category, Level
 from buildingblocks.models import AdoptionStatus, BuildingBlock
-from municipalities import queries, scorecard
+from municipalities import provinces, queries, scorecard
 from municipalities.columns import ColumnChoiceMixin, table_column_set
 from municipalities.filters import MatrixFilterSet, MunicipalityFilterSet
 from municipalities.forms import TableOptionsForm
-from municipalities.models import CBS_CODE_REGEX, Municipality
+from municipalities.models import CBS_CODE_REGEX, Municipality, Province
 from municipalities.permissions import can_edit_municipality, can_see_notes
-from municipalities.tables import MunicipalityTable
+from municipalities.tables import (
+    MunicipalityTable,
+    ProvinceAgreementTable,
+    ProvinceBlockTable,
+    ProvinceMunicipalityTable,
+    ProvinceSizeClassTable,
+    ProvinceTable,
+)
 from municipalities.templatetags.portal import localized_attr
 from nupportal.columns import (
     Column,
@@ -38,7 +45,9 @@ from nupportal.columns import (
 )
 from nupportal.exports import SafeExportMixin
 from scoring import projections
+from scoring import queries as scoring_queries
 from scoring.charts import Series, line_chart
+from scoring.dashboards import benchmark_spread_chart, province_spread_chart
 from scoring.models import MunicipalityScore, Scope
 
 
@@ -212,12 +221,23 @@ class MunicipalityDetailView(DetailView):
         inputs = scorecard.load_inputs(
             municipality, blocks, statuses.values(), agreements
         )
+        # One query for the spread chart and the "of N" of the rank.
+        grouped = scoring_queries.scores_with_groups()
         context.update(
             score=score,
-            ranked_count=queries.ranked_count() if score and score.rank else None,
+            ranked_count=sum(r.ranked for r in grouped)
+            if score and score.rank
+            else None,
             categories=categories,
             agreements=agreements,
             explanation=scorecard.explanation_rows(municipality, inputs, agreements),
+            spread_chart=None
+            if former
+            else benchmark_spread_chart(
+                municipality,
+                score.score if score else None,
+                grouped,
+            ),
             trend_chart=trend_chart if trend else None,
             former=former,
             end_date=end_date if former else None,
@@ -402,4 +422,90 @@ class MatrixView(TableOptionsMixin, ColumnChoiceMixin, TemplateView):
             query_without_page=query.urlencode(),
             query_without_sort=sort_query.urlencode(),
         )
+        return context
+
+
+# --- the province dashboard ---------------------------------------------------------
+
+
+class ProvinceListView(SafeExportMixin, SingleTableMixin, TemplateView):
+    """/provincies/: the twelve provinces, their mean, median and spread of scores."""
+
+    table_class = ProvinceTable
+    table_pagination = False
+    template_name = "municipalities/province_list.html"
+    export_name = _("provinces")
+
+    def get_table_data(self):
+        self.scores = scoring_queries.scores_with_groups()
+        self.provinces = provinces.provinces_with_counts()
+        return provinces.province_rows(self.provinces, self.scores)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if not self.is_export_request():
+            context["spread_chart"] = province_spread_chart(self.scores, self.provinces)
+        return context
+
+
+class ProvinceDetailView(SafeExportMixin, TemplateView):
+    """/provincies/<slug>/: one province against the country, every table exportable.
+
+    `?_export=csv&tabel=bouwstenen` downloads one of the page's tables (TABLES);
+    without `tabel` the municipalities.
+    """
+
+    template_name = "municipalities/province_detail.html"
+    # URL value of ?tabel= → (table class, rows key, sort parameter prefix, file name)
+    TABLES = {
+        "gemeenten": (ProvinceMunicipalityTable, "municipalities", "", _("ranking")),
+        "bouwstenen": (ProvinceBlockTable, "block_rows", "b-", _("building blocks")),
+        "afspraken": (
+            ProvinceAgreementTable,
+            "agreement_rows",
+            "a-",
+            _("agreements"),
+        ),
+        "grootteklassen": (
+            ProvinceSizeClassTable,
+            "size_class_rows",
+            "g-",
+            _("size classes"),
+        ),
+    }
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        self.province = get_object_or_404(Province, slug=kwargs["slug"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def table_key(self) -> str:
+        key = self.request.GET.get("tabel", "")
+        return key if key in self.TABLES else "gemeenten"
+
+    @property
+    def export_name(self) -> str:
+        return f"{self.province.slug}-{self.TABLES[self.table_key()][3]}"
+
+    def get_tables(self) -> dict:
+        if not hasattr(self, "_tables"):
+            self.rows = provinces.detail_rows(self.province)
+            self._tables = {}
+            for key, (table_class, rows_key, prefix, _name) in self.TABLES.items():
+                table = table_class(self.rows[rows_key], prefix=prefix)
+                RequestConfig(self.request, paginate=False).configure(table)
+                self._tables[key] = table
+        return self._tables
+
+    def get_table_kwargs(self) -> dict:
+        return {}
+
+    def get_table(self, **kwargs):
+        return self.get_tables()[self.table_key()]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        tables = self.get_tables()
+        context.update(province=self.province, tables=tables)
+        if not self.is_export_request():
+            context.update(provinces.detail_charts(self.province, self.rows))
         return context

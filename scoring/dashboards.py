@@ -10,21 +10,24 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db.models import Count, Max
+from django.db.models import Count, Max, OuterRef, Subquery
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from agreements.models import ResultAgreement
 from buildingblocks.levels import Level
 from buildingblocks.models import AdoptionStatus, BuildingBlock
+from municipalities.models import Municipality, Province
 from municipalities.sizeclasses import SizeClass
 from municipalities.templatetags.portal import localized_attr
 from nupportal.formats import round_half_up
 from scoring import charts, maps, projections, queries
 from scoring.charts import Bar, Group, Series, StackRow, number, percent
+from scoring.distribution import Spread, spread, spreads_by
 from scoring.models import (
     LAGGING_STATUSES,
     Aggregate,
@@ -523,7 +526,7 @@ def block_context(block: BuildingBlock) -> dict:
     requirements = list(
         block.requirements.select_related("agreement").order_by("agreement__number")
     )
-    return {
+    return block_province_charts(block, national.get(Measure.IN_USE_SHARE)) | {
         "in_use_share": percent(as_percent(national.get(Measure.IN_USE_SHARE))),
         "coverage": percent(as_percent(national.get(Measure.COVERAGE))),
         "aggregates_at": aggregates_at,
@@ -681,3 +684,230 @@ class MissingBlocks:
                 }
             parts.append(text + ")")
         return "; ".join(parts)
+
+
+# --- spread: the scores of a group, not only their mean ----------------------------
+
+
+def _middle_half(s: Spread | None) -> str:
+    if s is None:
+        return "–"
+    return _("%(q1)s to %(q3)s") % {"q1": number(s.q1, 1), "q3": number(s.q3, 1)}
+
+
+def size_class_spread_chart(
+    rows: Sequence[queries.GroupedScore],
+    *,
+    chart_id: str = "chart-spread-size",
+    province: Province | None = None,
+    with_national: bool = False,
+) -> charts.Chart:
+    """Box plots of the scores per size class (of one province when given)."""
+    if province is not None:
+        rows = [r for r in rows if r.province == province.slug]
+    spreads = spreads_by((r.size_class, r.score) for r in rows)
+    boxes = [charts.Box(size_class_label(c), spreads.get(c)) for c in SIZE_CLASS_ORDER]
+    if with_national:
+        boxes.append(charts.Box(_("Netherlands"), spread(r.score for r in rows)))
+    known = [b for b in boxes[: len(SIZE_CLASS_ORDER)] if b.spread is not None]
+    summary = (
+        _(
+            "The middle half of the municipalities with %(small)s inhabitants scores "
+            "%(small_range)s, of those with %(large)s inhabitants %(large_range)s."
+        )
+        % {
+            "small": known[0].label,
+            "small_range": _middle_half(known[0].spread),
+            "large": known[-1].label,
+            "large_range": _middle_half(known[-1].spread),
+        }
+        if len(known) >= 2
+        else _("Not enough municipalities to compare size classes.")
+    )
+    caption = (
+        _("Spread of adoption scores by size class (inhabitants) in %(province)s")
+        % {"province": province.name}
+        if province is not None
+        else _("Spread of adoption scores by size class (inhabitants)")
+    )
+    return charts.box_plot(
+        chart_id=chart_id,
+        caption=caption,
+        summary=summary,
+        boxes=boxes,
+        label_header=_("Size class (inhabitants)"),
+    )
+
+
+def province_spread_chart(
+    rows: Sequence[queries.GroupedScore],
+    provinces: Sequence[Province],
+    *,
+    chart_id: str = "chart-spread-province",
+    emphasis: str = "",
+) -> charts.Chart:
+    """Box plots of the scores per province, each row linked to its province page."""
+    spreads = spreads_by((r.province, r.score) for r in rows)
+    boxes = [
+        charts.Box(
+            p.name,
+            spreads.get(p.slug),
+            emphasis=p.slug == emphasis,
+            url=reverse("municipalities:province", kwargs={"slug": p.slug}),
+        )
+        for p in provinces
+    ]
+    ranked = sorted(
+        (b for b in boxes if b.spread is not None), key=lambda b: b.spread.median
+    )
+    summary = (
+        _(
+            "Highest median score: %(top)s (%(top_median)s); lowest: %(bottom)s "
+            "(%(bottom_median)s)."
+        )
+        % {
+            "top": ranked[-1].label,
+            "top_median": number(ranked[-1].spread.median, 1),
+            "bottom": ranked[0].label,
+            "bottom_median": number(ranked[0].spread.median, 1),
+        }
+        if len(ranked) >= 2
+        else _("Not enough municipalities to compare provinces.")
+    )
+    return charts.box_plot(
+        chart_id=chart_id,
+        caption=_("Spread of adoption scores by province"),
+        summary=summary,
+        boxes=boxes,
+        label_header=_("Province"),
+    )
+
+
+def overview_spread_context() -> dict:
+    """The overview's spread charts: two queries, whatever the number of municipalities."""
+    rows = queries.scores_with_groups()
+    provinces = list(Province.objects.all())
+    return {
+        "size_spread_chart": size_class_spread_chart(rows),
+        "province_spread_chart": province_spread_chart(rows, provinces),
+    }
+
+
+def benchmark_spread_chart(
+    municipality: Municipality,
+    score: float | None,
+    rows: Sequence[queries.GroupedScore],
+) -> charts.Chart:
+    """The scores of the municipality's size class, province and country, its own marked."""
+    size_class = spread(
+        r.score for r in rows if r.size_class == municipality.size_class
+    )
+    province = spread(r.score for r in rows if r.province == municipality.province.slug)
+    national = spread(r.score for r in rows)
+    boxes = [
+        charts.Box(municipality.get_size_class_display(), size_class),
+        charts.Box(
+            municipality.province.name,
+            province,
+            url=reverse(
+                "municipalities:province", kwargs={"slug": municipality.province.slug}
+            ),
+        ),
+        charts.Box(_("Netherlands"), national),
+    ]
+    summary = _(
+        "The middle half of the municipalities scores %(size_range)s in the same "
+        "size class, %(province_range)s in %(province)s and %(national_range)s "
+        "nationally."
+    ) % {
+        "size_range": _middle_half(size_class),
+        "province_range": _middle_half(province),
+        "province": municipality.province.name,
+        "national_range": _middle_half(national),
+    }
+    if score is not None:
+        summary = (
+            _("%(name)s scores %(score)s.")
+            % {"name": municipality.name, "score": number(score, 1)}
+            + " "
+            + summary
+        )
+    return charts.box_plot(
+        chart_id="chart-spread-benchmark",
+        caption=_("Spread of adoption scores: size class, province and country"),
+        summary=summary,
+        boxes=boxes,
+        label_header=_("Compared with"),
+        marker=(municipality.name, score) if score is not None else None,
+    )
+
+
+def block_province_charts(block: BuildingBlock, national_share: float | None) -> dict:
+    """The block's share in use per province and its spread over the provinces.
+
+    One query: the provinces, each with this block's share as a subquery.
+    """
+    provinces = list(
+        Province.objects.annotate(
+            share=Subquery(
+                Aggregate.objects.filter(
+                    block=block,
+                    scope=Scope.PROVINCE,
+                    measure=Measure.IN_USE_SHARE,
+                    key=OuterRef("slug"),
+                ).values("value")[:1]
+            )
+        )
+    )
+    values = [(p, as_percent(p.share)) for p in provinces]
+    over_provinces = spread(v for _p, v in values)
+    known = sorted(
+        ((v, p.name) for p, v in values if v is not None), key=lambda pair: pair[0]
+    )
+    national = as_percent(national_share)
+    summary = (
+        _(
+            "From %(low)s in %(low_province)s to %(high)s in %(high_province)s; the "
+            "middle half of the provinces lies between %(q1)s and %(q3)s."
+        )
+        % {
+            "low": percent(known[0][0]),
+            "low_province": known[0][1],
+            "high": percent(known[-1][0]),
+            "high_province": known[-1][1],
+            "q1": percent(over_provinces.q1),
+            "q3": percent(over_provinces.q3),
+        }
+        if len(known) >= 2 and over_provinces is not None
+        else _("Not enough municipalities to compare provinces.")
+    )
+    spread_chart = charts.box_plot(
+        chart_id="chart-block-province-spread",
+        caption=_("Spread of the share in use over the provinces"),
+        summary=summary,
+        boxes=[charts.Box(_("Provinces"), over_provinces)],
+        label_header=_("Area"),
+        marker=(_("Netherlands"), national) if national is not None else None,
+        value_format=percent,
+        count_header=_("Provinces"),
+    )
+    ranked = sorted(values, key=lambda pair: (pair[1] is None, -(pair[1] or 0)))
+    province_chart = charts.bar_chart(
+        chart_id="chart-block-provinces",
+        caption=_("Share in use by province"),
+        summary=_(
+            "The share of municipalities using %(block)s in each province, highest "
+            "first."
+        )
+        % {"block": localized_attr(block, "name")},
+        bars=[Bar(p.name, v, percent(v)) for p, v in ranked],
+        label_header=_("Province"),
+        value_header=_("Municipalities in use"),
+    )
+    province_chart.row_links = [
+        reverse("municipalities:province", kwargs={"slug": p.slug}) for p, _v in ranked
+    ]
+    return {
+        "province_spread_chart": spread_chart,
+        "province_chart": province_chart,
+    }

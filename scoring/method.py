@@ -11,10 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from agreements.models import Requirement
 from buildingblocks.levels import LEVEL_VALUES, Level
 from buildingblocks.models import BuildingBlock
-from scoring import rules
+from scoring import charts, rules
+from scoring.distribution import spread
 from scoring.models import ComplianceReason
 
 # The levels the worked example gives its blocks, in turn: every level once.
@@ -68,10 +71,35 @@ def worked_example(blocks: list[BuildingBlock]) -> WorkedExample | None:
     )
 
 
+# The scores of the worked quartile example: small enough to follow by hand.
+SPREAD_EXAMPLE_SCORES = (10.0, 20.0, 40.0, 80.0)
+
+
+def spread_example() -> dict:
+    """The worked quartile example and its box plot, computed by scoring.distribution."""
+    example = spread(SPREAD_EXAMPLE_SCORES)
+    return {
+        "spread_example": example,
+        "spread_example_scores": ", ".join(
+            charts.number(v) for v in SPREAD_EXAMPLE_SCORES
+        ),
+        "spread_example_chart": charts.box_plot(
+            chart_id="chart-method-spread",
+            caption=_("Example: the box plot of four scores"),
+            summary=_(
+                "The scores 10, 20, 40 and 80: the box runs from 17.5 to 50, the "
+                "median is 30."
+            ),
+            boxes=[charts.Box(_("Example"), example)],
+            label_header=_("Group"),
+        ),
+    }
+
+
 def method_context() -> dict:
     blocks = list(BuildingBlock.objects.filter(active=True).order_by("order", "code"))
     weights = sorted({b.weight for b in blocks})
-    return {
+    return spread_example() | {
         "levels": [(level, LEVEL_VALUES.get(level)) for level in Level],
         "blocks": blocks,
         "uniform_weight": weights[0] if len(weights) == 1 else None,

@@ -11,11 +11,12 @@ Trends come from the Snapshot rows written by scoring.history.
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Max, Q, QuerySet
 
-from scoring.models import Scope, Snapshot
+from scoring.models import MunicipalityScore, Scope, Snapshot
 
 
 def _id(obj: Any) -> int | None:
@@ -104,3 +105,31 @@ def stale_municipality_ids() -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+
+
+@dataclass(frozen=True)
+class GroupedScore:
+    """One active municipality's score with the keys of the groups it is compared in."""
+
+    score: float
+    size_class: str
+    province: str  # slug
+    # Has a rank (the "of N" of a scorecard counts these; a rank needs a score).
+    ranked: bool = True
+
+
+def scores_with_groups() -> list[GroupedScore]:
+    """Every active municipality's score with its size class and province. One query.
+
+    The spreads (scoring.distribution) of the country, each size class and each
+    province are computed from these rows, so a page needs this one query
+    whatever the number of municipalities or groups it shows.
+    """
+    return [
+        GroupedScore(score, size_class, province)
+        for score, size_class, province in MunicipalityScore.objects.filter(
+            municipality__active=True, score__isnull=False
+        ).values_list(
+            "score", "municipality__size_class", "municipality__province__slug"
+        )
+    ]

@@ -11,12 +11,12 @@ from django.utils.http import http_date
 from django.utils.translation import get_language
 from django.views.generic import TemplateView
 
-from scoring.dashboards import overview_context
+from scoring.dashboards import overview_context, overview_spread_context
 from scoring.method import method_context
 from scoring.version import data_version
 
 # Bump when the page's template or context changes shape, so old copies are not served.
-PAGE_VERSION = 1
+PAGE_VERSION = 3
 # How long nupportal.pagecache keeps a page: a new data version makes a new key.
 CACHE_SECONDS = 24 * 60 * 60
 
@@ -33,7 +33,10 @@ class OverviewView(TemplateView):
     template_name = "scoring/overview.html"
 
     def get_context_data(self, **kwargs) -> dict:
-        return super().get_context_data(**kwargs) | overview_context()
+        context = super().get_context_data(**kwargs) | overview_context()
+        if not context["empty"]:
+            context |= overview_spread_context()
+        return context
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not _cacheable(request):

@@ -134,6 +134,8 @@ def test_nav_items_pick_the_longest_matching_url():
     assert {url for url, current in items.items() if current} == {"/gemeenten/"}
     home = {item.url: item.current for item in nav_items(user, "/")}
     assert home["/"] is True
+    provinces = nav_items(user, "/provincies/utrecht/")
+    assert [item.url for item in provinces if item.current] == ["/provincies/"]
 
 
 @pytest.mark.django_db

@@ -29,6 +29,7 @@ class NavItem:
 _NAV = (
     (_("Overview"), "scoring:overview", None),
     (_("Municipalities"), "municipalities:list", None),
+    (_("Provinces"), "municipalities:provinces", None),
     (_("Building blocks"), "buildingblocks:list", None),
     (_("Result agreements"), "agreements:list", None),
     (_("Matrix"), "municipalities:matrix", None),

@@ -152,6 +152,8 @@ PUBLIC_PAGES = (
     # forecast and the "will miss the deadline" column.
     "/resultaatafspraken/18/",
     "/matrix/",
+    "/provincies/",
+    "/provincies/noord-holland/",
     "/methode/",
     "/open-data/",
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -9,8 +11,15 @@ from django.test.utils import CaptureQueriesContext
 import pytest
 
 from buildingblocks.levels import Confidence
-from tests.factories import UserFactory
-from tests.scoring.dashboard_world import add_municipalities, build_dashboard
+from nupportal.formats import round_half_up
+from scoring.distribution import spread
+from scoring.models import Aggregate, Measure, Scope
+from tests.factories import ProvinceFactory, UserFactory
+from tests.scoring.dashboard_world import (
+    COMPUTED_AT,
+    add_municipalities,
+    build_dashboard,
+)
 from tests.test_exports import read_csv_bytes
 
 pytestmark = pytest.mark.django_db
@@ -108,3 +117,34 @@ def test_block_page_query_count_does_not_grow(
     cache.clear()
     with django_assert_max_num_queries(15):
         client.get("/en/bouwstenen/digid/")
+
+
+def test_block_page_compares_the_provinces_with_their_spread(client, world):
+    shares = {"utrecht": 0.455, "gelderland": 0.8, "zeeland": 0.25}
+    for slug, share in shares.items():
+        if slug != "utrecht":
+            ProvinceFactory(name=slug.capitalize(), slug=slug)
+        Aggregate.objects.create(
+            scope=Scope.PROVINCE,
+            key=slug,
+            measure=Measure.IN_USE_SHARE,
+            block=world.digid,
+            value=share,
+            computed_at=COMPUTED_AT,
+        )
+    html = client.get("/en/bouwstenen/digid/").content.decode()
+    section = html[html.index('id="provinces-heading"') :]
+    expected = spread(100 * v for v in shares.values())
+    spread_table = section[section.index('id="chart-block-province-spread-caption"') :]
+    spread_table = spread_table[: spread_table.index("</tbody>")]
+    cells = re.findall(r'<td class="num">([^<]*)</td>', spread_table)
+    # 45.5 % is shown as 46 % (half-up), the quartiles interpolated.
+    assert cells == ["3"] + [f"{round_half_up(v)} %" for v in expected.five_numbers]
+    assert cells[1:] == ["25 %", "35 %", "46 %", "63 %", "80 %"]
+    # The ranking per province links each province's page, highest share first.
+    bars = section[section.index('id="chart-block-provinces-caption"') :]
+    assert re.findall(r'<th scope="row"><a href="/en/provincies/([a-z]+)/">', bars)[
+        :3
+    ] == ["gelderland", "utrecht", "zeeland"]
+    # The country's share marks the box.
+    assert "Netherlands: 75 %</text>" in section

@@ -270,3 +270,103 @@ def test_line_chart_without_extras_is_unchanged_in_height():
         series=[Series("x", [(datetime.date(2014, 1, 1), 1.0)])],
     )
     assert 'viewBox="0 0 640 190"' in str(chart.svg)
+
+
+# --- box plots ---------------------------------------------------------------------
+
+
+def _boxes():
+    from scoring.distribution import spread
+
+    return [
+        charts.Box("Small", spread([12.25, 30.0, 30.0, 47.5, 90.0])),
+        charts.Box("Large", spread([55.0, 60.0]), emphasis=True, url="/x/"),
+        charts.Box("One", spread([70.0])),
+        charts.Box("Empty", None),
+    ]
+
+
+def _box_plot(**kwargs):
+    return charts.box_plot(
+        chart_id="chart-box",
+        caption="Spread of scores",
+        summary="Large municipalities score higher.",
+        boxes=_boxes(),
+        label_header="Size class",
+        **kwargs,
+    )
+
+
+def _drawn_rows(svg: str) -> list[tuple[float, ...]]:
+    """(min, q1, median, q3, max) x coordinates of each drawn box, in order."""
+    rows = []
+    for group in re.findall(r'<g class="chart-row">(.*?)</g>', svg):
+        whisker = re.search(
+            r'x1="([\d.]+)" y1="[\d.]+" x2="([\d.]+)"[^>]*chart-box-whisker', group
+        )
+        if not whisker:
+            continue
+        box = re.search(
+            r'<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)"[^>]*chart-box"', group
+        )
+        median = re.search(r'x1="([\d.]+)"[^>]*chart-box-median', group)
+        q1, w = float(box.group(1)), float(box.group(2))
+        rows.append(
+            (
+                float(whisker.group(1)),
+                q1,
+                float(median.group(1)),
+                q1 + w,
+                float(whisker.group(2)),
+            )
+        )
+    return rows
+
+
+@pytest.mark.parametrize("narrow", [False, True])
+def test_box_plot_draws_min_q1_median_q3_max_in_order_and_to_scale(narrow):
+    chart = _box_plot()
+    svg = chart.svg_narrow if narrow else chart.svg
+    rows = _drawn_rows(svg)
+    assert len(rows) == 3  # the empty group draws no box
+    for drawn in rows:
+        assert list(drawn) == sorted(drawn)
+    small = rows[0]
+    # Linear: equal steps in value are equal steps in x (0.1 px rounding).
+    per_point = (small[4] - small[0]) / (90.0 - 12.25)
+    assert small[2] - small[1] == pytest.approx(0.0, abs=0.2)  # q1 = median = 30
+    assert small[3] - small[2] == pytest.approx(per_point * 17.5, abs=0.3)
+    one = rows[2]
+    assert len(set(one)) == 1  # n = 1: everything on the one value
+
+
+def test_box_plot_table_gives_count_and_five_numbers_rounded_half_up():
+    chart = _box_plot()
+    assert chart.headers == [
+        "Size class",
+        "Municipalities",
+        "Minimum",
+        "First quartile",
+        "Median",
+        "Third quartile",
+        "Maximum",
+    ]
+    # 12.25 → 12.3 (half-up, not half-even's 12.2)
+    assert chart.rows[0] == ["Small", "5", "12.3", "30.0", "30.0", "47.5", "90.0"]
+    assert chart.rows[1] == ["Large", "2", "55.0", "56.3", "57.5", "58.8", "60.0"]
+    assert chart.rows[2] == ["One", "1", *["70.0"] * 5]
+    assert chart.rows[3] == ["Empty", "0", *["–"] * 5]
+    assert chart.linked_rows[1] == ("/x/", chart.rows[1])
+    assert chart.linked_rows[0][0] == ""
+    assert ">median 30.0, n = 5</text>" in chart.svg
+    assert ">no scores</text>" in chart.svg
+
+
+def test_box_plot_is_accessible_and_marks_a_value():
+    chart = _box_plot(marker=("Haarlemmermeer", 85.04))
+    for svg in (chart.svg, chart.svg_narrow):
+        assert 'role="img"' in svg
+        assert "<title id=" in svg and "<desc id=" in svg
+        assert "style=" not in svg
+        assert "chart-marker" in svg
+        assert ">Haarlemmermeer: 85.0</text>" in svg

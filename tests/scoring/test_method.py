@@ -54,3 +54,21 @@ def test_the_scorecard_links_to_the_method(client, municipality):
     recompute_all()
     for url in (f"/gemeenten/{municipality.slug}/", "/", "/gemeenten/"):
         assert 'href="/methode/' in client.get(url).content.decode(), url
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("nl", ["KWARTIEL.INC", "= 17,5", "= 30,0", "= 50,0", "boxplot"]),
+        ("en", ["QUARTILE.INC", "= 17.5", "= 30.0", "= 50.0", "box plot"]),
+    ],
+)
+def test_the_method_page_explains_the_quartiles_with_a_computed_example(
+    client, lang, expected
+):
+    html = client.get("/methode/" if lang == "nl" else "/en/methode/").content.decode()
+    assert 'id="spread"' in html
+    assert 'href="#spread"' in html
+    for text in expected:
+        assert text in html
+    assert 'id="chart-method-spread-caption"' in html

@@ -71,7 +71,7 @@ def test_overview_map_has_one_link_per_active_municipality(client, world):
 def test_overview_every_chart_has_a_caption_summary_and_table(client, world):
     html = client.get("/en/").content.decode()
     figures = html.count('<figure class="chart-figure"')
-    assert figures == 6
+    assert figures == 8
     assert html.count("<figcaption") == figures + 1  # and the map
     assert html.count('<details class="chart-figure__table">') == figures + 1
     # Each chart is drawn twice, wide and for a phone; CSS shows one of them.

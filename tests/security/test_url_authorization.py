@@ -55,6 +55,8 @@ ACCESS: dict[str, str] = {
     "municipalities:detail": PUBLIC_READ,
     "municipalities:whatif": PUBLIC_READ,  # a GET form: it saves nothing
     "municipalities:matrix": PUBLIC_READ,
+    "municipalities:provinces": PUBLIC_READ,
+    "municipalities:province": PUBLIC_READ,
     "buildingblocks:list": PUBLIC_READ,
     "buildingblocks:detail": PUBLIC_READ,
     "agreements:list": PUBLIC_READ,
@@ -107,6 +109,7 @@ ACCESS: dict[str, str] = {
 SAMPLES: dict[str, Callable[[Portal], dict[str, Any]]] = {
     "municipalities:detail": lambda p: {"slug": p.a.slug},
     "municipalities:whatif": lambda p: {"slug": p.a.slug},
+    "municipalities:province": lambda p: {"slug": p.a.province.slug},
     "buildingblocks:detail": lambda p: {"code": "digid"},
     "buildingblocks:edit": lambda p: {"slug": p.a.slug},
     "buildingblocks:history": lambda p: {"slug": p.a.slug},
