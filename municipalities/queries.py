@@ -18,6 +18,7 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -26,7 +27,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from agreements.models import DeadlineRevision, ResultAgreement
+from agreements.models import DeadlineRevision, Requirement, ResultAgreement
 from buildingblocks.levels import Level
 from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
 from municipalities.models import Merger, Municipality
@@ -211,7 +212,12 @@ def agreement_rows() -> QuerySet[ResultAgreement]:
             applicable=national(Measure.APPLICABLE),
             exempted=national(Measure.EXEMPTED),
         )
-        .prefetch_related("requirements__block")
+        .prefetch_related(
+            Prefetch(
+                "requirements",
+                queryset=Requirement.objects.current().select_related("block"),
+            )
+        )
         .order_by("number")
     )
 

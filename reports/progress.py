@@ -73,7 +73,7 @@ class Reference:
             block_id,
             minimum,
             min_population,
-        ) in Requirement.objects.values_list(
+        ) in Requirement.objects.current().values_list(
             "agreement_id", "block_id", "minimum_level", "min_population"
         ):
             if block_id in active:

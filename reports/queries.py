@@ -77,8 +77,8 @@ def laggards() -> list[Laggard]:
         for m in Municipality.objects.filter(pk__in=ids).select_related("province")
     }
     requirements: dict[int, list[Requirement]] = defaultdict(list)
-    for requirement in Requirement.objects.filter(block__active=True).select_related(
-        "block"
+    for requirement in (
+        Requirement.objects.current().filter(block__active=True).select_related("block")
     ):
         requirements[requirement.agreement_id].append(requirement)
     states = {

@@ -505,7 +505,9 @@ def block_context(block: BuildingBlock) -> dict:
         value_format=percent,
     )
     requirements = list(
-        block.requirements.select_related("agreement").order_by("agreement__number")
+        block.requirements.current()
+        .select_related("agreement")
+        .order_by("agreement__number")
     )
     return {
         "in_use_share": percent(as_percent(national.get(Measure.IN_USE_SHARE))),

@@ -78,7 +78,8 @@ def method_context() -> dict:
         "example": worked_example(blocks),
         "reasons": list(ComplianceReason),
         "conditional_requirements": list(
-            Requirement.objects.filter(min_population__isnull=False)
+            Requirement.objects.current()
+            .filter(min_population__isnull=False)
             .select_related("agreement", "block")
             .order_by("agreement__number", "block__order")
         ),
