@@ -121,6 +121,15 @@ class BuildingBlockAdmin(KingStaffAdminMixin, admin.ModelAdmin):
     )
     inlines = [BlockVersionInline]
 
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(
+            objs, request
+        )
+        # A block's versions are its own rows and go with it (a block with a
+        # history cannot be deleted: StatusChange protects it).
+        perms_needed.discard(str(BlockVersion._meta.verbose_name))
+        return deleted, counts, perms_needed, protected
+
     def save_model(self, request, obj, form, change) -> None:
         start = form.cleaned_data.get("versions_from") or timezone.localdate()
         if not change:

@@ -56,6 +56,7 @@ def municipality_rows() -> QuerySet[Municipality]:
             agreements_at_risk=F("score__agreements_at_risk"),
             agreements_overdue=F("score__agreements_overdue"),
             last_status_update=F("score__last_status_update"),
+            method_version=F("score__method_version"),
         )
     )
 

@@ -45,6 +45,7 @@ from scoring.figures import (
     GroupTotals,
     figure_rows,
 )
+from scoring.method_version import METHOD_VERSION
 from scoring.models import (
     Aggregate,
     AgreementCompliance,
@@ -118,6 +119,13 @@ def _blocks_in_force(on: datetime.date) -> str:
         INNER JOIN {_t(BuildingBlock)} bb ON bb.id = v.block_id
         WHERE v.active AND {_in_force("v", on)}
     """
+
+
+def _method_version() -> str:
+    """METHOD_VERSION as it goes into the SQL (a constant of ours, checked)."""
+    if not METHOD_VERSION.isalnum():
+        raise ValueError(f"METHOD_VERSION must be alphanumeric: {METHOD_VERSION!r}")
+    return METHOD_VERSION
 
 
 def _json_object(pairs: Sequence[tuple[str, str]]) -> str:
@@ -451,13 +459,14 @@ def _score_insert(
         INSERT INTO {_t(MunicipalityScore)} (
             municipality_id, score, rank, agreements_met, agreements_on_track,
             agreements_at_risk, agreements_overdue, agreements_not_applicable,
-            agreements_exempted, category_scores, last_status_update, computed_at
+            agreements_exempted, category_scores, last_status_update, computed_at,
+            method_version
         )
         SELECT x.municipality_id, x.score, {rank},
             COALESCE(c.met, 0), COALESCE(c.on_track, 0), COALESCE(c.at_risk, 0),
             COALESCE(c.overdue, 0), COALESCE(c.not_applicable, 0),
             COALESCE(c.exempted, 0), {_json_object(category_columns)},
-            x.last_status_update, %s
+            x.last_status_update, %s, '{_method_version()}'
         FROM (
             SELECT m.id AS municipality_id, {", ".join(columns)},
                 MAX(CASE WHEN b.id IS NOT NULL THEN s.updated_at END)

@@ -46,6 +46,7 @@ from scoring.figures import (
     GroupTotals,
     figure_rows,
 )
+from scoring.method_version import METHOD_VERSION
 from scoring.models import ComplianceStatus, Snapshot
 from scoring.version import data_changed
 
@@ -653,7 +654,8 @@ class _Replay:
 def snapshot_scores(since: datetime.date, *, today: datetime.date | None = None) -> int:
     """Rebuild the snapshots of every completed month from `since`; return rows written.
 
-    One row per month × scope (country, size classes, provinces).
+    One row per month × scope (country, size classes, provinces), each carrying
+    the METHOD_VERSION it was made with; months before `since` keep theirs.
     """
     today = today or timezone.localdate()
     months = completed_months(since, today)
@@ -676,11 +678,17 @@ def snapshot_scores(since: datetime.date, *, today: datetime.date | None = None)
         replay = _Replay(_Reference.load())
         for month, rows in replay.run(changes.iterator(chunk_size=20_000), months):
             stamp = connection.ops.adapt_datefield_value(month)
-            records.extend((*figure_record(row), stamp, now) for row in rows)
+            records.extend(
+                (*figure_record(row), stamp, now, METHOD_VERSION) for row in rows
+            )
     with transaction.atomic():
         data_changed()
         Snapshot.objects.filter(month__gte=month_start(since)).delete()
-        return insert_rows(Snapshot, [*FIGURE_COLUMNS, "month", "computed_at"], records)
+        return insert_rows(
+            Snapshot,
+            [*FIGURE_COLUMNS, "month", "computed_at", "method_version"],
+            records,
+        )
 
 
 def score_series(

@@ -423,3 +423,24 @@ def test_the_reference_loads_every_version_in_a_constant_number_of_queries(
     for day in (D(2013, 2, 28), D(2016, 1, 31)):
         # Same versions, same rules object: the replay compares them by identity.
         assert reference.rules_on(day) is few
+
+
+@pytest.mark.django_db
+def test_the_progress_report_uses_the_weights_in_force_on_each_date():
+    from reports import progress
+
+    everyone, blocks = build_history()
+    cut = D(2014, 3, 1)
+    new_block_version(
+        block=blocks[1],
+        weight=blocks[1].weight,
+        active=False,
+        valid_from=cut,
+        today=HISTORY_TODAY,
+    )
+    reference = progress.Reference()
+    national_mean = (Scope.NATIONAL, "", Measure.MEAN_SCORE, None, None, "")
+    for day in (D(2013, 12, 31), D(2014, 3, 31)):
+        direct = {row[:6]: row[6] for row in figures_on(day)}
+        report = progress.figures_on(day, reference)
+        assert report.mean_score == pytest.approx(direct[national_mean]), day
