@@ -9,6 +9,7 @@ from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, TemplateView
@@ -110,7 +111,9 @@ class MunicipalityDetailView(DetailView):
         except MunicipalityScore.DoesNotExist:
             score = None
 
-        blocks = list(BuildingBlock.objects.filter(active=True))
+        # One query for the versions: today's blocks and each month's weights.
+        versions = queries.BlockVersions()
+        blocks = versions.blocks_on(timezone.localdate())
         history = queries.municipality_history(municipality)
         former = not municipality.active
         end_date = queries.last_day_of(municipality)
@@ -150,7 +153,8 @@ class MunicipalityDetailView(DetailView):
             if rows
         ]
         weights = {block.pk: block.weight for block in blocks}
-        trend = queries.municipality_trend(municipality, weights, history)
+        # Each month with the weights in force at its end (versioned, issue 14).
+        trend = queries.municipality_trend(municipality, versions.weights_on, history)
         successors, predecessors = queries.merger_links(municipality)
         trend_chart = line_chart(
             chart_id="score-trend",

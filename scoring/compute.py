@@ -12,6 +12,11 @@ in SQL; `make bench` measures what that costs (docs/performance.md, round 4).
 `recompute_municipality(id)` does the same for one municipality, re-ranks,
 and rewrites the aggregates.
 
+Weights, active flags and requirements are the versions in force on the day
+of the recompute (`_blocks_in_force`, `_in_force`): BlockVersion and the
+requirement rows carry validity periods, so a change from a date on moves the
+figures from that date only (issue 14).
+
 The SQL is written out rather than built with the ORM because the compliance
 query needs a cross join (municipality × agreement) the ORM cannot express;
 it is plain SQL-92 plus window functions and runs on SQLite and PostgreSQL.

@@ -20,6 +20,9 @@ Decisions the design leaves open, made here once:
 - An at-risk agreement names one reason, the first that holds of: a missing
   block unplanned, planned after the deadline, planned in the past.
 - Shares leave `not_applicable` out of the denominator, as the score does.
+- Reference data is versioned: a block's weight and active flag and each
+  requirement apply over [valid_from, valid_until) (`in_force`), and a date is
+  scored with the versions in force on it (`version_in_force`).
 """
 
 from __future__ import annotations

@@ -444,3 +444,28 @@ def test_the_progress_report_uses_the_weights_in_force_on_each_date():
         direct = {row[:6]: row[6] for row in figures_on(day)}
         report = progress.figures_on(day, reference)
         assert report.mean_score == pytest.approx(direct[national_mean]), day
+
+
+@pytest.mark.django_db
+def test_the_scorecard_trend_scores_each_month_with_the_weights_of_its_end():
+    from municipalities import queries
+
+    first, second = BuildingBlockFactory(), BuildingBlockFactory()
+    new_block_version(
+        block=second,
+        weight=second.weight,
+        active=False,
+        valid_from=D(2014, 2, 1),
+        today=HISTORY_TODAY,
+    )
+    versions = queries.BlockVersions()
+    assert versions.blocks_on(D(2014, 1, 31)) == [first, second]
+    assert versions.blocks_on(D(2014, 2, 1)) == [first]
+    changes = [(first.pk, Level.IN_USE, D(2013, 12, 5))]
+    trend = queries.score_trend(changes, versions.weights_on, D(2014, 2, 28))
+    # In use of two blocks, then of the only one still counted.
+    assert [(p.month, p.score) for p in trend] == [
+        (D(2013, 12, 31), 50.0),
+        (D(2014, 1, 31), 50.0),
+        (D(2014, 2, 28), 100.0),
+    ]
