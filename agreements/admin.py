@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Count
+from django.contrib.admin.widgets import AdminDateWidget
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from agreements.models import (
@@ -13,14 +16,25 @@ from agreements.models import (
     Requirement,
     ResultAgreement,
 )
+from agreements.services import end_requirement, set_requirement
 from municipalities.admin import KingStaffAdminMixin, ReadOnlyAdminMixin
+from nupportal.validity import version_start_errors
 
 
 class RequirementInline(admin.TabularInline):
+    """Every version of the agreement's requirements, read-only here: a change is
+    a new version from a date, made on the requirement's own page."""
+
     model = Requirement
-    fields = ("block", "minimum_level", "min_population")
-    autocomplete_fields = ("block",)
+    fields = ("block", "minimum_level", "min_population", "valid_from", "valid_until")
+    readonly_fields = fields
+    ordering = ("block__order", "valid_from")
+    show_change_link = True
+    can_delete = False
     extra = 0
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class DeadlineRevisionInline(admin.TabularInline):
@@ -66,7 +80,11 @@ class ResultAgreementAdmin(KingStaffAdminMixin, admin.ModelAdmin):
             super()
             .get_queryset(request)
             .annotate(
-                requirement_total=Count("requirements", distinct=True),
+                requirement_total=Count(
+                    "requirements",
+                    filter=Q(requirements__in=Requirement.objects.current()),
+                    distinct=True,
+                ),
                 revision_total=Count("revisions", distinct=True),
             )
         )
@@ -80,13 +98,134 @@ class ResultAgreementAdmin(KingStaffAdminMixin, admin.ModelAdmin):
         return obj.revision_total
 
 
+class RequirementAdminForm(forms.ModelForm):
+    """A requirement is versioned: adding, changing or withdrawing one applies
+    from a chosen date, and the figures of earlier dates keep what applied then."""
+
+    effective_from = forms.DateField(
+        label=_("Applies from"),
+        required=False,
+        widget=AdminDateWidget,
+        help_text=_(
+            "The date from which this requirement (or its change) applies, or "
+            "from which it is withdrawn (empty: today). Earlier dates keep the "
+            "previous version."
+        ),
+    )
+    withdraw = forms.BooleanField(
+        label=_("Withdraw from that date"),
+        required=False,
+        help_text=_("The requirement no longer applies from the date above."),
+    )
+
+    class Meta:
+        model = Requirement
+        fields = ("agreement", "block", "minimum_level", "min_population")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        today = timezone.localdate()
+        start = data.get("effective_from") or today
+        # On a saved version, agreement and block are read-only (not in the data).
+        agreement = data.get("agreement") or getattr(self.instance, "agreement", None)
+        block = data.get("block") or getattr(self.instance, "block", None)
+        if agreement is None or block is None:
+            return data
+        if data.get("withdraw"):
+            if self.instance.pk is None:
+                self.add_error(
+                    "withdraw", _("Only a saved requirement can be withdrawn.")
+                )
+            elif start > today or start <= self.instance.valid_from:
+                self.add_error(
+                    "effective_from",
+                    _(
+                        "A requirement is withdrawn after it began and not in the "
+                        "future: choose a date after %(start)s, today or earlier."
+                    )
+                    % {
+                        "start": date_format(
+                            self.instance.valid_from, "SHORT_DATE_FORMAT"
+                        )
+                    },
+                )
+            return data
+        versions = list(
+            Requirement.objects.filter(agreement=agreement, block=block).values_list(
+                "valid_from", "valid_until"
+            )
+        )
+        if self.instance.pk is None:
+            if any(until is None for _, until in versions):
+                self.add_error(
+                    "block",
+                    _(
+                        "This agreement already requires this block: change that "
+                        "requirement on its own page."
+                    ),
+                )
+                return data
+            # The model's checks see the version that will be made.
+            self.instance.valid_from = start
+        for message in version_start_errors(versions, start, today):
+            self.add_error("effective_from", message)
+        return data
+
+
 @admin.register(Requirement)
 class RequirementAdmin(KingStaffAdminMixin, admin.ModelAdmin):
-    list_display = ("agreement", "block", "minimum_level")
-    list_filter = ("minimum_level", "block__category")
+    form = RequirementAdminForm
+    list_display = (
+        "agreement",
+        "block",
+        "minimum_level",
+        "min_population",
+        "valid_from",
+        "valid_until",
+    )
+    list_filter = ("minimum_level", "block__category", "valid_from")
     list_select_related = ("agreement", "block")
     search_fields = ("agreement__title", "block__code", "block__name")
     autocomplete_fields = ("agreement", "block")
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and obj.valid_until is not None:
+            return (*RequirementAdminForm.Meta.fields, "valid_from", "valid_until")
+        return (*RequirementAdminForm.Meta.fields, "effective_from", "withdraw")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        # A version keeps its agreement and block; an ended one is history.
+        if obj.valid_until is not None:
+            return self.get_fields(request, obj)
+        return ("agreement", "block")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.valid_until is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Withdraw instead: deleting would rewrite the figures of past dates.
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        start = form.cleaned_data.get("effective_from") or timezone.localdate()
+        if change and form.cleaned_data.get("withdraw"):
+            end_requirement(requirement=obj, valid_until=start, user=request.user)
+            return
+        saved = set_requirement(
+            agreement=obj.agreement,
+            block=obj.block,
+            minimum_level=obj.minimum_level,
+            min_population=obj.min_population,
+            valid_from=start,
+            user=request.user,
+        )
+        if saved is not None:
+            # "Save and continue" opens the version now in force.
+            obj.pk, obj.valid_from, obj.valid_until = saved.pk, saved.valid_from, None
 
 
 class DeadlineRevisionAdminForm(forms.ModelForm):

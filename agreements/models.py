@@ -9,10 +9,14 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from buildingblocks.levels import Confidence, Level
+from nupportal.validity import ValidityPeriod, ValidityQuerySet, validity_constraints
 from scoring.rules import requirement_applies
 
 # Where no agreement-specific deadline is known, the end of the i-NUP programme.
 PROGRAMME_END = datetime.date(2015, 1, 1)
+# The start of the i-NUP programme (2011–2014, data/reference/README.md): the
+# reference data's first versions apply from here, and the history starts here.
+PROGRAMME_START = datetime.date(2011, 1, 1)
 
 
 class ResultAgreementQuerySet(models.QuerySet):
@@ -84,8 +88,17 @@ class ResultAgreement(models.Model):
         return self.deadline != self.original_deadline
 
 
-class Requirement(models.Model):
-    """A building block an agreement requires, and the level it must at least reach."""
+class Requirement(ValidityPeriod):
+    """A building block an agreement requires, and the level it must at least reach.
+
+    Versioned (issue 14): a changed requirement is a new row from a date, the
+    previous one ends that day; a withdrawn one ends. The compliance of a date
+    uses the rows in force on it (`Requirement.objects.in_force(on)`).
+    """
+
+    VERSION_OF = ("agreement", "block")
+
+    valid_from = models.DateField(_("valid from"), default=PROGRAMME_START)
 
     agreement = models.ForeignKey(
         ResultAgreement,
@@ -114,14 +127,14 @@ class Requirement(models.Model):
         ),
     )
 
+    objects = ValidityQuerySet.as_manager()
+
     class Meta:
-        ordering = ["agreement__number", "block__order"]
+        ordering = ["agreement__number", "block__order", "valid_from"]
         verbose_name = _("requirement")
         verbose_name_plural = _("requirements")
         constraints = [
-            models.UniqueConstraint(
-                fields=["agreement", "block"], name="requirement_unique"
-            ),
+            *validity_constraints("requirement", ["agreement", "block"]),
             models.CheckConstraint(
                 condition=Q(
                     minimum_level__in=[

@@ -10,8 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from agreements.models import DeadlineRevision, ResultAgreement
+from agreements.models import DeadlineRevision, Requirement, ResultAgreement
+from buildingblocks.models import BuildingBlock
 from nupportal.audit import audit
+from nupportal.validity import version_start_errors
 from scoring.rules import deadline_in_force
 from scoring.tasks import recompute_after_commit
 
@@ -98,3 +100,117 @@ def record_revision(
     )
     recompute_after_commit()
     return revision
+
+
+# --- versions of requirements (issue 14) -----------------------------------------
+
+
+def _versions_of(agreement_id: int, block_id: int) -> list[Requirement]:
+    return list(
+        Requirement.objects.select_for_update()
+        .filter(agreement_id=agreement_id, block_id=block_id)
+        .order_by("valid_from")
+    )
+
+
+def _check_start(
+    versions: list[Requirement], valid_from: datetime.date, today: datetime.date
+) -> None:
+    errors = version_start_errors(
+        [(v.valid_from, v.valid_until) for v in versions], valid_from, today
+    )
+    if errors:
+        raise ValidationError({"valid_from": errors})
+
+
+def _log(action: str, requirement: Requirement, when: datetime.date, user) -> None:
+    audit(
+        f"requirement_{action}",
+        user=user,
+        agreement=requirement.agreement_id,
+        block=requirement.block_id,
+        level=requirement.minimum_level,
+        population=requirement.min_population,
+        date=when,
+    )
+
+
+@transaction.atomic
+def set_requirement(
+    *,
+    agreement: ResultAgreement,
+    block: BuildingBlock,
+    minimum_level: str,
+    min_population: int | None,
+    valid_from: datetime.date,
+    user: AbstractBaseUser | None = None,
+    today: datetime.date | None = None,
+) -> Requirement | None:
+    """Require `block` at `minimum_level` for `agreement` from `valid_from` on.
+
+    A new version: the latest one ends on `valid_from` and keeps its earlier
+    period (one starting that very day is corrected in place). None when the
+    requirement in force already says this. Scores recompute after commit.
+    """
+    today = today or timezone.localdate()
+    versions = _versions_of(agreement.pk, block.pk)
+    _check_start(versions, valid_from, today)
+    latest = versions[-1] if versions else None
+    if (
+        latest is not None
+        and latest.valid_until is None
+        and (latest.minimum_level, latest.min_population)
+        == (minimum_level, min_population)
+    ):
+        return None
+    if latest is not None and latest.valid_from == valid_from:
+        latest.minimum_level, latest.min_population = minimum_level, min_population
+        latest.valid_until = None
+        latest.full_clean()
+        latest.save()
+        requirement = latest
+    else:
+        if latest is not None and (
+            latest.valid_until is None or latest.valid_until > valid_from
+        ):
+            latest.valid_until = valid_from
+            latest.save(update_fields=["valid_until"])
+        requirement = Requirement(
+            agreement=agreement,
+            block=block,
+            minimum_level=minimum_level,
+            min_population=min_population,
+            valid_from=valid_from,
+        )
+        requirement.full_clean()
+        requirement.save()
+    _log("set", requirement, valid_from, user)
+    recompute_after_commit()
+    return requirement
+
+
+@transaction.atomic
+def end_requirement(
+    *,
+    requirement: Requirement,
+    valid_until: datetime.date,
+    user: AbstractBaseUser | None = None,
+    today: datetime.date | None = None,
+) -> Requirement:
+    """Withdraw a requirement from `valid_until` on; earlier dates keep it."""
+    today = today or timezone.localdate()
+    requirement = Requirement.objects.select_for_update().get(pk=requirement.pk)
+    if valid_until > today:
+        raise ValidationError(
+            {
+                "valid_until": _(
+                    "A requirement cannot end in the future; choose today or earlier."
+                )
+            }
+        )
+    requirement.valid_until = valid_until
+    requirement.full_clean()
+    requirement.save(update_fields=["valid_until"])
+    _log("ended", requirement, valid_until, user)
+    recompute_after_commit()
+    return requirement

@@ -45,9 +45,9 @@ class ResultAgreementDetailView(SafeExportMixin, SingleTableView):
             ResultAgreement.objects.with_deadline_source(), number=kwargs["number"]
         )
         self.requirements = list(
-            self.object.requirements.select_related("block").order_by(
-                "block__order", "block__code"
-            )
+            self.object.requirements.current()
+            .select_related("block")
+            .order_by("block__order", "block__code")
         )
         return super().dispatch(request, *args, **kwargs)
 

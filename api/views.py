@@ -15,7 +15,7 @@ from collections import defaultdict
 from typing import Any
 
 from django.core.paginator import EmptyPage, Paginator
-from django.db.models import Count, F
+from django.db.models import Count, F, Prefetch
 from django.http import HttpRequest, HttpResponseNotModified
 from django.shortcuts import get_object_or_404
 from django.utils.http import urlencode
@@ -29,7 +29,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agreements.models import ResultAgreement
+from agreements.models import Requirement, ResultAgreement
 from api import serializers as s
 from api import timetravel
 from api.filters import ApiMunicipalityFilterSet
@@ -532,7 +532,11 @@ def _agreement(agreement: ResultAgreement, national, on: datetime.date | None):
 
 def _agreements():
     return ResultAgreement.objects.order_by("number").prefetch_related(
-        "requirements__block", "revisions"
+        Prefetch(
+            "requirements",
+            queryset=Requirement.objects.current().select_related("block"),
+        ),
+        "revisions",
     )
 
 

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminDateWidget
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
+from buildingblocks.models import (
+    AdoptionStatus,
+    BlockVersion,
+    BuildingBlock,
+    StatusChange,
+)
 from buildingblocks.services import (
     InvalidStatusEdit,
     StatusConflict,
@@ -17,11 +24,80 @@ from buildingblocks.services import (
     save_statuses,
 )
 from buildingblocks.validation import StatusValues, validate_status
+from buildingblocks.versions import initial_versions, new_block_version
 from municipalities.admin import KingStaffAdminMixin, ReadOnlyAdminMixin
+from nupportal.validity import version_start_errors
+from scoring.tasks import enqueue_recompute_all
+
+
+class BlockVersionInline(admin.TabularInline):
+    """The block's weight and flag over time; a change makes a new version (below)."""
+
+    model = BlockVersion
+    fields = ("valid_from", "valid_until", "weight", "active")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("valid_from",)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class BuildingBlockAdminForm(forms.ModelForm):
+    """Weight and active flag are versioned: a change applies from a chosen date."""
+
+    versions_from = forms.DateField(
+        label=_("Weight and active flag apply from"),
+        required=False,
+        widget=AdminDateWidget,
+        help_text=_(
+            "A changed weight or active flag becomes a new version from this date "
+            "(empty: today). Figures of earlier dates keep the previous version."
+        ),
+    )
+
+    class Meta:
+        model = BuildingBlock
+        fields = (
+            "code",
+            "name",
+            "name_en",
+            "category",
+            "owner",
+            "description",
+            "description_en",
+            "weight",
+            "active",
+            "order",
+            "source",
+            "confidence",
+        )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not self.versioned_change():
+            return data
+        today = timezone.localdate()
+        start = data.get("versions_from") or today
+        versions = []
+        if self.instance.pk:
+            versions = list(
+                self.instance.versions.values_list("valid_from", "valid_until")
+            )
+        for message in version_start_errors(versions, start, today):
+            self.add_error("versions_from", message)
+        return data
+
+    def versioned_change(self) -> bool:
+        return self.instance.pk is None or bool(
+            {"weight", "active"} & set(self.changed_data)
+        )
 
 
 @admin.register(BuildingBlock)
 class BuildingBlockAdmin(KingStaffAdminMixin, admin.ModelAdmin):
+    form = BuildingBlockAdminForm
     list_display = (
         "name",
         "code",
@@ -34,14 +110,56 @@ class BuildingBlockAdmin(KingStaffAdminMixin, admin.ModelAdmin):
         "source",
     )
     list_filter = ("category", "confidence", "active")
-    list_editable = ("order", "weight", "active")
+    # Weight and flag are edited on the block's page, where the date is chosen.
+    list_editable = ("order",)
     search_fields = ("code", "name", "name_en", "owner")
     fieldsets = (
         (None, {"fields": ("code", "name", "name_en", "category", "owner")}),
         (_("Description"), {"fields": ("description", "description_en")}),
-        (_("Scoring"), {"fields": ("weight", "active", "order")}),
+        (_("Scoring"), {"fields": ("weight", "active", "versions_from", "order")}),
         (_("Provenance"), {"fields": ("source", "confidence")}),
     )
+    inlines = [BlockVersionInline]
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(
+            objs, request
+        )
+        # A block's versions are its own rows and go with it (a block with a
+        # history cannot be deleted: StatusChange protects it).
+        perms_needed.discard(str(BlockVersion._meta.verbose_name))
+        return deleted, counts, perms_needed, protected
+
+    def save_model(self, request, obj, form, change) -> None:
+        start = form.cleaned_data.get("versions_from") or timezone.localdate()
+        if not change:
+            super().save_model(request, obj, form, change)
+            initial_versions([obj], start)
+            transaction.on_commit(enqueue_recompute_all)
+            return
+        weight, active = obj.weight, obj.active
+        # The block row keeps today's version until new_block_version writes both.
+        current = BuildingBlock.objects.get(pk=obj.pk)
+        obj.weight, obj.active = current.weight, current.active
+        super().save_model(request, obj, form, change)
+        if form.versioned_change():
+            new_block_version(
+                block=obj,
+                weight=weight,
+                active=active,
+                valid_from=start,
+                user=request.user,
+            )
+
+
+@admin.register(BlockVersion)
+class BlockVersionAdmin(ReadOnlyAdminMixin, KingStaffAdminMixin, admin.ModelAdmin):
+    """Every version of every block, read-only: versions are made on the block's page."""
+
+    list_display = ("block", "valid_from", "valid_until", "weight", "active")
+    list_filter = ("active", "valid_from")
+    list_select_related = ("block",)
+    search_fields = ("block__code", "block__name")
 
 
 STALE_MESSAGE = _(

@@ -24,9 +24,20 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
-from agreements.models import DeadlineRevision, Requirement, ResultAgreement
+from agreements.models import (
+    PROGRAMME_START,
+    DeadlineRevision,
+    Requirement,
+    ResultAgreement,
+)
 from buildingblocks.levels import Category, Confidence, Level
-from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
+from buildingblocks.models import (
+    AdoptionStatus,
+    BlockVersion,
+    BuildingBlock,
+    StatusChange,
+)
+from buildingblocks.versions import initial_versions
 from municipalities.models import Municipality, Province
 from municipalities.sizeclasses import size_class_for
 
@@ -238,6 +249,7 @@ def _clear() -> None:
         DeadlineRevision._meta.db_table,
         Requirement._meta.db_table,
         ResultAgreement._meta.db_table,
+        BlockVersion._meta.db_table,
         BuildingBlock._meta.db_table,
         Municipality._meta.db_table,
         Province._meta.db_table,
@@ -307,6 +319,9 @@ def seed(
             for i in range(1, spec.blocks + 1)
         )
         _reset_sequence(BuildingBlock)
+        # The rules apply over the whole bench history.
+        rules_from = min(first_month, PROGRAMME_START)
+        initial_versions(blocks, rules_from)
         block_ids = [b.id for b in blocks]
         agreements = []
         for number in range(1, AGREEMENTS + 1):
@@ -337,6 +352,7 @@ def seed(
                         minimum_level=rng.choice(
                             [Level.IMPLEMENTING, Level.IN_USE, Level.IN_USE]
                         ),
+                        valid_from=rules_from,
                     )
                 )
         Requirement.objects.bulk_create(requirements)

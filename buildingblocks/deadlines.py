@@ -64,9 +64,9 @@ def agreements_due(
         .prefetch_related(
             Prefetch(
                 "requirements",
-                queryset=Requirement.objects.filter(block__active=True).select_related(
-                    "block"
-                ),
+                queryset=Requirement.objects.current()
+                .filter(block__active=True)
+                .select_related("block"),
             )
         )
     )

@@ -11,10 +11,16 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from buildingblocks.levels import Category, Confidence, Level
+from nupportal.validity import ValidityPeriod, ValidityQuerySet, validity_constraints
 
 
 class BuildingBlock(models.Model):
-    """A NUP building block (bouwsteen) that municipalities adopt."""
+    """A NUP building block (bouwsteen) that municipalities adopt.
+
+    `weight` and `active` are those of the version in force today
+    (`BlockVersion`); buildingblocks.versions writes them together with the
+    versions. Pages read them; the scores and the history read the versions.
+    """
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=120)
@@ -71,6 +77,46 @@ class BuildingBlock(models.Model):
         if get_language() == "en" and self.name_en:
             return self.name_en
         return self.name
+
+
+class BlockVersion(ValidityPeriod):
+    """A block's weight and active flag over a period: changing them never rewrites
+    the past (issue 14). The scores of a date use the version in force on it."""
+
+    VERSION_OF = ("block",)
+
+    block = models.ForeignKey(
+        BuildingBlock,
+        on_delete=models.CASCADE,
+        related_name="versions",
+        verbose_name=_("building block"),
+    )
+    weight = models.DecimalField(
+        _("weight"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    active = models.BooleanField(_("active"))
+
+    objects = ValidityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["block__order", "block__code", "valid_from"]
+        verbose_name = _("building block version")
+        verbose_name_plural = _("building block versions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weight__gt=0), name="blockversion_weight_positive"
+            ),
+            *validity_constraints("blockversion", ["block"]),
+        ]
+
+    def __str__(self) -> str:
+        until = self.valid_until.isoformat() if self.valid_until else "…"
+        return (
+            f"{self.block_id}: {self.weight} {self.active} [{self.valid_from}, {until})"
+        )
 
 
 class AdoptionStatus(models.Model):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -18,6 +18,7 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -26,9 +27,14 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from agreements.models import DeadlineRevision, ResultAgreement
+from agreements.models import DeadlineRevision, Requirement, ResultAgreement
 from buildingblocks.levels import Level
-from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
+from buildingblocks.models import (
+    AdoptionStatus,
+    BlockVersion,
+    BuildingBlock,
+    StatusChange,
+)
 from municipalities.models import Merger, Municipality
 from scoring import rules
 from scoring.models import (
@@ -55,6 +61,7 @@ def municipality_rows() -> QuerySet[Municipality]:
             agreements_at_risk=F("score__agreements_at_risk"),
             agreements_overdue=F("score__agreements_overdue"),
             last_status_update=F("score__last_status_update"),
+            method_version=F("score__method_version"),
         )
     )
 
@@ -211,7 +218,12 @@ def agreement_rows() -> QuerySet[ResultAgreement]:
             applicable=national(Measure.APPLICABLE),
             exempted=national(Measure.EXEMPTED),
         )
-        .prefetch_related("requirements__block")
+        .prefetch_related(
+            Prefetch(
+                "requirements",
+                queryset=Requirement.objects.current().select_related("block"),
+            )
+        )
         .order_by("number")
     )
 
@@ -233,6 +245,41 @@ def _score(levels: Mapping[int, str], weights: Mapping[int, Decimal]) -> float |
     )
 
 
+Weights = Mapping[int, Decimal]
+
+
+class BlockVersions:
+    """Every version of every block's weight and flag, loaded in one query."""
+
+    def __init__(self) -> None:
+        self._versions: dict[BuildingBlock, list[tuple]] = defaultdict(list)
+        for version in BlockVersion.objects.select_related("block").order_by(
+            "valid_from"
+        ):
+            self._versions[version.block].append(
+                (version.valid_from, version.valid_until, version)
+            )
+
+    def _in_force(self, day: datetime.date) -> list[tuple[BuildingBlock, BlockVersion]]:
+        picked = [
+            (block, rules.version_in_force(versions, day))
+            for block, versions in self._versions.items()
+        ]
+        return sorted(
+            ((b, v) for b, v in picked if v is not None and v.active),
+            key=lambda pair: (pair[0].order, pair[0].code),
+        )
+
+    def blocks_on(self, day: datetime.date) -> list[BuildingBlock]:
+        """The blocks counted on `day`, in display order."""
+        return [block for block, _ in self._in_force(day)]
+
+    def weights_on(self, day: datetime.date) -> Weights:
+        """Block id → weight of the blocks counted on `day`: a trend scores each
+        month with the weights in force at its end."""
+        return {block.pk: version.weight for block, version in self._in_force(day)}
+
+
 def month_ends(first: datetime.date, last: datetime.date) -> list[datetime.date]:
     """The last day of every month from `first`'s month up to `last`, plus `last`."""
     ends: list[datetime.date] = []
@@ -250,10 +297,13 @@ def month_ends(first: datetime.date, last: datetime.date) -> list[datetime.date]
 
 def score_trend(
     changes: Iterable[tuple[int, str, datetime.date]],
-    weights: Mapping[int, Decimal],
+    weights: Weights | Callable[[datetime.date], Weights],
     today: datetime.date,
 ) -> list[TrendPoint]:
-    """Monthly scores rebuilt from a history of (block id, new level, date), oldest first."""
+    """Monthly scores rebuilt from a history of (block id, new level, date), oldest first.
+
+    `weights` are fixed, or a function of the month end (`block_weights_on`).
+    """
     changes = sorted(changes, key=lambda change: change[2])
     if not changes:
         return []
@@ -265,7 +315,8 @@ def score_trend(
             block_id, level, _date = changes[position]
             levels[block_id] = level
             position += 1
-        points.append(TrendPoint(end, _score(levels, weights)))
+        in_force = weights(end) if callable(weights) else weights
+        points.append(TrendPoint(end, _score(levels, in_force)))
     return points
 
 
@@ -322,7 +373,7 @@ def final_states(
 
 def municipality_trend(
     municipality: Municipality,
-    weights: Mapping[int, Decimal],
+    weights: Weights | Callable[[datetime.date], Weights],
     history: Iterable[HistoryRow] | None = None,
 ) -> list[TrendPoint]:
     """This municipality's monthly score from its own history, within its existence.

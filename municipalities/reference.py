@@ -24,8 +24,14 @@ from typing import Any
 from django.conf import settings
 from django.db import models, transaction
 
-from agreements.models import DeadlineRevision, Requirement, ResultAgreement
-from buildingblocks.models import BuildingBlock
+from agreements.models import (
+    PROGRAMME_START,
+    DeadlineRevision,
+    Requirement,
+    ResultAgreement,
+)
+from buildingblocks.models import BlockVersion, BuildingBlock
+from buildingblocks.versions import sync_current
 from municipalities.models import Merger, Municipality, Province
 from municipalities.sizeclasses import size_class_for
 
@@ -335,9 +341,13 @@ def _load_mergers(
 # -- building blocks and agreements ---------------------------------------------------
 
 
-def _load_blocks(data_dir: Path | None) -> tuple[SyncCounts, dict[str, BuildingBlock]]:
+def _load_blocks(
+    data_dir: Path | None,
+) -> tuple[SyncCounts, SyncCounts, dict[str, BuildingBlock]]:
     wanted: dict[str, dict[str, Any]] = {}
+    weights: dict[str, Decimal] = {}
     for row in read_rows(BLOCKS_FILE, data_dir):
+        weights[row["code"]] = Decimal(row["weight"])
         wanted[row["code"]] = {
             "code": row["code"],
             "name": row["name"],
@@ -348,14 +358,70 @@ def _load_blocks(data_dir: Path | None) -> tuple[SyncCounts, dict[str, BuildingB
             "description": row["description_nl"],
             "description_en": row["description_en"],
             "order": int(row["order"]),
-            "weight": Decimal(row["weight"]),
+            # The block's current weight follows its versions (below).
+            "weight": weights[row["code"]],
             "source": row["source"],
             "confidence": row["confidence"],
         }
     existing = {b.code: b for b in BuildingBlock.objects.all()}
-    created, updated = _sync(BuildingBlock, wanted, existing)
+    created, updated = _sync(BuildingBlock, wanted, existing, create_only=["weight"])
     by_code = {b.code: b for b in BuildingBlock.objects.all()} if created else existing
-    return _counts(len(wanted), created, updated), by_code
+    versions = _load_block_versions(weights, by_code)
+    if versions.changed:
+        # The loaded weights reach the blocks' current values only where the
+        # first version is still in force.
+        sync_current(by_code[code].pk for code in wanted)
+    return _counts(len(wanted), created, updated), versions, by_code
+
+
+def _load_block_versions(
+    weights: dict[str, Decimal], blocks: dict[str, BuildingBlock]
+) -> SyncCounts:
+    """The first version of each block: the file's weight from the programme start.
+
+    Later versions (admin changes) are left alone, and so is the active flag,
+    which is not in the files: a new block starts active.
+    """
+    first = {
+        v.block_id: v
+        for v in BlockVersion.objects.filter(
+            block__in=[blocks[code] for code in weights], valid_from=PROGRAMME_START
+        )
+    }
+    starts: dict[int, datetime.date] = {}
+    for block_id, start in BlockVersion.objects.filter(
+        block__in=[blocks[code] for code in weights]
+    ).values_list("block_id", "valid_from"):
+        starts[block_id] = min(start, starts.get(block_id, start))
+    to_create, to_update = [], []
+    for code, weight in weights.items():
+        block = blocks[code]
+        version = first.get(block.pk)
+        if version is None:
+            if block.pk in starts and starts[block.pk] < PROGRAMME_START:
+                continue
+            to_create.append(
+                BlockVersion(
+                    block=block,
+                    weight=weight,
+                    active=block.active,
+                    valid_from=PROGRAMME_START,
+                    # Up to an admin's version, where one exists.
+                    valid_until=starts.get(block.pk),
+                )
+            )
+        elif version.weight != weight:
+            version.weight = weight
+            to_update.append(version)
+    if to_create:
+        BlockVersion.objects.bulk_create(to_create)
+    if to_update:
+        BlockVersion.objects.bulk_update(to_update, ["weight"])
+    return SyncCounts(
+        created=len(to_create),
+        updated=len(to_update),
+        unchanged=len(weights) - len(to_create) - len(to_update),
+    )
 
 
 def _load_agreements(
@@ -401,6 +467,8 @@ def _load_agreements(
         {a.number: a for a in ResultAgreement.objects.all()} if created else existing
     )
 
+    # The file holds the first version of each requirement, valid from the
+    # programme start; later versions are the admin's and stay as they are.
     wanted_requirements: dict[tuple[int, int], dict[str, Any]] = {}
     for row in read_rows(REQUIREMENTS_FILE, data_dir):
         number, code = int(row["agreement_number"]), row["block_code"]
@@ -416,12 +484,21 @@ def _load_agreements(
             "min_population": int(row["min_population"])
             if row.get("min_population")
             else None,
+            "valid_from": PROGRAMME_START,
         }
     agreement_ids = [agreements[n].pk for n in wanted]
-    existing_requirements = {
-        (r.agreement_id, r.block_id): r
-        for r in Requirement.objects.filter(agreement_id__in=agreement_ids)
-    }
+    later: dict[tuple[int, int], datetime.date] = {}
+    existing_requirements = {}
+    for r in Requirement.objects.filter(agreement_id__in=agreement_ids):
+        key = (r.agreement_id, r.block_id)
+        if r.valid_from == PROGRAMME_START:
+            existing_requirements[key] = r
+        else:
+            later[key] = min(r.valid_from, later.get(key, r.valid_from))
+    for key, values in wanted_requirements.items():
+        if key not in existing_requirements and key in later:
+            # A new first version ends where an admin's version begins.
+            values["valid_until"] = later[key]
     stale = [
         r.pk
         for key, r in existing_requirements.items()
@@ -430,7 +507,10 @@ def _load_agreements(
     if stale:
         Requirement.objects.filter(pk__in=stale).delete()
     req_created, req_updated = _sync(
-        Requirement, wanted_requirements, existing_requirements
+        Requirement,
+        wanted_requirements,
+        existing_requirements,
+        create_only=["valid_until"],
     )
     return (
         _counts(len(wanted), created, updated),
@@ -454,7 +534,9 @@ def load_reference_data(data_dir: Path | None = None) -> dict[str, SyncCounts]:
     results["mergers"], results["merged municipalities"] = _load_mergers(
         mergers, by_code
     )
-    results["building blocks"], blocks = _load_blocks(data_dir)
+    results["building blocks"], results["block versions"], blocks = _load_blocks(
+        data_dir
+    )
     results["result agreements"], results["requirements"] = _load_agreements(
         data_dir, blocks
     )

@@ -55,9 +55,11 @@ def agreement_rules(
 ) -> list[explain.AgreementRule]:
     """The agreements with their requirements on active blocks (one query)."""
     requirements: dict[int, list[tuple[int, str]]] = {}
-    for agreement_id, block_id, minimum_level in Requirement.objects.filter(
-        block__active=True
-    ).values_list("agreement_id", "block_id", "minimum_level"):
+    for agreement_id, block_id, minimum_level in (
+        Requirement.objects.current()
+        .filter(block__active=True)
+        .values_list("agreement_id", "block_id", "minimum_level")
+    ):
         requirements.setdefault(agreement_id, []).append((block_id, minimum_level))
     return [
         explain.AgreementRule(

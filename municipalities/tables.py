@@ -88,6 +88,8 @@ class MunicipalityTable(tables.Table):
     agreements_at_risk = NumberColumn(verbose_name=_("At risk"))
     agreements_overdue = NumberColumn(verbose_name=_("Overdue"))
     last_status_update = tables.DateColumn(verbose_name=_("Last update"), short=True)
+    # Not shown on the page (the method page explains it); exports carry it.
+    method_version = tables.Column(verbose_name=_("Method version"), visible=False)
 
     class Meta:
         model = Municipality
@@ -102,6 +104,7 @@ class MunicipalityTable(tables.Table):
             "agreements_at_risk",
             "agreements_overdue",
             "last_status_update",
+            "method_version",
         )
         order_by = ("name",)
         default = "—"

@@ -155,7 +155,9 @@ class MunicipalityDetailView(DetailView):
         except MunicipalityScore.DoesNotExist:
             score = None
 
-        blocks = list(BuildingBlock.objects.filter(active=True))
+        # One query for the versions: today's blocks and each month's weights.
+        versions = queries.BlockVersions()
+        blocks = versions.blocks_on(timezone.localdate())
         history = queries.municipality_history(municipality)
         former = not municipality.active
         end_date = queries.last_day_of(municipality)
@@ -195,7 +197,8 @@ class MunicipalityDetailView(DetailView):
             if rows
         ]
         weights = {block.pk: block.weight for block in blocks}
-        trend = queries.municipality_trend(municipality, weights, history)
+        # Each month with the weights in force at its end (versioned, issue 14).
+        trend = queries.municipality_trend(municipality, versions.weights_on, history)
         successors, predecessors = queries.merger_links(municipality)
         trend_chart = line_chart(
             chart_id="score-trend",

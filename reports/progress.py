@@ -16,10 +16,10 @@ from buildingblocks.levels import Level
 from buildingblocks.models import BuildingBlock
 from municipalities.sizeclasses import SizeClass
 from reports import queries
+from scoring import history
 from scoring.models import ComplianceStatus
 from scoring.rules import (
     NOT_STARTED,
-    BlockState,
     adoption_score,
     agreement_status,
     deadline_in_force,
@@ -62,9 +62,15 @@ class Figures:
 
 
 class Reference:
-    """The reference data the figures need, loaded once."""
+    """The reference data the figures need, loaded once.
+
+    `blocks` and each agreement's `requirements` are today's (the report's
+    tables list them); the figures of a date use the versions in force on it
+    (`rules_on`, from every version loaded once by scoring.history).
+    """
 
     def __init__(self) -> None:
+        self.versions = history._Reference.load()
         self.blocks: list[BuildingBlock] = queries.blocks()
         active = {b.pk for b in self.blocks}
         requirements: dict[int, list[tuple[int, str, int | None]]] = defaultdict(list)
@@ -73,7 +79,7 @@ class Reference:
             block_id,
             minimum,
             min_population,
-        ) in Requirement.objects.values_list(
+        ) in Requirement.objects.current().values_list(
             "agreement_id", "block_id", "minimum_level", "min_population"
         ):
             if block_id in active:
@@ -85,6 +91,26 @@ class Reference:
             AgreementInfo(a, requirements[a.pk], revisions[a.pk])
             for a in ResultAgreement.objects.order_by("number")
         ]
+
+    def rules_on(
+        self, day: datetime.date
+    ) -> tuple[dict[int, float], dict[int, list[tuple[int, str, int | None]]]]:
+        """Block id → weight of the blocks counted on `day`, and agreement id →
+        the requirements in force on it (block id, minimum level, population)."""
+        picked = self.versions.rules_on(day)
+        ids = self.versions.block_ids
+        weights = {
+            ids[i]: weight
+            for i, weight in enumerate(picked.weights)
+            if weight is not None
+        }
+        requirements = {
+            agreement[0]: [(ids[b], minimum, pop) for b, minimum, pop in required]
+            for agreement, required in zip(
+                self.versions.agreements, picked.requirements, strict=True
+            )
+        }
+        return weights, requirements
 
 
 def figures_on(day: datetime.date, ref: Reference) -> Figures:
@@ -106,10 +132,15 @@ def figures_on(day: datetime.date, ref: Reference) -> Figures:
     applicable_pop: Counter = Counter()
     by_size: dict[str, list] = defaultdict(list)
     by_province: dict[str, list] = defaultdict(list)
+    weights, requirements = ref.rules_on(day)
     for m in municipalities:
         mid = m["id"]
         own = {b.pk: states.get((mid, b.pk), NOT_STARTED) for b in ref.blocks}
-        score = adoption_score((b.weight, own[b.pk].level) for b in ref.blocks)
+        # The score with the weights in force on that day, not today's.
+        score = adoption_score(
+            (weight, states.get((mid, block_id), NOT_STARTED).level)
+            for block_id, weight in weights.items()
+        )
         result.scores[mid] = score
         by_size[m["size_class"]].append(score)
         by_province[m["province__name"]].append(score)
@@ -125,8 +156,10 @@ def figures_on(day: datetime.date, ref: Reference) -> Figures:
         for info in ref.agreements:
             status = agreement_status(
                 [
-                    (minimum, own.get(block_id, BlockState()))
-                    for block_id, minimum, min_population in info.requirements
+                    (minimum, states.get((mid, block_id), NOT_STARTED))
+                    for block_id, minimum, min_population in requirements.get(
+                        info.agreement.pk, []
+                    )
                     if requirement_applies(min_population, m["population"])
                 ],
                 deadline=result.deadlines[info.agreement.pk],

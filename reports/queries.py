@@ -29,6 +29,8 @@ class ComplianceData:
     statuses: dict[tuple[int, int], str]  # (municipality id, agreement id) → status
     scores: dict[int, float | None]
     revisions: dict[int, list[DeadlineRevision]] = field(default_factory=dict)
+    # municipality id → the scoring method version of its score
+    method_versions: dict[int, str] = field(default_factory=dict)
 
 
 def compliance_data() -> ComplianceData:
@@ -44,11 +46,19 @@ def compliance_data() -> ComplianceData:
             municipality__active=True
         ).values_list("municipality_id", "agreement_id", "status")
     }
-    scores = dict(MunicipalityScore.objects.values_list("municipality_id", "score"))
+    scores: dict[int, float | None] = {}
+    method_versions: dict[int, str] = {}
+    for municipality_id, score, version in MunicipalityScore.objects.values_list(
+        "municipality_id", "score", "method_version"
+    ):
+        scores[municipality_id] = score
+        method_versions[municipality_id] = version
     revisions: dict[int, list[DeadlineRevision]] = defaultdict(list)
     for revision in DeadlineRevision.objects.order_by("decided_on", "id"):
         revisions[revision.agreement_id].append(revision)
-    return ComplianceData(agreements, municipalities, statuses, scores, revisions)
+    return ComplianceData(
+        agreements, municipalities, statuses, scores, revisions, method_versions
+    )
 
 
 @dataclass(frozen=True)
@@ -75,8 +85,8 @@ def laggards() -> list[Laggard]:
         for m in Municipality.objects.filter(pk__in=ids).select_related("province")
     }
     requirements: dict[int, list[Requirement]] = defaultdict(list)
-    for requirement in Requirement.objects.filter(block__active=True).select_related(
-        "block"
+    for requirement in (
+        Requirement.objects.current().filter(block__active=True).select_related("block")
     ):
         requirements[requirement.agreement_id].append(requirement)
     states = {

@@ -111,8 +111,9 @@ def compliance_workbook(report, out: IO[bytes], progress: Progress) -> None:
         _("Met"),
         _("At risk"),
         _("Overdue"),
+        _("Method version"),
     ]
-    widths = [10, 28, 16, 14, 10, 10, *[22] * len(data.agreements), 8, 8, 8]
+    widths = [10, 28, 16, 14, 10, 10, *[22] * len(data.agreements), 8, 8, 8, 8]
 
     def row(m) -> list[Any]:
         statuses = [data.statuses.get((m.pk, a.pk)) for a in data.agreements]
@@ -128,6 +129,7 @@ def compliance_workbook(report, out: IO[bytes], progress: Progress) -> None:
             statuses.count(ComplianceStatus.MET),
             statuses.count(ComplianceStatus.AT_RISK),
             statuses.count(ComplianceStatus.OVERDUE),
+            data.method_versions.get(m.pk, ""),
         ]
 
     workbook = Workbook()

@@ -19,8 +19,13 @@ class MunicipalityScoreAdmin(ReadOnlyAdminMixin, KingStaffAdminMixin, admin.Mode
         "agreements_at_risk",
         "agreements_overdue",
         "computed_at",
+        "method_version",
     )
-    list_filter = ("municipality__province", "municipality__size_class")
+    list_filter = (
+        "municipality__province",
+        "municipality__size_class",
+        "method_version",
+    )
     list_select_related = ("municipality",)
     search_fields = ("municipality__name", "municipality__cbs_code")
 
@@ -49,6 +54,6 @@ class AggregateAdmin(FigureAdmin):
 
 @admin.register(Snapshot)
 class SnapshotAdmin(FigureAdmin):
-    list_display = ("month", *FigureAdmin.list_display)
-    list_filter = ("month", *FigureAdmin.list_filter)
+    list_display = ("month", *FigureAdmin.list_display, "method_version")
+    list_filter = ("month", *FigureAdmin.list_filter, "method_version")
     date_hierarchy = "month"

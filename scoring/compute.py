@@ -12,6 +12,11 @@ in SQL; `make bench` measures what that costs (docs/performance.md, round 4).
 `recompute_municipality(id)` does the same for one municipality, re-ranks,
 and rewrites the aggregates.
 
+Weights, active flags and requirements are the versions in force on the day
+of the recompute (`_blocks_in_force`, `_in_force`): BlockVersion and the
+requirement rows carry validity periods, so a change from a date on moves the
+figures from that date only (issue 14).
+
 The SQL is written out rather than built with the ORM because the compliance
 query needs a cross join (municipality × agreement) the ORM cannot express;
 it is plain SQL-92 plus window functions and runs on SQLite and PostgreSQL.
@@ -33,7 +38,7 @@ from django.utils import timezone
 
 from agreements.models import Requirement, ResultAgreement
 from buildingblocks.levels import LEVEL_RANK, LEVEL_VALUES, Level
-from buildingblocks.models import AdoptionStatus, BuildingBlock
+from buildingblocks.models import AdoptionStatus, BlockVersion, BuildingBlock
 from municipalities.models import Municipality, Province
 from scoring.figures import (
     IN_USE,
@@ -45,6 +50,7 @@ from scoring.figures import (
     GroupTotals,
     figure_rows,
 )
+from scoring.method_version import METHOD_VERSION
 from scoring.models import (
     Aggregate,
     AgreementCompliance,
@@ -96,6 +102,37 @@ def _lock(*, own_transaction: bool = False) -> None:
             cursor.execute(settings)
 
 
+def _in_force(alias: str, on: datetime.date) -> str:
+    """SQL: the version row `alias` applies on `on` (scoring.rules.in_force).
+
+    The date is written as an ISO literal (a date object, never user input):
+    it compares as a date on PostgreSQL and as the stored ISO text on SQLite,
+    and keeps the statements' positional parameters as they were.
+    """
+    day = f"'{on.isoformat()}'"
+    return (
+        f"({alias}.valid_from <= {day} AND "
+        f"({alias}.valid_until IS NULL OR {alias}.valid_until > {day}))"
+    )
+
+
+def _blocks_in_force(on: datetime.date) -> str:
+    """SQL: (id, weight, category) of the blocks active on `on`, with that day's weight."""
+    return f"""
+        SELECT v.block_id AS id, v.weight, bb.category
+        FROM {_t(BlockVersion)} v
+        INNER JOIN {_t(BuildingBlock)} bb ON bb.id = v.block_id
+        WHERE v.active AND {_in_force("v", on)}
+    """
+
+
+def _method_version() -> str:
+    """METHOD_VERSION as it goes into the SQL (a constant of ours, checked)."""
+    if not METHOD_VERSION.isalnum():
+        raise ValueError(f"METHOD_VERSION must be alphanumeric: {METHOD_VERSION!r}")
+    return METHOD_VERSION
+
+
 def _json_object(pairs: Sequence[tuple[str, str]]) -> str:
     function = (
         "jsonb_build_object" if connection.vendor == "postgresql" else "json_object"
@@ -107,7 +144,7 @@ def _json_object(pairs: Sequence[tuple[str, str]]) -> str:
 # --- compliance ----------------------------------------------------------------
 
 
-def _conditional_requirements() -> str:
+def _conditional_requirements(on: datetime.date) -> str:
     """SQL adding, per municipality × agreement, the requirements with a population
     threshold that the municipality reaches (`m`, `a`); "" when there are none.
 
@@ -118,8 +155,12 @@ def _conditional_requirements() -> str:
     terms = [
         f" + CASE WHEN a.id = {int(agreement_id)} AND m.population >= "
         f"{int(threshold)} THEN {int(count)} ELSE 0 END"
-        for agreement_id, threshold, count in Requirement.objects.filter(
-            block__active=True, min_population__isnull=False
+        for agreement_id, threshold, count in Requirement.objects.in_force(on)
+        .filter(
+            block__in=BlockVersion.objects.in_force(on)
+            .filter(active=True)
+            .values("block_id"),
+            min_population__isnull=False,
         )
         .values_list("agreement_id", "min_population")
         .annotate(count=Count("id"))
@@ -128,8 +169,8 @@ def _conditional_requirements() -> str:
     return "".join(terms)
 
 
-def _compliance_select(*, one_municipality: bool) -> str:
-    """The outcome of every active municipality × agreement.
+def _compliance_select(*, one_municipality: bool, on: datetime.date) -> str:
+    """The outcome of every active municipality × agreement on `on`.
 
     Columns: municipality_id, agreement_id, status, reason, lapsed_on, exempted.
     Parameters: `_compliance_params(on, municipality_id)`.
@@ -140,6 +181,7 @@ def _compliance_select(*, one_municipality: bool) -> str:
     only compares counts: `required` (requirements that apply, from the few
     population thresholds), `na` (dropped out), `satisfied`, and the missing
     ones planned in time, planned after the deadline or planned in the past.
+    The requirements and blocks are the versions in force on `on`.
     """
     level = "s.level"
     na = f"{level} = '{Level.NOT_APPLICABLE}'"
@@ -152,8 +194,8 @@ def _compliance_select(*, one_municipality: bool) -> str:
         SELECT req.agreement_id, req.block_id, req.minimum_level,
             req.min_population
         FROM {_t(Requirement)} req
-        INNER JOIN {_t(BuildingBlock)} rb ON rb.id = req.block_id
-        WHERE rb.active
+        INNER JOIN ({_blocks_in_force(on)}) rb ON rb.id = req.block_id
+        WHERE {_in_force("req", on)}
     """
     applies = "(r.min_population IS NULL OR sm.population >= r.min_population)"
     inner_where = "AND s.municipality_id = %s" if one_municipality else ""
@@ -190,7 +232,7 @@ def _compliance_select(*, one_municipality: bool) -> str:
                 AS exempted
         FROM (
             SELECT m.id AS municipality_id, a.id AS agreement_id, a.deadline,
-                COALESCE(n.required, 0){_conditional_requirements()} AS required,
+                COALESCE(n.required, 0){_conditional_requirements(on)} AS required,
                 COALESCE(x.na, 0) AS na, COALESCE(x.satisfied, 0) AS satisfied,
                 COALESCE(x.in_time, 0) AS in_time, COALESCE(x.late, 0) AS late,
                 COALESCE(x.expired, 0) AS expired, x.first_expired
@@ -279,7 +321,9 @@ def _compliance_diff_ctes(table: str, current: str) -> str:
         )"""
 
 
-def _write_compliance(stamp: Any, day: Any, municipality_id: int | None) -> int:
+def _write_compliance(
+    stamp: Any, on: datetime.date, municipality_id: int | None
+) -> int:
     """Bring AgreementCompliance in line with the computed statuses; return rows written.
 
     Only rows whose status changed are updated, missing ones inserted and
@@ -290,7 +334,9 @@ def _write_compliance(stamp: Any, day: Any, municipality_id: int | None) -> int:
     """
     table = _t(AgreementCompliance)
     one = municipality_id is not None
-    select = _compliance_select(one_municipality=one)
+    select = _compliance_select(one_municipality=one, on=on)
+    # Raw SQL parameters get the backend's own representation (text on SQLite).
+    day = connection.ops.adapt_datefield_value(on)
     select_params = _compliance_params(day, municipality_id)
     scope = "AND c.municipality_id = %s" if one else ""
     scope_params = [municipality_id] if one else []
@@ -345,14 +391,16 @@ def _write_compliance(stamp: Any, day: Any, municipality_id: int | None) -> int:
 # --- scores --------------------------------------------------------------------
 
 
-def _active_blocks() -> tuple[list[int], float, dict[str, float]]:
-    """Ids of the active blocks, their total weight and the total per category."""
+def _active_blocks(on: datetime.date) -> tuple[list[int], float, dict[str, float]]:
+    """Ids of the blocks active on `on`, their total weight and the total per category."""
     total = Decimal(0)
     per_category: dict[str, Decimal] = {}
     ids = []
-    for block_id, category, weight in BuildingBlock.objects.filter(
-        active=True
-    ).values_list("id", "category", "weight"):
+    for block_id, category, weight in (
+        BlockVersion.objects.in_force(on)
+        .filter(active=True)
+        .values_list("block_id", "block__category", "weight")
+    ):
         ids.append(block_id)
         total += weight
         per_category[category] = per_category.get(category, Decimal(0)) + weight
@@ -383,9 +431,16 @@ def _score_expr(total_weight: float, category: str | None) -> tuple[str, list[An
 
 
 def _score_insert(
-    *, one_municipality: bool, total_weight: float, category_weights: dict[str, float]
+    *,
+    one_municipality: bool,
+    on: datetime.date,
+    total_weight: float,
+    category_weights: dict[str, float],
 ) -> tuple[str, list[Any]]:
-    """INSERT … SELECT of MunicipalityScore rows, compliance counts included."""
+    """INSERT … SELECT of MunicipalityScore rows, compliance counts included.
+
+    The weights are those of the block versions in force on `on`.
+    """
     score_sql, params = _score_expr(total_weight, None)
     columns = [f"{score_sql} AS score"]
     category_columns = []
@@ -409,20 +464,21 @@ def _score_insert(
         INSERT INTO {_t(MunicipalityScore)} (
             municipality_id, score, rank, agreements_met, agreements_on_track,
             agreements_at_risk, agreements_overdue, agreements_not_applicable,
-            agreements_exempted, category_scores, last_status_update, computed_at
+            agreements_exempted, category_scores, last_status_update, computed_at,
+            method_version
         )
         SELECT x.municipality_id, x.score, {rank},
             COALESCE(c.met, 0), COALESCE(c.on_track, 0), COALESCE(c.at_risk, 0),
             COALESCE(c.overdue, 0), COALESCE(c.not_applicable, 0),
             COALESCE(c.exempted, 0), {_json_object(category_columns)},
-            x.last_status_update, %s
+            x.last_status_update, %s, '{_method_version()}'
         FROM (
             SELECT m.id AS municipality_id, {", ".join(columns)},
                 MAX(CASE WHEN b.id IS NOT NULL THEN s.updated_at END)
                     AS last_status_update
             FROM {_t(Municipality)} m
             LEFT JOIN {_t(AdoptionStatus)} s ON s.municipality_id = m.id
-            LEFT JOIN {_t(BuildingBlock)} b ON b.id = s.block_id AND b.active
+            LEFT JOIN ({_blocks_in_force(on)}) b ON b.id = s.block_id
             WHERE m.active {where}
             GROUP BY m.id
         ) x
@@ -592,17 +648,17 @@ def recompute_all(*, today: datetime.date | None = None) -> dict[str, int]:
     on = today or timezone.localdate(now)
     # Raw SQL parameters get the backend's own representation (text on SQLite).
     stamp = connection.ops.adapt_datetimefield_value(now)
-    day = connection.ops.adapt_datefield_value(on)
     own_transaction = not connection.in_atomic_block
     with transaction.atomic():
         _lock(own_transaction=own_transaction)
         data_changed()
-        block_ids, total_weight, category_weights = _active_blocks()
-        compliance = _write_compliance(stamp, day, None)
+        block_ids, total_weight, category_weights = _active_blocks(on)
+        compliance = _write_compliance(stamp, on, None)
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {_t(MunicipalityScore)}")
             sql, params = _score_insert(
                 one_municipality=False,
+                on=on,
                 total_weight=total_weight,
                 category_weights=category_weights,
             )
@@ -623,13 +679,12 @@ def recompute_municipality(
     on = today or timezone.localdate(now)
     # Raw SQL parameters get the backend's own representation (text on SQLite).
     stamp = connection.ops.adapt_datetimefield_value(now)
-    day = connection.ops.adapt_datefield_value(on)
     own_transaction = not connection.in_atomic_block
     with transaction.atomic():
         _lock(own_transaction=own_transaction)
         data_changed()
-        block_ids, total_weight, category_weights = _active_blocks()
-        compliance = _write_compliance(stamp, day, municipality_id)
+        block_ids, total_weight, category_weights = _active_blocks(on)
+        compliance = _write_compliance(stamp, on, municipality_id)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"DELETE FROM {_t(MunicipalityScore)} WHERE municipality_id = %s",
@@ -637,6 +692,7 @@ def recompute_municipality(
             )
             sql, params = _score_insert(
                 one_municipality=True,
+                on=on,
                 total_weight=total_weight,
                 category_weights=category_weights,
             )

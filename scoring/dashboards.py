@@ -524,7 +524,9 @@ def block_context(block: BuildingBlock) -> dict:
         projection=projection,
     )
     requirements = list(
-        block.requirements.select_related("agreement").order_by("agreement__number")
+        block.requirements.current()
+        .select_related("agreement")
+        .order_by("agreement__number")
     )
     return block_province_charts(block, national.get(Measure.IN_USE_SHARE)) | {
         "in_use_share": percent(as_percent(national.get(Measure.IN_USE_SHARE))),

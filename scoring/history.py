@@ -11,6 +11,12 @@ municipality for an agreement whose deadline was revised or passed), so 15
 years of monthly figures cost one read of the history and one bulk write.
 `figures_on(date)` computes the same figures for one date directly, the slow
 and obvious way; tests check that the two agree.
+
+Reference data is versioned (issue 14): block weights and active flags
+(BlockVersion) and requirements carry validity periods. Every version is loaded
+once (`_Reference.load`) and each date is evaluated under the versions in
+force on it (`_Reference.rules_on`, `rules_in_force`), so a change from a date
+on leaves every earlier snapshot as it was.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from django.utils import timezone
 
 from agreements.models import DeadlineRevision, Requirement, ResultAgreement
 from buildingblocks.levels import Level
-from buildingblocks.models import BuildingBlock, StatusChange
+from buildingblocks.models import BlockVersion, StatusChange
 from municipalities.models import Municipality
 from scoring import rules
 from scoring.compute import FIGURE_COLUMNS, figure_record, insert_rows
@@ -40,6 +46,7 @@ from scoring.figures import (
     GroupTotals,
     figure_rows,
 )
+from scoring.method_version import METHOD_VERSION
 from scoring.models import ComplianceStatus, Snapshot
 from scoring.version import data_changed
 
@@ -139,23 +146,63 @@ class _Municipality:
         )
 
 
+# A requirement version: (block index, minimum level, minimum population,
+# valid from, valid until).
+_RequirementVersion = tuple[int, str, int | None, datetime.date, datetime.date | None]
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """The reference data in force on one date (issue 14: never the current one
+    for a past date)."""
+
+    # Per block index: its weight that day; None when it did not count.
+    weights: list[float | None]
+    # Per agreement index: (block index, minimum level, minimum population) of
+    # the requirements in force on a block that counted.
+    requirements: list[list[tuple[int, str, int | None]]]
+    # The blocks that counted, in order: the per-block figures of that date.
+    block_ids: list[int]
+
+
+@dataclass(frozen=True)
+class RulesInForce:
+    """The block weights and agreement requirements that applied on one date."""
+
+    # block id → weight, for the blocks active that day
+    weights: dict[int, float]
+    # agreement id → [(block id, minimum level, minimum population)]
+    requirements: dict[int, list[tuple[int, str, int | None]]]
+
+
 @dataclass
 class _Reference:
-    """Everything besides the statuses that the figures of a date depend on."""
+    """Everything besides the statuses that the figures of a date depend on.
+
+    Loaded once (a constant number of queries) with every version of the
+    versioned reference data; `rules_on(date)` picks the versions in force on
+    a date in Python.
+    """
 
     municipalities: list[_Municipality]
+    # Every block that has a version, in display order: the indexes of the
+    # level lists, whether or not a block counted on a given date.
     block_ids: list[int]
-    weights: list[float]
-    # per agreement: (id, original deadline, [(block index, minimum level,
-    # minimum population)], revisions)
+    # Per block index: its versions (valid from, valid until, (weight, active)).
+    block_versions: list[
+        list[tuple[datetime.date, datetime.date | None, tuple[float, bool]]]
+    ] = field(default_factory=list)
+    # per agreement: (id, original deadline, [requirement versions], revisions)
     agreements: list[
         tuple[
             int,
             datetime.date,
-            list[tuple[int, str, int | None]],
+            list[_RequirementVersion],
             list[tuple[datetime.date, datetime.date]],
         ]
     ] = field(default_factory=list)
+    _rules: dict[datetime.date, _Rules] = field(default_factory=dict, repr=False)
+    _distinct: dict[tuple, _Rules] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls) -> _Reference:
@@ -180,22 +227,35 @@ class _Reference:
                 "valid_until",
             )
         ]
-        blocks = list(
-            BuildingBlock.objects.filter(active=True).values_list("id", "weight")
-        )
-        block_index = {block_id: i for i, (block_id, _) in enumerate(blocks)}
-        requirements: dict[int, list[tuple[int, str, int | None]]] = {}
-        for (
-            agreement_id,
-            block_id,
-            minimum,
-            min_population,
-        ) in Requirement.objects.filter(block__active=True).values_list(
-            "agreement_id", "block_id", "minimum_level", "min_population"
+        block_index: dict[int, int] = {}
+        block_versions: list[
+            list[tuple[datetime.date, datetime.date | None, tuple[float, bool]]]
+        ] = []
+        for block_id, valid_from, valid_until, weight, active in (
+            BlockVersion.objects.order_by("block__order", "block__code", "valid_from")
+            .values_list("block_id", "valid_from", "valid_until", "weight", "active")
+            .iterator()
         ):
-            requirements.setdefault(agreement_id, []).append(
-                (block_index[block_id], minimum, min_population)
+            if block_id not in block_index:
+                block_index[block_id] = len(block_versions)
+                block_versions.append([])
+            block_versions[block_index[block_id]].append(
+                (valid_from, valid_until, (float(weight), active))
             )
+        requirements: dict[int, list[_RequirementVersion]] = {}
+        for row in Requirement.objects.order_by("valid_from", "id").values_list(
+            "agreement_id",
+            "block_id",
+            "minimum_level",
+            "min_population",
+            "valid_from",
+            "valid_until",
+        ):
+            agreement_id, block_id, minimum, min_population, start, until = row
+            if block_id in block_index:
+                requirements.setdefault(agreement_id, []).append(
+                    (block_index[block_id], minimum, min_population, start, until)
+                )
         revisions: dict[int, list[tuple[datetime.date, datetime.date]]] = {}
         for agreement_id, decided_on, new_deadline in DeadlineRevision.objects.order_by(
             "decided_on", "id"
@@ -214,10 +274,47 @@ class _Reference:
         ]
         return cls(
             municipalities=municipalities,
-            block_ids=[block_id for block_id, _ in blocks],
-            weights=[float(weight) for _, weight in blocks],
+            block_ids=list(block_index),
+            block_versions=block_versions,
             agreements=agreements,
         )
+
+    def rules_on(self, on: datetime.date) -> _Rules:
+        """The weights and requirements in force on `on` (cached per date).
+
+        Dates under the same versions share one `_Rules` object, so the replay
+        can tell by identity whether the rules changed between two months.
+        """
+        cached = self._rules.get(on)
+        if cached is not None:
+            return cached
+        weights: list[float | None] = []
+        for versions in self.block_versions:
+            version = rules.version_in_force(versions, on)
+            weights.append(version[0] if version is not None and version[1] else None)
+        requirements = [
+            [
+                (b, minimum, min_population)
+                for b, minimum, min_population, start, until in agreement[2]
+                if weights[b] is not None and rules.in_force(start, until, on)
+            ]
+            for agreement in self.agreements
+        ]
+        key = (tuple(weights), tuple(tuple(r) for r in requirements))
+        picked = self._distinct.get(key)
+        if picked is None:
+            picked = _Rules(
+                weights=weights,
+                requirements=requirements,
+                block_ids=[
+                    block_id
+                    for block_id, weight in zip(self.block_ids, weights, strict=True)
+                    if weight is not None
+                ],
+            )
+            self._distinct[key] = picked
+        self._rules[on] = picked
+        return picked
 
     def deadlines_on(self, on: datetime.date) -> list[datetime.date]:
         return [
@@ -233,10 +330,13 @@ class _Reference:
         on: datetime.date,
         agreement_indexes: Iterable[int] | None = None,
     ) -> tuple[float | None, dict[int, Outcome]]:
-        """Score and agreement outcomes (by agreement index) of one municipality."""
+        """Score and agreement outcomes (by agreement index) of one municipality,
+        under the rules in force on `on`."""
+        in_force = self.rules_on(on)
         score = rules.adoption_score(
             (weight, state.level)
-            for weight, state in zip(self.weights, levels, strict=True)
+            for weight, state in zip(in_force.weights, levels, strict=True)
+            if weight is not None
         )
         indexes = (
             range(len(self.agreements))
@@ -248,7 +348,7 @@ class _Reference:
             outcome = rules.agreement_outcome(
                 [
                     (minimum, levels[b])
-                    for b, minimum, min_population in self.agreements[i][2]
+                    for b, minimum, min_population in in_force.requirements[i]
                     if rules.requirement_applies(
                         min_population, municipality.population
                     )
@@ -318,8 +418,34 @@ def figures_on(on: datetime.date) -> list[FigureRow]:
                     counts[NOT_APPLICABLE_POP] += m.population
     return figure_rows(
         groups,
-        block_ids=reference.block_ids,
+        block_ids=reference.rules_on(on).block_ids,
         agreement_ids=[a[0] for a in reference.agreements],
+    )
+
+
+def rules_in_force(on: datetime.date) -> RulesInForce:
+    """The block weights and agreement requirements that applied on `on`.
+
+    Picked from every version of the reference data, as the replay and
+    `figures_on` pick them: a version applies from its `valid_from` (inclusive)
+    up to its `valid_until` (exclusive). Blocks inactive on `on` are absent,
+    and so are requirements on them.
+    """
+    reference = _Reference.load()
+    picked = reference.rules_on(on)
+    ids = reference.block_ids
+    return RulesInForce(
+        weights={
+            ids[i]: weight
+            for i, weight in enumerate(picked.weights)
+            if weight is not None
+        },
+        requirements={
+            agreement[0]: [(ids[b], minimum, pop) for b, minimum, pop in required]
+            for agreement, required in zip(
+                reference.agreements, picked.requirements, strict=True
+            )
+        },
     )
 
 
@@ -454,6 +580,7 @@ class _Replay:
         pending = iter(changes)
         upcoming = next(pending, None)
         previous_deadlines: list[tuple[datetime.date, bool]] | None = None
+        previous_rules: _Rules | None = None
         for month in months:
             on = month_end(month)
             cutoff = end_of_day(on)
@@ -482,19 +609,27 @@ class _Replay:
             for planned in [d for d in self.expiring if d < on]:
                 expired |= self.expiring.pop(planned)
             every_agreement = list(range(len(self.agreement_ids)))
+            # A new version of a weight or requirement from this month on: every
+            # municipality is evaluated again under it (earlier months keep theirs).
+            in_force = self.ref.rules_on(on)
+            rules_changed = (
+                previous_rules is not None and in_force is not previous_rules
+            )
+            previous_rules = in_force
 
             for m in self.ref.municipalities:
                 was = m.id in self.present
                 now = m.exists_on(on)
                 changed = m.id in batch
-                if was and (changed or not now):
+                redo = changed or rules_changed
+                if was and (redo or not now):
                     self.remove(m)
                 if changed:
                     levels = self.levels[m.id]
                     for index, state in batch[m.id]:
                         levels[index] = state
                     self._note_plans(m.id)
-                if now and (changed or not was):
+                if now and (redo or not was):
                     self.add(m, deadlines, on)
                 elif now and m.id in expired:
                     self.reevaluate(m, deadlines, on, every_agreement)
@@ -510,7 +645,7 @@ class _Replay:
                 month,
                 figure_rows(
                     groups,
-                    block_ids=self.ref.block_ids,
+                    block_ids=in_force.block_ids,
                     agreement_ids=self.agreement_ids,
                 ),
             )
@@ -519,7 +654,8 @@ class _Replay:
 def snapshot_scores(since: datetime.date, *, today: datetime.date | None = None) -> int:
     """Rebuild the snapshots of every completed month from `since`; return rows written.
 
-    One row per month × scope (country, size classes, provinces).
+    One row per month × scope (country, size classes, provinces), each carrying
+    the METHOD_VERSION it was made with; months before `since` keep theirs.
     """
     today = today or timezone.localdate()
     months = completed_months(since, today)
@@ -542,22 +678,34 @@ def snapshot_scores(since: datetime.date, *, today: datetime.date | None = None)
         replay = _Replay(_Reference.load())
         for month, rows in replay.run(changes.iterator(chunk_size=20_000), months):
             stamp = connection.ops.adapt_datefield_value(month)
-            records.extend((*figure_record(row), stamp, now) for row in rows)
+            records.extend(
+                (*figure_record(row), stamp, now, METHOD_VERSION) for row in rows
+            )
     with transaction.atomic():
         data_changed()
         Snapshot.objects.filter(month__gte=month_start(since)).delete()
-        return insert_rows(Snapshot, [*FIGURE_COLUMNS, "month", "computed_at"], records)
+        return insert_rows(
+            Snapshot,
+            [*FIGURE_COLUMNS, "month", "computed_at", "method_version"],
+            records,
+        )
 
 
 def score_series(
     municipality_id: int, months: list[datetime.date]
 ) -> list[tuple[datetime.date, float | None]]:
-    """The adoption score of one municipality at the end of each given month."""
-    block_ids = list(
-        BuildingBlock.objects.filter(active=True).values_list("id", "weight")
-    )
-    index = {block_id: i for i, (block_id, _) in enumerate(block_ids)}
-    levels = [Level.NOT_STARTED.value] * len(block_ids)
+    """The adoption score of one municipality at the end of each given month,
+    under the block weights in force at each month end."""
+    versions: dict[int, list[tuple[datetime.date, datetime.date | None, float]]] = {}
+    for block_id, valid_from, valid_until, weight in (
+        BlockVersion.objects.filter(active=True)
+        .order_by("valid_from")
+        .values_list("block_id", "valid_from", "valid_until", "weight")
+    ):
+        versions.setdefault(block_id, []).append(
+            (valid_from, valid_until, float(weight))
+        )
+    levels = dict.fromkeys(versions, Level.NOT_STARTED.value)
     changes = iter(
         StatusChange.objects.filter(municipality_id=municipality_id)
         .order_by("changed_at", "id")
@@ -566,14 +714,18 @@ def score_series(
     upcoming = next(changes, None)
     series = []
     for month in sorted(months):
-        cutoff = end_of_day(month_end(month))
+        on = month_end(month)
+        cutoff = end_of_day(on)
         while upcoming is not None and upcoming[0] < cutoff:
-            if upcoming[1] in index:
-                levels[index[upcoming[1]]] = upcoming[2]
+            if upcoming[1] in levels:
+                levels[upcoming[1]] = upcoming[2]
             upcoming = next(changes, None)
+        weighted = (
+            (rules.version_in_force(versions[block_id], on), level)
+            for block_id, level in levels.items()
+        )
         score = rules.adoption_score(
-            (weight, level)
-            for (_, weight), level in zip(block_ids, levels, strict=True)
+            (weight, level) for weight, level in weighted if weight is not None
         )
         series.append((month, score))
     return series

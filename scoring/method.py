@@ -3,7 +3,7 @@
 The example is computed here by scoring.rules from the level table and the
 weights of the active building blocks, so the page can never drift from the
 rules it explains. One query for the blocks, one for the conditional
-requirements.
+requirements, one for the later versions of block weights and flags.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from agreements.models import Requirement
+from agreements.models import PROGRAMME_START, Requirement
 from buildingblocks.levels import LEVEL_VALUES, Level
-from buildingblocks.models import BuildingBlock
+from buildingblocks.models import BlockVersion, BuildingBlock
 from scoring import charts, rules
 from scoring.distribution import spread
+from scoring.method_version import CHANGELOG, METHOD_VERSION
 from scoring.models import ComplianceReason
 
 # The levels the worked example gives its blocks, in turn: every level once.
@@ -105,8 +106,18 @@ def method_context() -> dict:
         "uniform_weight": weights[0] if len(weights) == 1 else None,
         "example": worked_example(blocks),
         "reasons": list(ComplianceReason),
+        "programme_start": PROGRAMME_START,
+        "method_version": METHOD_VERSION,
+        "method_changelog": CHANGELOG,
+        # Versions after the first: what changed in the reference data, and when.
+        "reference_changes": list(
+            BlockVersion.objects.filter(valid_from__gt=PROGRAMME_START)
+            .select_related("block")
+            .order_by("valid_from", "block__order")
+        ),
         "conditional_requirements": list(
-            Requirement.objects.filter(min_population__isnull=False)
+            Requirement.objects.current()
+            .filter(min_population__isnull=False)
             .select_related("agreement", "block")
             .order_by("agreement__number", "block__order")
         ),

@@ -7,6 +7,8 @@ import datetime
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from scoring.method_version import current_method_version
+
 
 class ComplianceStatus(models.TextChoices):
     MET = "met", _("Met")
@@ -84,6 +86,10 @@ class MunicipalityScore(models.Model):
     category_scores = models.JSONField(_("score per category"), default=dict)
     last_status_update = models.DateTimeField(_("last status update"), null=True)
     computed_at = models.DateTimeField(_("computed at"))
+    # The scoring method this row was computed with (scoring.method_version).
+    method_version = models.CharField(
+        _("method version"), max_length=10, default=current_method_version
+    )
 
     class Meta:
         ordering = ["-score"]
@@ -211,6 +217,10 @@ class Snapshot(FigureBase):
 
     month = models.DateField(_("month"))
     computed_at = models.DateTimeField(_("computed at"))
+    # The scoring method of the rebuild that made it (scoring.method_version).
+    method_version = models.CharField(
+        _("method version"), max_length=10, default=current_method_version
+    )
     # Fifteen years are ~500,000 rows rewritten by snapshot_scores in one COPY;
     # per-row foreign-key checks would double that cost. Blocks and agreements
     # are never deleted while snapshots refer to them (requirements PROTECT

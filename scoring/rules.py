@@ -20,6 +20,9 @@ Decisions the design leaves open, made here once:
 - An at-risk agreement names one reason, the first that holds of: a missing
   block unplanned, planned after the deadline, planned in the past.
 - Shares leave `not_applicable` out of the denominator, as the score does.
+- Reference data is versioned: a block's weight and active flag and each
+  requirement apply over [valid_from, valid_until) (`in_force`), and a date is
+  scored with the versions in force on it (`version_in_force`).
 """
 
 from __future__ import annotations
@@ -29,12 +32,14 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 from buildingblocks.levels import LEVEL_RANK, LEVEL_VALUES, Level
 from scoring.models import ComplianceReason as Reason
 from scoring.models import ComplianceStatus
 
 Weight = Decimal | float | int
+V = TypeVar("V")
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,3 +258,29 @@ def share(part: float, whole: float) -> float | None:
     if whole <= 0:
         return None
     return part / whole
+
+
+def in_force(
+    valid_from: datetime.date, valid_until: datetime.date | None, on: datetime.date
+) -> bool:
+    """Whether a version valid over [valid_from, valid_until) applies on `on`.
+
+    Half-open: the first day counts, `valid_until` is the first day it no longer
+    applies; None means still in force.
+    """
+    return valid_from <= on and (valid_until is None or on < valid_until)
+
+
+def version_in_force(
+    versions: Iterable[tuple[datetime.date, datetime.date | None, V]],
+    on: datetime.date,
+) -> V | None:
+    """The value of the (valid_from, valid_until, value) version in force on `on`.
+
+    Versions of one thing never overlap (database constraints), so at most one
+    applies; None before the first and after the last has ended.
+    """
+    for valid_from, valid_until, value in versions:
+        if in_force(valid_from, valid_until, on):
+            return value
+    return None

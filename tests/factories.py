@@ -10,9 +10,15 @@ from django.utils import timezone
 
 import factory
 
-from agreements.models import DeadlineRevision, Requirement, ResultAgreement
+from agreements.models import (
+    PROGRAMME_START,
+    DeadlineRevision,
+    Requirement,
+    ResultAgreement,
+)
 from buildingblocks.levels import Category, Level
 from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
+from buildingblocks.versions import initial_versions
 from municipalities.models import EditorMembership, Municipality, Province
 
 
@@ -40,12 +46,20 @@ class MunicipalityFactory(factory.django.DjangoModelFactory):
 class BuildingBlockFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = BuildingBlock
+        skip_postgeneration_save = True
 
     code = factory.Sequence(lambda n: f"block{n}")
     name = factory.Sequence(lambda n: f"Bouwsteen {n}")
     name_en = factory.Sequence(lambda n: f"Building block {n}")
     category = Category.AUTHENTICATION
     order = factory.Sequence(lambda n: n)
+
+    @factory.post_generation
+    def versions_from(self, create, extracted, **kwargs):
+        """Its weight and flag as one version from the programme start (or the
+        date given as `versions_from`), as the reference-data loader does."""
+        if create:
+            initial_versions([self], extracted or PROGRAMME_START)
 
 
 class AdoptionStatusFactory(factory.django.DjangoModelFactory):

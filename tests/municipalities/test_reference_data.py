@@ -17,9 +17,21 @@ from django.forms.models import model_to_dict
 
 import pytest
 
-from agreements.models import PROGRAMME_END, Requirement, ResultAgreement
+from agreements.models import (
+    PROGRAMME_END,
+    PROGRAMME_START,
+    Requirement,
+    ResultAgreement,
+)
+from agreements.services import set_requirement
 from buildingblocks.levels import Category, Level
-from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
+from buildingblocks.models import (
+    AdoptionStatus,
+    BlockVersion,
+    BuildingBlock,
+    StatusChange,
+)
+from buildingblocks.versions import new_block_version
 from municipalities import geography, reference
 from municipalities.models import Merger, Municipality, Province
 from municipalities.sizeclasses import SizeClass, size_class_for
@@ -64,7 +76,14 @@ MERGER_KEYS = {(row["date"], row["new_cbs_code"]) for row in MERGER_ROWS}
 
 def _state() -> dict[str, list[dict]]:
     """Every loaded row's values, to compare two loads field by field."""
-    models = (Province, Municipality, BuildingBlock, ResultAgreement, Requirement)
+    models = (
+        Province,
+        Municipality,
+        BuildingBlock,
+        BlockVersion,
+        ResultAgreement,
+        Requirement,
+    )
     state = {
         model.__name__: [model_to_dict(row) for row in model.objects.order_by("pk")]
         for model in models
@@ -160,6 +179,54 @@ def test_second_load_changes_nothing(loaded):
     assert all(counts.changed == 0 for counts in again.values()), again
     assert again["municipalities"].unchanged == 342 + len(FORMER_CODES)
     assert _state() == before
+
+
+def test_the_first_versions_apply_from_the_programme_start(loaded):
+    versions = list(BlockVersion.objects.select_related("block"))
+    assert len(versions) == 27
+    assert {(v.valid_from, v.valid_until, v.active) for v in versions} == {
+        (PROGRAMME_START, None, True)
+    }
+    assert all(v.weight == v.block.weight for v in versions)
+    assert set(Requirement.objects.values_list("valid_from", "valid_until")) == {
+        (PROGRAMME_START, None)
+    }
+    assert loaded["block versions"].created == 27
+
+
+def test_a_reload_keeps_the_admins_versions(loaded, data_copy):
+    block = BuildingBlock.objects.get(code="bag")
+    today = datetime.date(2026, 1, 1)
+    new_block_version(
+        block=block, weight=2, active=False, valid_from=today, today=today
+    )
+    requirement = Requirement.objects.get(agreement__number=11)
+    set_requirement(
+        agreement=requirement.agreement,
+        block=requirement.block,
+        minimum_level=Level.IMPLEMENTING,
+        min_population=None,
+        valid_from=today,
+        today=today,
+    )
+    before = _state()
+
+    def heavier_bag(row):
+        if row["code"] == "bag":
+            row["weight"] = "3"
+
+    assert all(c.changed == 0 for c in reference.load_reference_data().values())
+    assert _state() == before
+    # A corrected file weight is the first version's; the admin's stays in force.
+    _rewrite(data_copy / "building_blocks.csv", heavier_bag)
+    result = reference.load_reference_data()
+    assert result["block versions"].updated == 1
+    assert list(
+        BlockVersion.objects.filter(block=block)
+        .order_by("valid_from")
+        .values_list("weight", "active", "valid_from", "valid_until")
+    ) == [(3, True, PROGRAMME_START, today), (2, False, today, None)]
+    assert Requirement.objects.filter(agreement__number=11).count() == 2
 
 
 def test_well_known_municipalities(loaded):

@@ -84,3 +84,13 @@ def test_the_pdf_says_its_statuses_are_synthetic(report_data):
     )
 
     assert "synthetic demonstration data" in text
+
+
+def test_compliance_workbook_carries_the_method_version(report_data):
+    from scoring.method_version import METHOD_VERSION
+
+    sheet = read_xlsx(make(Report.Kind.COMPLIANCE))["Netherlands"]
+    header = [c.value for c in sheet[1]]
+    column = header.index("Method version")
+    values = {r[column].value for r in sheet.iter_rows(min_row=2)}
+    assert values == {METHOD_VERSION}

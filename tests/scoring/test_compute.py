@@ -11,7 +11,7 @@ import pytest
 
 from agreements.models import Requirement, ResultAgreement
 from buildingblocks.levels import Level
-from buildingblocks.models import AdoptionStatus, BuildingBlock
+from buildingblocks.models import AdoptionStatus, BlockVersion, BuildingBlock
 from municipalities.models import Municipality
 from scoring import rules
 from scoring.compute import recompute_all, recompute_municipality
@@ -29,15 +29,26 @@ from tests.scoring.conftest import TODAY, add_municipalities, build_world
 
 
 def expected_per_municipality(on=TODAY):
-    """Scores and agreement statuses computed with scoring.rules from the ORM."""
-    blocks = list(BuildingBlock.objects.filter(active=True))
+    """Scores and agreement statuses computed with scoring.rules from the ORM,
+    under the block versions and requirements in force on `on`."""
+    versions: dict = {}
+    for v in BlockVersion.objects.select_related("block").order_by("valid_from"):
+        versions.setdefault(v.block, []).append((v.valid_from, v.valid_until, v))
+    blocks = []
+    for block, periods in versions.items():
+        version = rules.version_in_force(periods, on)
+        if version is not None and version.active:
+            block.weight = version.weight  # that day's weight
+            blocks.append(block)
+    counted = {b.id for b in blocks}
     states = {
         (s.municipality_id, s.block_id): rules.BlockState(s.level, s.planned_date)
         for s in AdoptionStatus.objects.all()
     }
     requirements = {}
-    for r in Requirement.objects.filter(block__active=True):
-        requirements.setdefault(r.agreement_id, []).append(r)
+    for r in Requirement.objects.all():
+        if r.block_id in counted and r.in_force_on(on):
+            requirements.setdefault(r.agreement_id, []).append(r)
     result = {}
     for m in Municipality.objects.filter(active=True):
 

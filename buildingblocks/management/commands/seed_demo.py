@@ -345,7 +345,7 @@ def seed_deadline_revisions(
     ).values_list("agreement_id", "new_deadline"):
         real_deadline[agreement_id] = new_deadline
     codes: dict[int, list[str]] = defaultdict(list)
-    for agreement_id, code in Requirement.objects.values_list(
+    for agreement_id, code in Requirement.objects.current().values_list(
         "agreement_id", "block__code"
     ):
         codes[agreement_id].append(code)

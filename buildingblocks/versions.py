@@ -1,0 +1,137 @@
+"""Versions of a block's weight and active flag (issue 14, item 5).
+
+A change never rewrites the past: it closes the version in force on the chosen
+date and starts a new one there, so the snapshots and history of earlier dates
+keep the weights they were computed with. `BuildingBlock.weight` / `.active`
+carry the version in force today; only this module writes them together with
+the versions (and the reference-data loader, through `initial_versions`).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from buildingblocks.models import BlockVersion, BuildingBlock
+from nupportal.audit import audit
+from nupportal.validity import version_start_errors
+from scoring.tasks import recompute_after_commit
+
+
+@transaction.atomic
+def new_block_version(
+    *,
+    block: BuildingBlock,
+    weight: Decimal,
+    active: bool,
+    valid_from: datetime.date,
+    user: AbstractBaseUser | None = None,
+    today: datetime.date | None = None,
+) -> BlockVersion | None:
+    """Give `block` this weight and flag from `valid_from` on; None if nothing changes.
+
+    The latest version ends on `valid_from` (a version starting that very day is
+    corrected in place instead: it has no earlier period to keep). Scores are
+    recomputed after commit.
+    """
+    today = today or timezone.localdate()
+    versions = list(
+        BlockVersion.objects.select_for_update()
+        .filter(block=block)
+        .order_by("valid_from")
+    )
+    errors = version_start_errors(
+        [(v.valid_from, v.valid_until) for v in versions], valid_from, today
+    )
+    if errors:
+        raise ValidationError({"valid_from": errors})
+    latest = versions[-1] if versions else None
+    if (
+        latest is not None
+        and latest.valid_until is None
+        and (latest.weight, latest.active) == (weight, active)
+    ):
+        return None
+    if latest is not None and latest.valid_from == valid_from:
+        latest.weight, latest.active, latest.valid_until = weight, active, None
+        latest.full_clean()
+        latest.save(update_fields=["weight", "active", "valid_until"])
+        version = latest
+    else:
+        if latest is not None and (
+            latest.valid_until is None or latest.valid_until > valid_from
+        ):
+            latest.valid_until = valid_from
+            latest.save(update_fields=["valid_until"])
+        version = BlockVersion(
+            block=block, weight=weight, active=active, valid_from=valid_from
+        )
+        version.full_clean()
+        version.save()
+    sync_current([block.pk], today=today)
+    block.refresh_from_db(fields=["weight", "active"])
+    audit(
+        "block_version",
+        user=user,
+        block=block.code,
+        weight=weight,
+        active=active,
+        valid_from=valid_from,
+    )
+    recompute_after_commit()
+    return version
+
+
+def sync_current(
+    block_ids: Iterable[int] | None = None, *, today: datetime.date | None = None
+) -> int:
+    """Copy the versions in force today onto their blocks; return blocks changed.
+
+    A block without a version in force today is inactive (weight unchanged).
+    """
+    today = today or timezone.localdate()
+    blocks = BuildingBlock.objects.all()
+    if block_ids is not None:
+        blocks = blocks.filter(pk__in=list(block_ids))
+    current = {
+        block_id: (weight, active)
+        for block_id, weight, active in BlockVersion.objects.in_force(
+            today
+        ).values_list("block_id", "weight", "active")
+    }
+    changed = []
+    for block in blocks.only("pk", "weight", "active"):
+        weight, active = current.get(block.pk, (block.weight, False))
+        if (block.weight, block.active) != (weight, active):
+            block.weight, block.active = weight, active
+            changed.append(block)
+    if changed:
+        BuildingBlock.objects.bulk_update(changed, ["weight", "active"])
+    return len(changed)
+
+
+def initial_versions(
+    blocks: Iterable[BuildingBlock], valid_from: datetime.date
+) -> list[BlockVersion]:
+    """One version from `valid_from` for each block that has none (bulk; idempotent).
+
+    It carries the block's own weight and flag, so a block created with them
+    has had them since `valid_from`.
+    """
+    blocks = list(blocks)
+    have = set(
+        BlockVersion.objects.filter(block__in=blocks).values_list("block_id", flat=True)
+    )
+    return BlockVersion.objects.bulk_create(
+        BlockVersion(
+            block=block, weight=block.weight, active=block.active, valid_from=valid_from
+        )
+        for block in blocks
+        if block.pk not in have
+    )
