@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.db.models import (
     Count,
@@ -30,7 +29,7 @@ from agreements.models import DeadlineRevision, ResultAgreement
 from buildingblocks.levels import Level
 from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
 from municipalities.models import Merger, Municipality
-from scoring import rules
+from scoring import history as replay
 from scoring.models import (
     Aggregate,
     AgreementCompliance,
@@ -225,50 +224,6 @@ class TrendPoint:
     score: float | None
 
 
-def _score(levels: Mapping[int, str], weights: Mapping[int, Decimal]) -> float | None:
-    """The adoption score for these levels; a block without a level has not started."""
-    return rules.adoption_score(
-        (weight, levels.get(block_id, Level.NOT_STARTED))
-        for block_id, weight in weights.items()
-    )
-
-
-def month_ends(first: datetime.date, last: datetime.date) -> list[datetime.date]:
-    """The last day of every month from `first`'s month up to `last`, plus `last`."""
-    ends: list[datetime.date] = []
-    year, month = first.year, first.month
-    while True:
-        following = datetime.date(year + month // 12, month % 12 + 1, 1)
-        end = following - datetime.timedelta(days=1)
-        if end >= last:
-            break
-        ends.append(end)
-        year, month = following.year, following.month
-    ends.append(last)
-    return ends
-
-
-def score_trend(
-    changes: Iterable[tuple[int, str, datetime.date]],
-    weights: Mapping[int, Decimal],
-    today: datetime.date,
-) -> list[TrendPoint]:
-    """Monthly scores rebuilt from a history of (block id, new level, date), oldest first."""
-    changes = sorted(changes, key=lambda change: change[2])
-    if not changes:
-        return []
-    points: list[TrendPoint] = []
-    levels: dict[int, str] = {}
-    position = 0
-    for end in month_ends(changes[0][2], today):
-        while position < len(changes) and changes[position][2] <= end:
-            block_id, level, _date = changes[position]
-            levels[block_id] = level
-            position += 1
-        points.append(TrendPoint(end, _score(levels, weights)))
-    return points
-
-
 @dataclass(frozen=True)
 class HistoryRow:
     block_id: int
@@ -322,21 +277,38 @@ def final_states(
 
 def municipality_trend(
     municipality: Municipality,
-    weights: Mapping[int, Decimal],
     history: Iterable[HistoryRow] | None = None,
+    *,
+    until: datetime.date | None = None,
 ) -> list[TrendPoint]:
-    """This municipality's monthly score from its own history, within its existence.
+    """This municipality's monthly score within its existence, from the one replay.
 
-    It starts at `valid_from` and a former municipality's trend stops at its last
-    day: whatever the table holds outside that period is not its score.
+    Month ends from scoring.history.score_series, then the score at the end of
+    the last day (`until`, else today or a former municipality's last day) from
+    scoring.history.standings_on. It starts at the month of its first change (or
+    of `valid_from`) and a former municipality's trend stops at its last day:
+    whatever the table holds outside that period is not its score.
     """
     rows = municipality_history(municipality) if history is None else history
+    last = last_day_of(municipality)
+    if until is not None:
+        last = min(last, until)
     start = municipality.valid_from
-    changes = [
-        (row.block_id, row.level, max(row.day, start) if start else row.day)
-        for row in rows
-    ]
-    return score_trend(changes, weights, last_day_of(municipality))
+    days = [max(row.day, start) if start else row.day for row in rows]
+    if not days or min(days) > last:
+        return []
+    months = replay.completed_months(min(days), last)
+    if last == timezone.localdate():
+        # Nothing is dated after today: the current month's series point is today's.
+        series = replay.score_series(municipality.pk, [*months, last.replace(day=1)])
+        *series, (_month, final) = series
+    else:
+        series = replay.score_series(municipality.pk, months)
+        standing = replay.standings_on(last, [municipality.pk]).standings
+        final = standing[municipality.pk].score if municipality.pk in standing else None
+    points = [TrendPoint(replay.month_end(month), score) for month, score in series]
+    points.append(TrendPoint(last, final))
+    return points
 
 
 def merger_links(
