@@ -108,13 +108,44 @@ def comparison_scopes(municipality: Municipality) -> Q:
     )
 
 
-def in_use_shares(municipality: Municipality) -> dict[int, dict[str, float | None]]:
-    """Share in use per block in the municipality's size class, province and country."""
-    rows = Aggregate.objects.filter(
-        comparison_scopes(municipality),
-        measure=Measure.IN_USE_SHARE,
-        block__isnull=False,
-    ).values_list("block_id", "scope", "value")
+def comparison_figures(
+    municipality: Municipality, figures: Iterable[tuple], measure: str
+) -> list[tuple[int | None, str, float | None]]:
+    """(block id, scope, value) of `measure` from figure rows (scoring.timetravel.figures)
+    for the country and the municipality's size class and province: the same
+    rows `comparison_scopes` selects, on a past date."""
+    wanted = {
+        (Scope.NATIONAL, ""),
+        (Scope.SIZE_CLASS, municipality.size_class),
+        (Scope.PROVINCE, municipality.province.slug),
+    }
+    return [
+        (block_id, scope, value)
+        for scope, key, row_measure, block_id, agreement_id, _status, value in figures
+        if row_measure == measure and agreement_id is None and (scope, key) in wanted
+    ]
+
+
+def in_use_shares(
+    municipality: Municipality, figures: Iterable[tuple] | None = None
+) -> dict[int, dict[str, float | None]]:
+    """Share in use per block in the municipality's size class, province and country.
+
+    From today's aggregates, or from `figures` of a past date.
+    """
+    rows = (
+        Aggregate.objects.filter(
+            comparison_scopes(municipality),
+            measure=Measure.IN_USE_SHARE,
+            block__isnull=False,
+        ).values_list("block_id", "scope", "value")
+        if figures is None
+        else [
+            row
+            for row in comparison_figures(municipality, figures, Measure.IN_USE_SHARE)
+            if row[0] is not None
+        ]
+    )
     shares: dict[int, dict[str, float | None]] = defaultdict(dict)
     for block_id, scope, value in rows:
         shares[block_id][scope] = value

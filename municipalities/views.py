@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections import OrderedDict
+from dataclasses import dataclass
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, TemplateView
@@ -25,8 +28,9 @@ from municipalities.models import CBS_CODE_REGEX, Municipality
 from municipalities.permissions import can_edit_municipality, can_see_notes
 from municipalities.tables import MunicipalityTable
 from nupportal.exports import SafeExportMixin
+from scoring import timetravel
 from scoring.charts import Series, line_chart
-from scoring.models import MunicipalityScore, Scope
+from scoring.models import ComplianceStatus, Measure, MunicipalityScore, Scope
 
 
 def page_of(paginator: Paginator, number: str | None):
@@ -105,6 +109,7 @@ class MunicipalityDetailView(DetailView):
         context = super().get_context_data(**kwargs)
         municipality = self.object
         user = self.request.user
+        on = timetravel.requested(self.request)
         try:
             score = municipality.score
         except MunicipalityScore.DoesNotExist:
@@ -114,17 +119,26 @@ class MunicipalityDetailView(DetailView):
         history = queries.municipality_history(municipality)
         former = not municipality.active
         end_date = queries.last_day_of(municipality)
-        # A former municipality has no current statuses: its page shows how it
-        # stood on its last day, from its history.
-        statuses = (
-            queries.final_states(history, end_date)
-            if former
-            else {
+        agreements = list(queries.agreements_for(municipality))
+        figures = None
+        past = None
+        if on is not None:
+            past = PastScorecard.of(municipality, on, agreements)
+            score = past.score
+            figures = timetravel.figures(on)
+            # On a past date the page shows that day, also of a former municipality.
+            former = False
+            statuses = queries.final_states(history, on)
+        elif former:
+            # A former municipality has no current statuses: its page shows how it
+            # stood on its last day, from its history.
+            statuses = queries.final_states(history, end_date)
+        else:
+            statuses = {
                 status.block_id: status
                 for status in AdoptionStatus.objects.filter(municipality=municipality)
             }
-        )
-        shares = queries.in_use_shares(municipality)
+        shares = queries.in_use_shares(municipality, figures)
         groups: OrderedDict[str, list] = OrderedDict(
             (value, []) for value in Category.values
         )
@@ -150,7 +164,7 @@ class MunicipalityDetailView(DetailView):
             if rows
         ]
         weights = {block.pk: block.weight for block in blocks}
-        trend = queries.municipality_trend(municipality, history)
+        trend = queries.municipality_trend(municipality, history, until=on)
         successors, predecessors = queries.merger_links(municipality)
         trend_chart = line_chart(
             chart_id="score-trend",
@@ -166,16 +180,31 @@ class MunicipalityDetailView(DetailView):
                 )
             ],
         )
-        agreements = list(queries.agreements_for(municipality))
-        inputs = scorecard.load_inputs(
-            municipality, blocks, statuses.values(), agreements
+        means = (
+            None
+            if figures is None
+            else _means(
+                queries.comparison_figures(municipality, figures, Measure.MEAN_SCORE)
+            )
         )
+        inputs = scorecard.load_inputs(
+            municipality, blocks, statuses.values(), agreements, means
+        )
+        compare = timetravel.compare_of_request(self.request)
         context.update(
             score=score,
-            ranked_count=queries.ranked_count() if score and score.rank else None,
+            ranked_count=(
+                past.ranked_count
+                if past
+                else queries.ranked_count()
+                if score and score.rank
+                else None
+            ),
             categories=categories,
             agreements=agreements,
-            explanation=scorecard.explanation_rows(municipality, inputs, agreements),
+            explanation=scorecard.explanation_rows(
+                municipality, inputs, agreements, on=on
+            ),
             trend_chart=trend_chart if trend else None,
             former=former,
             end_date=end_date if former else None,
@@ -184,6 +213,7 @@ class MunicipalityDetailView(DetailView):
             predecessors=predecessors,
             show_notes=can_see_notes(user, municipality),
             scores_stale=bool(score)
+            and past is None
             and not former
             and score.is_stale(
                 max(
@@ -195,10 +225,106 @@ class MunicipalityDetailView(DetailView):
                     default=None,
                 )
             ),
+            absent_on=on if past is not None and past.score is None else None,
+            on=on,
+            compare=compare.on,
+            compare_error=compare.error,
+            score_change=_score_change(municipality, score, compare.on, on),
+            date_min=timetravel.PROGRAMME_START,
+            date_max=timezone.localdate(),
             # Editing the statuses and requesting the scorecard PDF: the same people.
             can_edit=can_edit_municipality(user, municipality),
         )
         return context
+
+
+def _means(rows: list[tuple]) -> dict[str, float | None]:
+    means: dict[str, float | None] = dict.fromkeys(
+        (Scope.SIZE_CLASS, Scope.PROVINCE, Scope.NATIONAL)
+    )
+    means.update({scope: value for block_id, scope, value in rows if block_id is None})
+    return means
+
+
+@dataclass
+class PastScore:
+    """The scorecard's score row on a past date (scoring.timetravel.standings_on)."""
+
+    score: float | None
+    rank: int | None
+    agreements_met: int = 0
+    agreements_on_track: int = 0
+    agreements_at_risk: int = 0
+    agreements_overdue: int = 0
+    agreements_not_applicable: int = 0
+    agreements_exempted: int = 0
+    computed_at: None = None
+
+
+@dataclass
+class PastScorecard:
+    score: PastScore | None
+    ranked_count: int
+
+    @classmethod
+    def of(
+        cls,
+        municipality: Municipality,
+        on: datetime.date,
+        agreements: list,
+    ) -> PastScorecard:
+        """Score, rank and agreement statuses on `on`; sets them on `agreements`.
+
+        Every municipality's standing is needed for the rank: one replay, a fixed
+        number of queries.
+        """
+        reconstruction = timetravel.standings_on(on)
+        ranks = timetravel.ranks(
+            {m: s.score for m, s in reconstruction.standings.items()}
+        )
+        standing = reconstruction.standings.get(municipality.pk)
+        for agreement in agreements:
+            agreement.status = standing.statuses.get(agreement.pk) if standing else None
+            agreement.reason = agreement.lapsed_on = None
+            agreement.exempted = False
+            agreement.deadline = reconstruction.deadlines.get(
+                agreement.pk, agreement.deadline
+            )
+        if standing is None:
+            return cls(None, len(ranks))
+        return cls(
+            PastScore(
+                score=standing.score,
+                rank=ranks.get(municipality.pk),
+                agreements_met=standing.count(ComplianceStatus.MET),
+                agreements_on_track=standing.count(ComplianceStatus.ON_TRACK),
+                agreements_at_risk=standing.count(ComplianceStatus.AT_RISK),
+                agreements_overdue=standing.count(ComplianceStatus.OVERDUE),
+                agreements_not_applicable=standing.count(
+                    ComplianceStatus.NOT_APPLICABLE
+                ),
+            ),
+            len(ranks),
+        )
+
+
+def _score_change(
+    municipality: Municipality,
+    score,
+    compare: datetime.date | None,
+    on: datetime.date | None,
+) -> str:
+    """The score's change in points between the compare date and the date shown."""
+    if compare is None or score is None or score.score is None:
+        return ""
+    if compare >= timezone.localdate():
+        try:
+            then = MunicipalityScore.objects.get(municipality=municipality).score
+        except MunicipalityScore.DoesNotExist:
+            return ""
+    else:
+        then = timetravel.scores_on(compare, [municipality.pk]).get(municipality.pk)
+    return timetravel.change(score.score, then)
 
 
 class WhatIfView(DetailView):

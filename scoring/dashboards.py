@@ -23,7 +23,7 @@ from buildingblocks.models import AdoptionStatus, BuildingBlock
 from municipalities.sizeclasses import SizeClass
 from municipalities.templatetags.portal import localized_attr
 from nupportal.formats import round_half_up
-from scoring import charts, maps, queries
+from scoring import charts, history, maps, queries, timetravel
 from scoring.charts import Bar, Group, Series, StackRow, number, percent
 from scoring.models import (
     LAGGING_STATUSES,
@@ -79,14 +79,17 @@ class Headline:
     label: str
     value: str
     note: str = ""
+    # The change since the "compare with" date ("+3"), with its unit.
+    change: str = ""
 
 
 def snapshot_trend(
-    measure: str, *, block=None, agreement=None
+    measure: str, *, block=None, agreement=None, until: datetime.date | None = None
 ) -> list[tuple[str, str, datetime.date, float | None]]:
     """(scope, key, month, value) of one figure, national and per size class.
 
     Two queries, through scoring.queries (which knows how snapshots are stored).
+    With `until`, only the months that had ended by then.
     """
     rows = [
         (Scope.NATIONAL, "", month, value)
@@ -99,6 +102,8 @@ def snapshot_trend(
     )
     for key, points in by_key.items():
         rows += [(Scope.SIZE_CLASS, key, month, value) for month, value in points]
+    if until is not None:
+        rows = [row for row in rows if history.month_end(row[2]) <= until]
     return rows
 
 
@@ -150,30 +155,19 @@ def _status_legend() -> list[tuple[str, str]]:
 # --- overview ---------------------------------------------------------------------
 
 
-def overview_context() -> dict:
-    """Everything `/` shows; about ten queries, whatever the number of municipalities."""
-    scores = list(
-        MunicipalityScore.objects.filter(municipality__active=True).values_list(
-            "score", "computed_at"
-        )
-    )
-    if not scores:
-        return {"empty": True}
-    computed_at = max(at for _s, at in scores)
-
-    aggregates = list(
-        Aggregate.objects.filter(scope__in=[Scope.NATIONAL, Scope.SIZE_CLASS])
-        .exclude(measure=Measure.COMPLIANCE_SHARE)
-        .values_list(
-            "scope", "key", "measure", "block_id", "agreement_id", "status", "value"
-        )
-    )
-    aggregates_at = Aggregate.objects.aggregate(at=Max("computed_at"))["at"]
+def _overview_figures(
+    rows: Iterable[tuple],
+) -> tuple[dict, dict, dict[int, dict[str, int]], float]:
+    """(national, by size class, status counts per agreement, exempted pairs)."""
     national: dict[tuple[str, int | None], float | None] = {}
     by_class: dict[tuple[str, int | None, str], float | None] = {}
     status_rows = []
     exempted_pairs = 0.0
-    for scope, key, measure, block_id, agreement_id, status, value in aggregates:
+    for scope, key, measure, block_id, agreement_id, status, value in rows:
+        if scope not in (Scope.NATIONAL, Scope.SIZE_CLASS):
+            continue
+        if measure == Measure.COMPLIANCE_SHARE:
+            continue
         if measure == Measure.EXEMPTED:
             if scope == Scope.NATIONAL:
                 exempted_pairs += value or 0
@@ -184,7 +178,65 @@ def overview_context() -> dict:
             national[(measure, block_id)] = value
         else:
             by_class[(measure, block_id, key)] = value
-    status_counts = _status_counts(status_rows)
+    return national, by_class, _status_counts(status_rows), exempted_pairs
+
+
+@dataclass(frozen=True)
+class Compared:
+    """The headline figures of the "compare with" date."""
+
+    on: datetime.date
+    national: dict
+    status_counts: dict[int, dict[str, int]]
+
+
+def compared_figures(on: datetime.date | None, today: datetime.date) -> Compared:
+    """The overview's figures on the comparison date (today's when it is today)."""
+    rows = timetravel.figures(None if on is None or on >= today else on)
+    national, _by_class, status_counts, _exempted = _overview_figures(rows)
+    return Compared(on or today, national, status_counts)
+
+
+def overview_context(
+    on: datetime.date | None = None, compare: Compared | None = None
+) -> dict:
+    """Everything `/` shows; about ten queries, whatever the number of municipalities.
+
+    With `on`, the figures at the end of that day (scoring.timetravel: month ends
+    from the snapshots, other days replayed from the history); with `compare`,
+    the change of the headline figures since that date.
+    """
+    deadlines: dict[int, datetime.date] = {}
+    if on is None:
+        scores = list(
+            MunicipalityScore.objects.filter(municipality__active=True).values_list(
+                "score", "computed_at"
+            )
+        )
+        if not scores:
+            return {"empty": True}
+        computed_at = max(at for _s, at in scores)
+        aggregates = list(
+            Aggregate.objects.filter(scope__in=[Scope.NATIONAL, Scope.SIZE_CLASS])
+            .exclude(measure=Measure.COMPLIANCE_SHARE)
+            .values_list(
+                "scope", "key", "measure", "block_id", "agreement_id", "status", "value"
+            )
+        )
+        aggregates_at = Aggregate.objects.aggregate(at=Max("computed_at"))["at"]
+        score_map = maps.score_map()
+    else:
+        reconstruction = timetravel.standings_on(on)
+        past_scores = {m: s.score for m, s in reconstruction.standings.items()}
+        if not past_scores:
+            return {"empty": True}
+        scores = [(score, None) for score in past_scores.values()]
+        # The banner says which day; no computation time belongs to it.
+        computed_at = aggregates_at = None
+        aggregates = timetravel.figures(on)
+        score_map = maps.score_map_on(on, past_scores)
+        deadlines = reconstruction.deadlines
+    national, by_class, status_counts, exempted_pairs = _overview_figures(aggregates)
 
     blocks = list(BuildingBlock.objects.filter(active=True))
     agreements = list(ResultAgreement.objects.order_by("deadline", "number"))
@@ -228,6 +280,31 @@ def overview_context() -> dict:
         for code in KEY_BLOCKS
         if code in by_code
     ]
+    coverage_changes: dict[int, str] = {}
+    if compare is not None:
+        then = compare.national
+        then_overdue = sum(
+            c.get(ComplianceStatus.OVERDUE, 0) for c in compare.status_counts.values()
+        )
+        headlines[0].change = _("%(change)s points") % {
+            "change": timetravel.change(
+                mean_score, then.get((Measure.MEAN_SCORE, None))
+            )
+        }
+        headlines[1].change = timetravel.change(
+            all_met, then.get((Measure.ALL_MET, None))
+        )
+        headlines[2].change = timetravel.change(overdue_pairs, then_overdue)
+        coverage_changes = {
+            block.pk: _("%(change)s pp")
+            % {
+                "change": timetravel.change(
+                    share, as_percent(then.get((Measure.COVERAGE, block.pk)))
+                )
+            }
+            for block, share in coverage
+            if share is not None and then.get((Measure.COVERAGE, block.pk)) is not None
+        }
 
     # Size-class gap: the mean score per size class.
     gap_bars = [
@@ -329,7 +406,7 @@ def overview_context() -> dict:
     )
 
     # Trend since the first snapshot.
-    snapshot_rows = snapshot_trend(Measure.MEAN_SCORE)
+    snapshot_rows = snapshot_trend(Measure.MEAN_SCORE, until=on)
     trend_series = _trend(snapshot_rows, scale=1.0)
     trend_chart = charts.line_chart(
         chart_id="chart-trend",
@@ -371,6 +448,8 @@ def overview_context() -> dict:
             "agreement": a,
             "counts": [status_counts.get(a.pk, {}).get(s, 0) for s in STATUS_ORDER],
             "overdue": status_counts.get(a.pk, {}).get(ComplianceStatus.OVERDUE, 0),
+            # The deadline in force on the date shown.
+            "deadline": deadlines.get(a.pk, a.deadline),
         }
         for a in agreements
     ]
@@ -380,8 +459,14 @@ def overview_context() -> dict:
         "aggregates_at": aggregates_at or computed_at,
         "snapshot_month": snapshot_month,
         "headlines": headlines,
-        "coverage": [(b, KEY_BLOCKS[b.code], percent(v)) for b, v in coverage],
-        "score_map": maps.score_map(),
+        "coverage": [
+            (b, KEY_BLOCKS[b.code], percent(v), coverage_changes.get(b.pk, ""))
+            for b, v in coverage
+        ],
+        "score_map": score_map,
+        "on": on,
+        "compare": compare,
+        "deadlines": deadlines,
         "gap_chart": gap_chart,
         "size_chart": size_chart,
         "block_chart": block_chart,

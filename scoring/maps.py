@@ -15,6 +15,7 @@ one agreement's compliance status (agreement page).
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -289,41 +290,56 @@ def score_map() -> MapFigure:
             .order_by("name")
             .values("name", "slug", "map_path", "score__score")
         )
-        areas = [
-            MapArea(
-                name=r["name"],
-                url=_scorecard(r["slug"]),
-                path=r["map_path"],
-                class_key=score_class(r["score__score"]),
-                value_text=number(r["score__score"])
-                if r["score__score"] is not None
-                else _("no score yet"),
-            )
-            for r in rows
-        ]
-        scores = [r["score__score"] for r in rows if r["score__score"] is not None]
-        high = sum(round_half_up(s) >= SUMMARY_HIGH_SCORE for s in scores)
-        low = sum(round_half_up(s) < SCORE_BOUNDS[0] for s in scores)
-        summary = _(
-            "%(high)s of %(total)s municipalities score %(bound)s or more; "
-            "%(low)s score less than %(low_bound)s."
-        ) % {
-            "high": number(high),
-            "total": number(len(rows)),
-            "bound": SUMMARY_HIGH_SCORE,
-            "low": number(low),
-            "low_bound": SCORE_BOUNDS[0],
-        }
-        return build_figure(
-            map_id="map-score",
-            caption=_("Adoption score per municipality"),
-            summary=summary,
-            value_header=_("Adoption score"),
-            areas=areas,
-            classes=score_classes(),
-        )
+        return _score_figure([(r, r["score__score"]) for r in rows])
 
     return _cached(key, build)
+
+
+def score_map_on(on: datetime.date, scores: dict[int, float | None]) -> MapFigure:
+    """The adoption score of every municipality that existed on `on` (one query).
+
+    `scores` are the scores of that day (scoring.timetravel.standings_on).
+    """
+    rows = list(
+        Municipality.objects.filter(pk__in=list(scores))
+        .order_by("name")
+        .values("id", "name", "slug", "map_path")
+    )
+    return _score_figure([(r, scores[r["id"]]) for r in rows])
+
+
+def _score_figure(rows: list[tuple[dict, float | None]]) -> MapFigure:
+    areas = [
+        MapArea(
+            name=r["name"],
+            url=_scorecard(r["slug"]),
+            path=r["map_path"],
+            class_key=score_class(score),
+            value_text=number(score) if score is not None else _("no score yet"),
+        )
+        for r, score in rows
+    ]
+    scores = [score for _r, score in rows if score is not None]
+    high = sum(round_half_up(s) >= SUMMARY_HIGH_SCORE for s in scores)
+    low = sum(round_half_up(s) < SCORE_BOUNDS[0] for s in scores)
+    summary = _(
+        "%(high)s of %(total)s municipalities score %(bound)s or more; "
+        "%(low)s score less than %(low_bound)s."
+    ) % {
+        "high": number(high),
+        "total": number(len(rows)),
+        "bound": SUMMARY_HIGH_SCORE,
+        "low": number(low),
+        "low_bound": SCORE_BOUNDS[0],
+    }
+    return build_figure(
+        map_id="map-score",
+        caption=_("Adoption score per municipality"),
+        summary=summary,
+        value_header=_("Adoption score"),
+        areas=areas,
+        classes=score_classes(),
+    )
 
 
 def block_map(block) -> MapFigure:

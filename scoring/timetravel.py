@@ -16,10 +16,12 @@ that every page says the same about a bad date.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -64,10 +66,16 @@ class Parsed:
     error: str = ""
 
 
-def parse(value: str | None, *, today: datetime.date | None = None) -> Parsed:
+def parse(
+    value: str | None,
+    *,
+    today: datetime.date | None = None,
+    keep_today: bool = False,
+) -> Parsed:
     """`?peildatum=` → a past date, or None (today) with a message for the visitor.
 
-    Today itself means the current figures (None): nothing to travel to.
+    Today itself means the current figures (None): nothing to travel to; with
+    `keep_today` (a "compare with" date) today is kept as a date.
     """
     value = (value or "").strip()
     if not value:
@@ -111,9 +119,14 @@ def parse(value: str | None, *, today: datetime.date | None = None) -> Parsed:
                 % {"date": on.isoformat(), "start": PROGRAMME_START.isoformat()}
             ),
         )
-    if on == today:
+    if on == today and not keep_today:
         return Parsed(None)
     return Parsed(on)
+
+
+def compare_of_request(request: HttpRequest) -> Parsed:
+    """The "compare with" date (`?vergelijk=`): any day from the programme start to today."""
+    return parse(request.GET.get(COMPARE_PARAMETER), keep_today=True)
 
 
 def figures(on: datetime.date | None) -> list[FigureRow]:
@@ -179,3 +192,105 @@ def scores_on(
         m: standing.score
         for m, standing in standings_on(on, municipality_ids).standings.items()
     }
+
+
+# --- the reference date of a request ---------------------------------------------------
+
+# The views that show figures on a reference date; their links keep it.
+VIEWS = frozenset(
+    {
+        "scoring:overview",
+        "municipalities:list",
+        "municipalities:detail",
+        "municipalities:matrix",
+        "buildingblocks:list",
+        "buildingblocks:detail",
+        "agreements:list",
+        "agreements:detail",
+    }
+)
+# The "compare with" date of the overview and the scorecard.
+COMPARE_PARAMETER = "vergelijk"
+
+
+def of_request(request: HttpRequest) -> Parsed:
+    """The request's reference date, parsed once (ReferenceDateMiddleware sets it)."""
+    parsed = getattr(request, "reference_date", None)
+    if parsed is None:
+        parsed = parse(request.GET.get(PARAMETER))
+        request.reference_date = parsed
+    return parsed
+
+
+def requested(request: HttpRequest) -> datetime.date | None:
+    """The valid past date the page should show, or None for today's figures."""
+    return of_request(request).on
+
+
+def is_time_travel_view(view_name: str | None) -> bool:
+    return view_name in VIEWS
+
+
+_ANCHOR = re.compile(r"<a\b[^>]*>", re.IGNORECASE)
+_HREF = re.compile(r'\bhref="([^"]*)"')
+_FORM = re.compile(r"(<form\b[^>]*>)(.*?)(</form>)", re.IGNORECASE | re.DOTALL)
+_ACTION = re.compile(r'\baction="([^"]*)"')
+_METHOD = re.compile(r'\bmethod="([^"]*)"', re.IGNORECASE)
+# Links that must leave the date behind: the banner's way back to today.
+_LEAVES_DATE = "data-today"
+
+
+def keep_date(html: str, on: datetime.date, path: str, takes_date) -> str:
+    """`html` with `peildatum=on` added to every link and GET form to a dated page.
+
+    One mechanism for nav, table links, sorting, pagination, filters and export
+    links: whatever a template writes, a link to a page that shows figures on a
+    date (`takes_date(path)`) keeps the date unless it names one itself or is
+    marked `data-today`. `path` is the page's own, for "?…" links and forms
+    without an action.
+    """
+    value = on.isoformat()
+    known: dict[str, bool] = {}
+
+    def dated(target: str) -> bool:
+        if target not in known:
+            known[target] = takes_date(target)
+        return known[target]
+
+    def link(match: re.Match) -> str:
+        tag = match.group(0)
+        if _LEAVES_DATE in tag:
+            return tag
+        href = _HREF.search(tag)
+        if href is None:
+            return tag
+        url = href.group(1)
+        if f"{PARAMETER}=" in url or not _internal(url):
+            return tag
+        target = path if url.startswith("?") else url.split("?")[0].split("#")[0]
+        if not dated(target):
+            return tag
+        base, hash_mark, fragment = url.partition("#")
+        joiner = "&amp;" if "?" in base else "?"
+        new = f"{base}{joiner}{PARAMETER}={value}{hash_mark}{fragment}"
+        return tag[: href.start(1)] + new + tag[href.end(1) :]
+
+    def form(match: re.Match) -> str:
+        opening, body, closing = match.groups()
+        method = _METHOD.search(opening)
+        if method and method.group(1).lower() != "get":
+            return match.group(0)
+        if f'name="{PARAMETER}"' in body:
+            return match.group(0)
+        action = _ACTION.search(opening)
+        target = action.group(1).split("?")[0] if action and action.group(1) else path
+        if not _internal(target) or not dated(target):
+            return match.group(0)
+        hidden = f'<input type="hidden" name="{PARAMETER}" value="{value}">'
+        return f"{opening}{hidden}{body}{closing}"
+
+    return _ANCHOR.sub(link, _FORM.sub(form, html))
+
+
+def _internal(url: str) -> bool:
+    return url.startswith("?") or (url.startswith("/") and not url.startswith("//"))
