@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import datetime
+
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 
 from django_tables2 import SingleTableView
 
-from agreements.models import ResultAgreement
+from agreements.models import DeadlineRevision, ResultAgreement
 from agreements.tables import LaggardTable, ResultAgreementTable
 from municipalities.queries import agreement_rows
 from nupportal.exports import SafeExportMixin
 from nupportal.pagination import pagination
+from scoring import timetravel
 from scoring.dashboards import MissingBlocks, agreement_context
-from scoring.models import LAGGING_STATUSES, AgreementCompliance
+from scoring.models import (
+    LAGGING_STATUSES,
+    AgreementCompliance,
+    ComplianceStatus,
+    Measure,
+    Scope,
+)
 
 
 class ResultAgreementListView(SafeExportMixin, SingleTableView):
@@ -26,6 +36,12 @@ class ResultAgreementListView(SafeExportMixin, SingleTableView):
 
     def get_queryset(self):
         return agreement_rows()
+
+    def get_table_data(self):
+        on = timetravel.requested(self.request)
+        if on is None:
+            return super().get_table_data()
+        return agreements_on(on)
 
 
 class ResultAgreementDetailView(SafeExportMixin, SingleTableView):
@@ -58,7 +74,46 @@ class ResultAgreementDetailView(SafeExportMixin, SingleTableView):
             municipality__active=True,
         ).select_related("municipality__province")
 
+    def _past(self) -> timetravel.Reconstruction | None:
+        on = timetravel.requested(self.request)
+        if on is None:
+            return None
+        if not hasattr(self, "_reconstruction"):
+            self._reconstruction = timetravel.standings_on(on)
+            # The deadline in force on that day.
+            self.object.deadline = self._reconstruction.deadlines.get(
+                self.object.pk, self.object.deadline
+            )
+        return self._reconstruction
+
+    def get_table_data(self):
+        past = self._past()
+        if past is None:
+            return super().get_table_data()
+        # That day's laggards, as unsaved compliance rows (the municipality's id
+        # as pk: the "what is missing" column reads it).
+        on = timetravel.requested(self.request)
+        return [
+            AgreementCompliance(
+                id=municipality.pk,
+                municipality=municipality,
+                agreement=self.object,
+                status=past.standings[municipality.pk].statuses[self.object.pk],
+            )
+            for municipality in timetravel.municipalities_on(on).order_by("name")
+            if municipality.pk in past.standings
+            and past.standings[municipality.pk].statuses.get(self.object.pk)
+            in LAGGING_STATUSES
+        ]
+
     def get_table(self, **kwargs):
+        past = self._past()
+        if past is not None:
+            table = super().get_table(**kwargs)
+            table.missing_by_municipality = MissingBlocks.on_date(
+                self.requirements, past.standings
+            )
+            return table
         table = super().get_table(**kwargs)
         # The page shows 50 laggards: load what they miss, not what all miss
         # (an export has every row).
@@ -78,8 +133,48 @@ class ResultAgreementDetailView(SafeExportMixin, SingleTableView):
         context["object"] = context["resultagreement"] = self.object
         context["requirements"] = self.requirements
         if not self.is_export_request():
-            context["revisions"] = list(
-                self.object.revisions.order_by("decided_on", "id")
-            )
-            context.update(agreement_context(self.object))
+            on = timetravel.requested(self.request)
+            revisions = self.object.revisions.order_by("decided_on", "id")
+            if on is not None:
+                # Only the postponements decided by then.
+                revisions = revisions.filter(decided_on__lte=on)
+            context["revisions"] = list(revisions)
+            context.update(agreement_context(self.object, on, self._past()))
         return context
+
+
+def agreements_on(on: datetime.date) -> list[ResultAgreement]:
+    """The agreements with the columns agreement_rows() annotates, on a past date.
+
+    Deadline in force, postponements decided by then, and that day's national
+    compliance share, denominator, exemptions and overdue count (the figures of
+    scoring.timetravel).
+    """
+    reconstruction = timetravel.standings_on(on)
+    national = {
+        (measure, agreement_id, status or ""): value
+        for scope, _k, measure, _b, agreement_id, status, value in (
+            timetravel.figures(on)
+        )
+        if scope == Scope.NATIONAL and agreement_id is not None
+    }
+    postponed: dict[int, int] = {}
+    for agreement_id in DeadlineRevision.objects.filter(
+        decided_on__lte=on, new_deadline__gt=F("old_deadline")
+    ).values_list("agreement_id", flat=True):
+        postponed[agreement_id] = postponed.get(agreement_id, 0) + 1
+    agreements = list(
+        ResultAgreement.objects.with_deadline_source()
+        .prefetch_related("requirements__block")
+        .order_by("number")
+    )
+    for a in agreements:
+        a.deadline = reconstruction.deadlines.get(a.pk, a.deadline)
+        a.times_postponed = postponed.get(a.pk, 0)
+        a.compliance_share = national.get((Measure.COMPLIANCE_SHARE, a.pk, ""))
+        a.applicable = national.get((Measure.APPLICABLE, a.pk, ""))
+        a.exempted = national.get((Measure.EXEMPTED, a.pk, ""))
+        a.overdue_count = int(
+            national.get((Measure.STATUS_COUNT, a.pk, ComplianceStatus.OVERDUE)) or 0
+        )
+    return agreements

@@ -73,7 +73,38 @@ class MunicipalityListView(
     export_name = _("municipalities")
 
     def get_queryset(self):
-        return queries.municipality_rows()
+        on = timetravel.requested(self.request)
+        return (
+            queries.municipality_rows()
+            if on is None
+            else timetravel.municipalities_on(on)
+        )
+
+    def get_filterset_kwargs(self, filterset_class):
+        return super().get_filterset_kwargs(filterset_class) | {
+            "on": timetravel.requested(self.request)
+        }
+
+    def get_table_data(self):
+        on = timetravel.requested(self.request)
+        if on is None:
+            return super().get_table_data()
+        if not self.filterset.is_valid():
+            return []
+        # The municipalities of that day, with that day's figures in the columns
+        # the table reads (one replay for all of them).
+        reconstruction = timetravel.standings_on(on)
+        rows = []
+        for municipality, standing in self.filterset.matches(
+            self.object_list, reconstruction.standings
+        ):
+            municipality.adoption_score = standing.score
+            municipality.agreements_met = standing.count(ComplianceStatus.MET)
+            municipality.agreements_at_risk = standing.count(ComplianceStatus.AT_RISK)
+            municipality.agreements_overdue = standing.count(ComplianceStatus.OVERDUE)
+            municipality.last_status_update = None
+            rows.append(municipality)
+        return rows
 
     def get_table(self, **kwargs):
         table = self.get_table_class()(data=self.get_table_data(), **kwargs)
@@ -236,6 +267,34 @@ class MunicipalityDetailView(DetailView):
             can_edit=can_edit_municipality(user, municipality),
         )
         return context
+
+
+def _matrix_on(
+    on: datetime.date, municipalities, sort: str
+) -> tuple[list[Municipality], dict[int, dict[int, str]]]:
+    """The matrix's rows on a past date: that day's score and levels, sorted."""
+    standings = timetravel.standings_on(on).standings
+    rows = []
+    for municipality in municipalities.order_by("name"):
+        standing = standings.get(municipality.pk)
+        if standing is None:
+            continue
+        municipality.adoption_score = standing.score
+        rows.append(municipality)
+    if sort.lstrip("-") == "score":
+        scored = [m for m in rows if m.adoption_score is not None]
+        scored.sort(key=lambda m: m.adoption_score, reverse=sort.startswith("-"))
+        # A stable sort keeps the names in order within a score; unscored last.
+        rows = scored + [m for m in rows if m.adoption_score is None]
+    elif sort == "-name":
+        rows.reverse()
+    levels = {
+        m.pk: {
+            block_id: state.level for block_id, state in standings[m.pk].states.items()
+        }
+        for m in rows
+    }
+    return rows, levels
 
 
 def _means(rows: list[tuple]) -> dict[str, float | None]:
@@ -401,20 +460,30 @@ class MatrixView(TableOptionsMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        on = timetravel.requested(self.request)
         filterset = MatrixFilterSet(
-            self.request.GET or None, queryset=queries.municipality_rows()
+            self.request.GET or None,
+            queryset=queries.municipality_rows()
+            if on is None
+            else timetravel.municipalities_on(on),
         )
         sort = self.request.GET.get("sort", "name")
         if sort not in self.sort_orders:
             sort = "name"
         if filterset.is_bound and not filterset.is_valid():
             municipalities = filterset.queryset.none()
-        else:
+        elif on is None:
             municipalities = filterset.qs.order_by(*self.sort_orders[sort])
+        else:
+            municipalities, past_levels = _matrix_on(on, filterset.qs, sort)
         paginator = Paginator(municipalities, self.get_options_form().rows_per_page())
         page = page_of(paginator, self.request.GET.get("page"))
         blocks = list(BuildingBlock.objects.filter(active=True))
-        levels = queries.levels_by_municipality(m.pk for m in page.object_list)
+        levels = (
+            queries.levels_by_municipality(m.pk for m in page.object_list)
+            if on is None or not municipalities
+            else past_levels
+        )
         rows = [
             {
                 "municipality": municipality,

@@ -500,25 +500,48 @@ def _size_block_summary(groups: list[Group]) -> str:
 # --- building block ---------------------------------------------------------------
 
 
-def block_context(block: BuildingBlock) -> dict:
-    """The figures of one building block's page."""
-    figures = list(
-        Aggregate.objects.filter(
-            block=block,
-            scope__in=[Scope.NATIONAL, Scope.SIZE_CLASS],
-            measure__in=[Measure.IN_USE_SHARE, Measure.COVERAGE],
-        ).values_list("scope", "key", "measure", "value", "computed_at")
-    )
+def block_context(
+    block: BuildingBlock,
+    on: datetime.date | None = None,
+    past: timetravel.Reconstruction | None = None,
+) -> dict:
+    """The figures of one building block's page; with `on` (and that day's
+    `past` standings), as they stood at the end of that day."""
+    wanted = (Measure.IN_USE_SHARE, Measure.COVERAGE)
+    if on is None:
+        figures = list(
+            Aggregate.objects.filter(
+                block=block,
+                scope__in=[Scope.NATIONAL, Scope.SIZE_CLASS],
+                measure__in=wanted,
+            ).values_list("scope", "key", "measure", "value", "computed_at")
+        )
+    else:
+        figures = [
+            (scope, key, measure, value, None)
+            for scope, key, measure, block_id, _a, _s, value in timetravel.figures(on)
+            if block_id == block.pk
+            and measure in wanted
+            and scope in (Scope.NATIONAL, Scope.SIZE_CLASS)
+        ]
     national = {m: v for s, _k, m, v, _a in figures if s == Scope.NATIONAL}
     per_class = {
         k: v
         for s, k, m, v, _a in figures
         if s == Scope.SIZE_CLASS and m == Measure.IN_USE_SHARE
     }
-    aggregates_at = max((a for *_r, a in figures), default=None)
+    aggregates_at = max((a for *_r, a in figures if a is not None), default=None)
 
     # The map (cached) already counts the active municipalities per level.
-    block_map = maps.block_map(block)
+    if on is None or past is None:
+        block_map = maps.block_map(block)
+    else:
+        levels = {
+            m: standing.states[block.pk].level
+            for m, standing in past.standings.items()
+            if block.pk in standing.states
+        }
+        block_map = maps.block_map_on(block, maps.municipalities_on(on), levels)
     level_counts = {c.key: n for c, n in block_map.legend}
     total = sum(level_counts.values())
     recorded = total - level_counts.get(maps.NO_DATA, 0)
@@ -579,7 +602,7 @@ def block_context(block: BuildingBlock) -> dict:
         label_header=_("Size class (inhabitants)"),
         value_header=_("Municipalities in use"),
     )
-    snapshot_rows = snapshot_trend(Measure.IN_USE_SHARE, block=block)
+    snapshot_rows = snapshot_trend(Measure.IN_USE_SHARE, block=block, until=on)
     trend_series = _trend(snapshot_rows, scale=100.0)
     trend_chart = charts.line_chart(
         chart_id="chart-block-trend",
@@ -613,22 +636,58 @@ def _count_share(count: int, total: int) -> str:
 # --- agreement --------------------------------------------------------------------
 
 
-def agreement_context(agreement: ResultAgreement) -> dict:
-    """The figures of one agreement's page."""
+def agreement_context(
+    agreement: ResultAgreement,
+    on: datetime.date | None = None,
+    past: timetravel.Reconstruction | None = None,
+) -> dict:
+    """The figures of one agreement's page; with `on` and that day's `past`
+    standings, as they stood at the end of that day."""
     counts: dict[str, int] = {}
     exempted = 0
     computed_at = None
-    for status, on_exemption, n, at in (
-        AgreementCompliance.objects.filter(
-            agreement=agreement, municipality__active=True
+    if on is None or past is None:
+        rows = (
+            AgreementCompliance.objects.filter(
+                agreement=agreement, municipality__active=True
+            )
+            .order_by()
+            .values_list("status", "exempted")
+            .annotate(n=Count("pk"), at=Max("computed_at"))
         )
-        .order_by()
-        .values_list("status", "exempted")
-        .annotate(n=Count("pk"), at=Max("computed_at"))
-    ):
+        agreement_map = maps.agreement_map(agreement)
+    else:
+        statuses = {
+            m: standing.statuses[agreement.pk]
+            for m, standing in past.standings.items()
+            if agreement.pk in standing.statuses
+        }
+        # Exemptions on that day: the replay's figures (national EXEMPTED).
+        exempted_then = next(
+            (
+                value
+                for scope, _k, measure, _b, agreement_id, _s, value in (
+                    timetravel.figures(on)
+                )
+                if scope == Scope.NATIONAL
+                and measure == Measure.EXEMPTED
+                and agreement_id == agreement.pk
+            ),
+            0,
+        )
+        counted: dict[str, int] = {}
+        for status in statuses.values():
+            counted[status] = counted.get(status, 0) + 1
+        rows = [(status, False, n, None) for status, n in counted.items()]
+        exempted = int(exempted_then or 0)
+        agreement_map = maps.agreement_map_on(
+            agreement, maps.municipalities_on(on), statuses
+        )
+    for status, on_exemption, n, at in rows:
         counts[status] = counts.get(status, 0) + n
         exempted += n if on_exemption else 0
-        computed_at = max(at, computed_at or at)
+        if at is not None:
+            computed_at = max(at, computed_at or at)
     total = sum(counts.values())
     applicable = total - counts.get(ComplianceStatus.NOT_APPLICABLE, 0)
     status_bars = [
@@ -660,7 +719,9 @@ def agreement_context(agreement: ResultAgreement) -> dict:
         value_header=_("Municipalities"),
         max_value=max(total, 1),
     )
-    snapshot_rows = snapshot_trend(Measure.COMPLIANCE_SHARE, agreement=agreement)
+    snapshot_rows = snapshot_trend(
+        Measure.COMPLIANCE_SHARE, agreement=agreement, until=on
+    )
     trend_series = _trend(snapshot_rows, scale=100.0)
     trend_chart = charts.line_chart(
         chart_id="chart-agreement-trend",
@@ -675,7 +736,7 @@ def agreement_context(agreement: ResultAgreement) -> dict:
         "applicable": applicable,
         "status_chart": status_chart,
         "trend_chart": trend_chart,
-        "agreement_map": maps.agreement_map(agreement),
+        "agreement_map": agreement_map,
     }
 
 
@@ -713,6 +774,24 @@ class MissingBlocks:
             ).only("municipality_id", "block_id", "level", "planned_date")
         }
         self.labels = dict(Level.choices)
+
+    @classmethod
+    def on_date(
+        cls,
+        requirements: list,
+        standings: dict[int, timetravel.Standing],
+    ) -> MissingBlocks:
+        """The same text from the block states of a past date (no query)."""
+        missing = cls.__new__(cls)
+        missing.requirements = [r for r in requirements if r.block.active]
+        missing.states = {
+            (m, requirement.block_id): standing.states[requirement.block_id]
+            for m, standing in standings.items()
+            for requirement in missing.requirements
+            if requirement.block_id in standing.states
+        }
+        missing.labels = dict(Level.choices)
+        return missing
 
     def get(self, municipality_id: int) -> str:
         parts = []

@@ -358,33 +358,7 @@ def block_map(block) -> MapFigure:
                 "municipality_id", "level"
             )
         )
-        labels = dict(Level.choices)
-        areas = []
-        for r in _municipalities():
-            level = levels.get(r["pk"])
-            areas.append(
-                MapArea(
-                    name=r["name"],
-                    url=_scorecard(r["slug"]),
-                    path=r["map_path"],
-                    class_key=level or NO_DATA,
-                    value_text=str(labels[level]) if level else _("no status recorded"),
-                )
-            )
-        in_use = sum(1 for v in levels.values() if v == Level.IN_USE)
-        summary = _("%(count)s of %(total)s municipalities use %(block)s.") % {
-            "count": number(in_use),
-            "total": number(len(areas)),
-            "block": block.name,
-        }
-        return build_figure(
-            map_id="map-block",
-            caption=_("Level of %(block)s per municipality") % {"block": block.name},
-            summary=summary,
-            value_header=_("Level"),
-            areas=areas,
-            classes=level_classes(),
-        )
+        return _block_figure(block, _municipalities(), levels)
 
     return _cached(key, build)
 
@@ -400,36 +374,95 @@ def agreement_map(agreement) -> MapFigure:
 
     def build() -> MapFigure:
         statuses = dict(agreement.compliance.values_list("municipality_id", "status"))
-        labels = dict(ComplianceStatus.choices)
-        areas = []
-        for r in _municipalities():
-            status = statuses.get(r["pk"])
-            areas.append(
-                MapArea(
-                    name=r["name"],
-                    url=_scorecard(r["slug"]),
-                    path=r["map_path"],
-                    class_key=status or NO_DATA,
-                    value_text=str(labels[status]) if status else _("not computed yet"),
-                )
-            )
-        counts = Counter(a.class_key for a in areas)
-        summary = _(
-            "%(met)s of %(total)s municipalities meet this agreement; "
-            "%(overdue)s are overdue."
-        ) % {
-            "met": number(counts.get(ComplianceStatus.MET, 0)),
-            "total": number(len(areas)),
-            "overdue": number(counts.get(ComplianceStatus.OVERDUE, 0)),
-        }
-        return build_figure(
-            map_id="map-agreement",
-            caption=_("Status of agreement %(number)s per municipality")
-            % {"number": agreement.number},
-            summary=summary,
-            value_header=_("Status"),
-            areas=areas,
-            classes=status_classes(),
-        )
+        return _agreement_figure(agreement, _municipalities(), statuses)
 
     return _cached(key, build)
+
+
+def municipalities_on(on: datetime.date) -> list[dict]:
+    """The map rows of the municipalities that existed on `on` (one query)."""
+    from scoring.timetravel import existing_on
+
+    return list(
+        Municipality.objects.filter(existing_on(on))
+        .order_by("name")
+        .values("pk", "name", "slug", "map_path")
+    )
+
+
+def block_map_on(block, rows: list[dict], levels: dict[int, str]) -> MapFigure:
+    """One block's level per municipality on a past date (`rows`: municipalities_on)."""
+    return _block_figure(block, rows, levels)
+
+
+def agreement_map_on(
+    agreement, rows: list[dict], statuses: dict[int, str]
+) -> MapFigure:
+    """One agreement's status per municipality on a past date."""
+    return _agreement_figure(agreement, rows, statuses)
+
+
+def _block_figure(block, rows: list[dict], levels: dict[int, str]) -> MapFigure:
+    labels = dict(Level.choices)
+    areas = []
+    for r in rows:
+        level = levels.get(r["pk"])
+        areas.append(
+            MapArea(
+                name=r["name"],
+                url=_scorecard(r["slug"]),
+                path=r["map_path"],
+                class_key=level or NO_DATA,
+                value_text=str(labels[level]) if level else _("no status recorded"),
+            )
+        )
+    in_use = sum(1 for v in levels.values() if v == Level.IN_USE)
+    summary = _("%(count)s of %(total)s municipalities use %(block)s.") % {
+        "count": number(in_use),
+        "total": number(len(areas)),
+        "block": block.name,
+    }
+    return build_figure(
+        map_id="map-block",
+        caption=_("Level of %(block)s per municipality") % {"block": block.name},
+        summary=summary,
+        value_header=_("Level"),
+        areas=areas,
+        classes=level_classes(),
+    )
+
+
+def _agreement_figure(
+    agreement, rows: list[dict], statuses: dict[int, str]
+) -> MapFigure:
+    labels = dict(ComplianceStatus.choices)
+    areas = []
+    for r in rows:
+        status = statuses.get(r["pk"])
+        areas.append(
+            MapArea(
+                name=r["name"],
+                url=_scorecard(r["slug"]),
+                path=r["map_path"],
+                class_key=status or NO_DATA,
+                value_text=str(labels[status]) if status else _("not computed yet"),
+            )
+        )
+    counts = Counter(a.class_key for a in areas)
+    summary = _(
+        "%(met)s of %(total)s municipalities meet this agreement; "
+        "%(overdue)s are overdue."
+    ) % {
+        "met": number(counts.get(ComplianceStatus.MET, 0)),
+        "total": number(len(areas)),
+        "overdue": number(counts.get(ComplianceStatus.OVERDUE, 0)),
+    }
+    return build_figure(
+        map_id="map-agreement",
+        caption=_("Status of agreement %(number)s per municipality")
+        % {"number": agreement.number},
+        summary=summary,
+        value_header=_("Status"),
+        areas=areas,
+        classes=status_classes(),
+    )
