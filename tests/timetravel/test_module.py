@@ -125,3 +125,17 @@ def test_keep_date_adds_a_hidden_field_to_get_forms_of_dated_pages():
     assert f'<form action="/gemeenten/utrecht/">{hidden}' in kept
     assert '<form method="post" action="/gemeenten/"><input name="x">' in kept
     assert '<form method="get" action="/methode/"></form>' in kept
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("/methode/", "Cijfers op een eerdere datum"),
+        ("/en/methode/", "Figures on a past date"),
+    ],
+)
+def test_the_method_page_explains_time_travel(client, path, text):
+    html = client.get(path).content.decode()
+    assert f'<h2 id="time-travel">{text}</h2>' in html
+    assert "peildatum=2014-12-31" in html
