@@ -311,6 +311,7 @@ def municipality_trend(
     history: Iterable[HistoryRow] | None = None,
     *,
     until: datetime.date | None = None,
+    score_on_until: float | None | object = ...,
 ) -> list[TrendPoint]:
     """This municipality's monthly score within its existence, from the one replay.
 
@@ -318,7 +319,9 @@ def municipality_trend(
     the last day (`until`, else today or a former municipality's last day) from
     scoring.history.standings_on. It starts at the month of its first change (or
     of `valid_from`) and a former municipality's trend stops at its last day:
-    whatever the table holds outside that period is not its score.
+    whatever the table holds outside that period is not its score. A caller
+    that has the score of `until` already (a scorecard on a past date) passes it
+    as `score_on_until`.
     """
     rows = municipality_history(municipality) if history is None else history
     last = last_day_of(municipality)
@@ -335,8 +338,13 @@ def municipality_trend(
         *series, (_month, final) = series
     else:
         series = replay.score_series(municipality.pk, months)
-        standing = replay.standings_on(last, [municipality.pk]).standings
-        final = standing[municipality.pk].score if municipality.pk in standing else None
+        if score_on_until is not ... and last == until:
+            final = score_on_until
+        else:
+            standing = replay.standings_on(last, [municipality.pk]).standings
+            final = (
+                standing[municipality.pk].score if municipality.pk in standing else None
+            )
     points = [TrendPoint(replay.month_end(month), score) for month, score in series]
     points.append(TrendPoint(last, final))
     return points

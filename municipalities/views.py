@@ -195,7 +195,16 @@ class MunicipalityDetailView(DetailView):
             if rows
         ]
         weights = {block.pk: block.weight for block in blocks}
-        trend = queries.municipality_trend(municipality, history, until=on)
+        trend = (
+            queries.municipality_trend(municipality, history)
+            if past is None
+            else queries.municipality_trend(
+                municipality,
+                history,
+                until=on,
+                score_on_until=past.score.score if past.score else None,
+            )
+        )
         successors, predecessors = queries.merger_links(municipality)
         trend_chart = line_chart(
             chart_id="score-trend",
