@@ -75,16 +75,13 @@ class ResultAgreementDetailView(SafeExportMixin, SingleTableView):
         ).select_related("municipality__province")
 
     def _past(self) -> timetravel.Reconstruction | None:
-        on = timetravel.requested(self.request)
-        if on is None:
-            return None
-        if not hasattr(self, "_reconstruction"):
-            self._reconstruction = timetravel.standings_on(on)
+        past = timetravel.standings_of_request(self.request)
+        if past is not None:
             # The deadline in force on that day.
-            self.object.deadline = self._reconstruction.deadlines.get(
+            self.object.deadline = past.deadlines.get(
                 self.object.pk, self.object.deadline
             )
-        return self._reconstruction
+        return past
 
     def get_table_data(self):
         past = self._past()

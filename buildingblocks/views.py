@@ -143,12 +143,7 @@ class BuildingBlockDetailView(SafeExportMixin, SingleTableMixin, FilterView):
         ).select_related("municipality__province")
 
     def _past(self) -> timetravel.Reconstruction | None:
-        on = timetravel.requested(self.request)
-        if on is None:
-            return None
-        if not hasattr(self, "_reconstruction"):
-            self._reconstruction = timetravel.standings_on(on)
-        return self._reconstruction
+        return timetravel.standings_of_request(self.request)
 
     def get_table_data(self):
         past = self._past()

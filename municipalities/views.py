@@ -93,7 +93,7 @@ class MunicipalityListView(
             return []
         # The municipalities of that day, with that day's figures in the columns
         # the table reads (one replay for all of them).
-        reconstruction = timetravel.standings_on(on)
+        reconstruction = timetravel.standings_of_request(self.request)
         rows = []
         for municipality, standing in self.filterset.matches(
             self.object_list, reconstruction.standings

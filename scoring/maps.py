@@ -402,20 +402,27 @@ def agreement_map_on(
     return _agreement_figure(agreement, rows, statuses)
 
 
-def _block_figure(block, rows: list[dict], levels: dict[int, str]) -> MapFigure:
-    labels = dict(Level.choices)
+def _areas(
+    rows: list[dict], values: dict[int, str], labels: dict[str, str], missing: str
+) -> list[MapArea]:
+    """One area per municipality row, classed by its value (NO_DATA without one)."""
     areas = []
     for r in rows:
-        level = levels.get(r["pk"])
+        value = values.get(r["pk"])
         areas.append(
             MapArea(
                 name=r["name"],
                 url=_scorecard(r["slug"]),
                 path=r["map_path"],
-                class_key=level or NO_DATA,
-                value_text=str(labels[level]) if level else _("no status recorded"),
+                class_key=value or NO_DATA,
+                value_text=str(labels[value]) if value else missing,
             )
         )
+    return areas
+
+
+def _block_figure(block, rows: list[dict], levels: dict[int, str]) -> MapFigure:
+    areas = _areas(rows, levels, dict(Level.choices), _("no status recorded"))
     in_use = sum(1 for v in levels.values() if v == Level.IN_USE)
     summary = _("%(count)s of %(total)s municipalities use %(block)s.") % {
         "count": number(in_use),
@@ -435,19 +442,9 @@ def _block_figure(block, rows: list[dict], levels: dict[int, str]) -> MapFigure:
 def _agreement_figure(
     agreement, rows: list[dict], statuses: dict[int, str]
 ) -> MapFigure:
-    labels = dict(ComplianceStatus.choices)
-    areas = []
-    for r in rows:
-        status = statuses.get(r["pk"])
-        areas.append(
-            MapArea(
-                name=r["name"],
-                url=_scorecard(r["slug"]),
-                path=r["map_path"],
-                class_key=status or NO_DATA,
-                value_text=str(labels[status]) if status else _("not computed yet"),
-            )
-        )
+    areas = _areas(
+        rows, statuses, dict(ComplianceStatus.choices), _("not computed yet")
+    )
     counts = Counter(a.class_key for a in areas)
     summary = _(
         "%(met)s of %(total)s municipalities meet this agreement; "

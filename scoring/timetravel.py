@@ -227,6 +227,18 @@ def requested(request: HttpRequest) -> datetime.date | None:
     return of_request(request).on
 
 
+def standings_of_request(request: HttpRequest) -> Reconstruction | None:
+    """That day's standings for a request on a past date (replayed once), else None."""
+    on = requested(request)
+    if on is None:
+        return None
+    cached = getattr(request, "_reference_standings", None)
+    if cached is None:
+        cached = standings_on(on)
+        request._reference_standings = cached
+    return cached
+
+
 def is_time_travel_view(view_name: str | None) -> bool:
     return view_name in VIEWS
 

@@ -28,6 +28,16 @@ from tests.timetravel.conftest import MID_MONTH, MONTH_END
 pytestmark = pytest.mark.django_db
 
 DATES = [MONTH_END, MID_MONTH]
+DASHBOARD_PATHS = [
+    "/en/",
+    "/en/gemeenten/",
+    "/en/gemeenten/utrecht/",
+    "/en/matrix/",
+    "/en/bouwstenen/",
+    "/en/bouwstenen/digid/",
+    "/en/resultaatafspraken/",
+    "/en/resultaatafspraken/1/",
+]
 
 
 def direct_scores(on: datetime.date) -> dict[str, float | None]:
@@ -174,28 +184,22 @@ def test_banner_in_both_languages_with_a_way_back(client, world):
         ("gisteren", "is not a date"),
     ],
 )
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/en/",
-        "/en/gemeenten/",
-        "/en/gemeenten/utrecht/",
-        "/en/matrix/",
-        "/en/bouwstenen/",
-        "/en/bouwstenen/digid/",
-        "/en/resultaatafspraken/",
-        "/en/resultaatafspraken/1/",
-    ],
-)
-def test_a_bad_date_gives_a_message_and_todays_figures(
-    client, world, path, value, message
-):
-    response = client.get(f"{path}?peildatum={value}")
+def test_a_bad_date_gives_its_reason(client, world, value, message):
+    response = client.get(f"/en/gemeenten/?peildatum={value}")
+    assert response.status_code == 200
+    assert message in response.content.decode()
+
+
+@pytest.mark.parametrize("path", DASHBOARD_PATHS)
+def test_a_bad_date_gives_a_message_and_todays_figures(client, world, path):
+    response = client.get(f"{path}?peildatum=2999-01-01")
     assert response.status_code == 200
     html = response.content.decode()
-    assert message in html
+    assert "is in the future" in html
     assert "You are viewing the figures as of" not in html
     assert "You are viewing today" in html
+    today = client.get(path)
+    assert response.context.get("score") == today.context.get("score")
 
 
 def test_a_bad_date_in_dutch(client, world):
@@ -213,19 +217,7 @@ def test_today_is_todays_figures(client, world):
 LINK = re.compile(r'<a\b[^>]*href="([^"]*)"[^>]*>')
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/en/",
-        "/en/gemeenten/",
-        "/en/gemeenten/utrecht/",
-        "/en/matrix/",
-        "/en/bouwstenen/",
-        "/en/bouwstenen/digid/",
-        "/en/resultaatafspraken/",
-        "/en/resultaatafspraken/1/",
-    ],
-)
+@pytest.mark.parametrize("path", DASHBOARD_PATHS)
 def test_links_to_dashboard_pages_keep_the_date(client, world, path):
     html = client.get(f"{path}?peildatum=2014-12-31").content.decode()
     dashboard = re.compile(
