@@ -231,6 +231,25 @@ class MunicipalityDetailView(DetailView):
             municipality, blocks, statuses.values(), agreements, means
         )
         compare = timetravel.compare_of_request(self.request)
+        if compare.on is not None:
+            # The change of the comparison shares since that date, in points.
+            then = queries.in_use_shares(
+                municipality,
+                timetravel.figures(
+                    None if compare.on >= timezone.localdate() else compare.on
+                ),
+            )
+            for category in categories:
+                for row in category["rows"]:
+                    before = then.get(row["block"].pk, {})
+                    row["changes"] = {
+                        key: timetravel.change(row[key], before.get(scope), scale=100)
+                        for key, scope in (
+                            ("size_class", Scope.SIZE_CLASS),
+                            ("province", Scope.PROVINCE),
+                            ("national", Scope.NATIONAL),
+                        )
+                    }
         context.update(
             score=score,
             ranked_count=(

@@ -314,3 +314,19 @@ def test_queries_do_not_grow_with_the_municipalities(client, world):
     cache.clear()
     large = {url: _count(client, url) for url in urls}
     assert small == large
+
+
+def test_scorecard_shares_change_in_percentage_points(client, world):
+    response = client.get(
+        "/en/gemeenten/utrecht/?peildatum=2014-12-31&vergelijk=2012-12-31"
+    )
+    rows = [row for c in response.context["categories"] for row in c["rows"]]
+    digid = next(row for row in rows if row["block"].pk == world.digid.pk)
+    now = national(MONTH_END, Measure.IN_USE_SHARE, block_id=world.digid.pk)
+    then = national(
+        datetime.date(2012, 12, 31), Measure.IN_USE_SHARE, block_id=world.digid.pk
+    )
+    from scoring.timetravel import change
+
+    assert digid["changes"]["national"] == change(now, then, scale=100) == "+20"
+    assert f"{digid['changes']['national']} pp</span>" in response.content.decode()
