@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +24,7 @@ from scoring.models import (
     Measure,
     Scope,
 )
+from scoring.rules import deadline_in_force
 
 
 class ResultAgreementListView(SafeExportMixin, SingleTableView):
@@ -147,7 +147,6 @@ def agreements_on(on: datetime.date) -> list[ResultAgreement]:
     compliance share, denominator, exemptions and overdue count (the figures of
     scoring.timetravel).
     """
-    reconstruction = timetravel.standings_on(on)
     national = {
         (measure, agreement_id, status or ""): value
         for scope, _k, measure, _b, agreement_id, status, value in (
@@ -156,17 +155,21 @@ def agreements_on(on: datetime.date) -> list[ResultAgreement]:
         if scope == Scope.NATIONAL and agreement_id is not None
     }
     postponed: dict[int, int] = {}
-    for agreement_id in DeadlineRevision.objects.filter(
-        decided_on__lte=on, new_deadline__gt=F("old_deadline")
-    ).values_list("agreement_id", flat=True):
-        postponed[agreement_id] = postponed.get(agreement_id, 0) + 1
+    decided: dict[int, list[tuple[datetime.date, datetime.date]]] = {}
+    for agreement_id, decided_on, old, new in (
+        DeadlineRevision.objects.filter(decided_on__lte=on)
+        .order_by("decided_on", "id")
+        .values_list("agreement_id", "decided_on", "old_deadline", "new_deadline")
+    ):
+        decided.setdefault(agreement_id, []).append((decided_on, new))
+        postponed[agreement_id] = postponed.get(agreement_id, 0) + (new > old)
     agreements = list(
         ResultAgreement.objects.with_deadline_source()
         .prefetch_related("requirements__block")
         .order_by("number")
     )
     for a in agreements:
-        a.deadline = reconstruction.deadlines.get(a.pk, a.deadline)
+        a.deadline = deadline_in_force(a.original_deadline, decided.get(a.pk, []), on)
         a.times_postponed = postponed.get(a.pk, 0)
         a.compliance_share = national.get((Measure.COMPLIANCE_SHARE, a.pk, ""))
         a.applicable = national.get((Measure.APPLICABLE, a.pk, ""))

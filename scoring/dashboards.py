@@ -662,24 +662,13 @@ def agreement_context(
             for m, standing in past.standings.items()
             if agreement.pk in standing.statuses
         }
-        # Exemptions on that day: the replay's figures (national EXEMPTED).
-        exempted_then = next(
-            (
-                value
-                for scope, _k, measure, _b, agreement_id, _s, value in (
-                    timetravel.figures(on)
-                )
-                if scope == Scope.NATIONAL
-                and measure == Measure.EXEMPTED
-                and agreement_id == agreement.pk
-            ),
-            0,
-        )
         counted: dict[str, int] = {}
         for status in statuses.values():
             counted[status] = counted.get(status, 0) + 1
         rows = [(status, False, n, None) for status, n in counted.items()]
-        exempted = int(exempted_then or 0)
+        exempted = sum(
+            agreement.pk in standing.exempted for standing in past.standings.values()
+        )
         agreement_map = maps.agreement_map_on(
             agreement, maps.municipalities_on(on), statuses
         )

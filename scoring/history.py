@@ -591,6 +591,8 @@ class Standing:
     statuses: dict[int, str]
     # block id → state (level and planned date); absent blocks had not started
     states: dict[int, rules.BlockState]
+    # agreements met on an exemption (a required block not applicable)
+    exempted: frozenset[int] = frozenset()
 
     def count(self, status: str) -> int:
         return sum(1 for value in self.statuses.values() if value == status)
@@ -636,6 +638,9 @@ def standings_on(
                 for block_id, state in zip(reference.block_ids, levels, strict=True)
                 if state is not rules.NOT_STARTED
             },
+            exempted=frozenset(
+                agreement_ids[i] for i, (_, exempted) in outcomes.items() if exempted
+            ),
         )
     return Reconstruction(
         standings=standings, deadlines=dict(zip(agreement_ids, deadlines, strict=True))

@@ -330,3 +330,19 @@ def test_scorecard_shares_change_in_percentage_points(client, world):
 
     assert digid["changes"]["national"] == change(now, then, scale=100) == "+20"
     assert f"{digid['changes']['national']} pp</span>" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("on", "deadline", "postponed"),
+    [("2014-05-31", datetime.date(2015, 1, 1), 0), ("2014-06-15", None, 1)],
+)
+def test_agreement_list_shows_the_deadline_in_force_then(
+    client, world, on, deadline, postponed
+):
+    (row,) = client.get(f"/en/resultaatafspraken/?peildatum={on}").context["table"].rows
+    expected = deadline or world.agreement.deadline
+    assert row.record.deadline == expected
+    assert row.record.times_postponed == postponed
+    assert history.standings_on(datetime.date.fromisoformat(on)).deadlines == {
+        world.agreement.pk: expected
+    }
