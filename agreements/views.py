@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -10,15 +12,22 @@ from django.utils.translation import gettext_lazy as _
 
 from django_tables2 import SingleTableView
 
-from agreements.models import ResultAgreement
+from agreements.models import DeadlineRevision, ResultAgreement
 from agreements.tables import LaggardTable, ResultAgreementTable
 from municipalities.queries import agreement_rows
 from nupportal.exports import SafeExportMixin
 from nupportal.pagination import pagination
-from scoring import projections
+from scoring import projections, timetravel
 from scoring.dashboards import MissingBlocks, agreement_context, snapshot_trend
-from scoring.models import LAGGING_STATUSES, AgreementCompliance, Measure
+from scoring.models import (
+    LAGGING_STATUSES,
+    AgreementCompliance,
+    ComplianceStatus,
+    Measure,
+    Scope,
+)
 from scoring.projections import MissRule
+from scoring.rules import deadline_in_force
 
 
 class ResultAgreementListView(SafeExportMixin, SingleTableView):
@@ -30,6 +39,12 @@ class ResultAgreementListView(SafeExportMixin, SingleTableView):
 
     def get_queryset(self):
         return agreement_rows()
+
+    def get_table_data(self):
+        on = timetravel.requested(self.request)
+        if on is None:
+            return super().get_table_data()
+        return agreements_on(on)
 
 
 class ResultAgreementDetailView(SafeExportMixin, SingleTableView):
@@ -64,11 +79,51 @@ class ResultAgreementDetailView(SafeExportMixin, SingleTableView):
 
     @cached_property
     def compliance_rows(self) -> list:
-        """The agreement's monthly compliance snapshots: for the charts and the
-        "will miss the deadline" column (two queries, once)."""
-        return snapshot_trend(Measure.COMPLIANCE_SHARE, agreement=self.object)
+        """The agreement's monthly compliance snapshots up to the reference date:
+        for the charts and the "will miss the deadline" column (two queries, once)."""
+        return snapshot_trend(
+            Measure.COMPLIANCE_SHARE,
+            agreement=self.object,
+            until=timetravel.requested(self.request),
+        )
+
+    def _past(self) -> timetravel.Reconstruction | None:
+        past = timetravel.standings_of_request(self.request)
+        if past is not None:
+            # The deadline in force on that day.
+            self.object.deadline = past.deadlines.get(
+                self.object.pk, self.object.deadline
+            )
+        return past
+
+    def get_table_data(self):
+        past = self._past()
+        if past is None:
+            return super().get_table_data()
+        # That day's laggards, as unsaved compliance rows (the municipality's id
+        # as pk: the "what is missing" column reads it).
+        on = timetravel.requested(self.request)
+        return [
+            AgreementCompliance(
+                id=municipality.pk,
+                municipality=municipality,
+                agreement=self.object,
+                status=past.standings[municipality.pk].statuses[self.object.pk],
+            )
+            for municipality in timetravel.municipalities_on(on).order_by("name")
+            if municipality.pk in past.standings
+            and past.standings[municipality.pk].statuses.get(self.object.pk)
+            in LAGGING_STATUSES
+        ]
 
     def get_table(self, **kwargs):
+        past = self._past()
+        if past is not None:
+            table = super().get_table(**kwargs)
+            table.missing_by_municipality = MissingBlocks.on_date(
+                self.requirements, past.standings
+            )
+            return table
         table = super().get_table(**kwargs)
         table.miss_rule = MissRule(
             self.object.deadline,
@@ -95,14 +150,59 @@ class ResultAgreementDetailView(SafeExportMixin, SingleTableView):
         context["object"] = context["resultagreement"] = self.object
         context["requirements"] = self.requirements
         if not self.is_export_request():
-            context["revisions"] = list(
-                self.object.revisions.order_by("decided_on", "id")
-            )
+            on = timetravel.requested(self.request)
+            revisions = self.object.revisions.order_by("decided_on", "id")
+            if on is not None:
+                # Only the postponements decided by then.
+                revisions = revisions.filter(decided_on__lte=on)
+            context["revisions"] = list(revisions)
             context.update(
                 agreement_context(
                     self.object,
+                    on,
+                    self._past(),
                     revisions=context["revisions"],
                     snapshot_rows=self.compliance_rows,
                 )
             )
         return context
+
+
+def agreements_on(on: datetime.date) -> list[ResultAgreement]:
+    """The agreements with the columns agreement_rows() annotates, on a past date.
+
+    Deadline in force, postponements decided by then, and that day's national
+    compliance share, denominator, exemptions and overdue count (the figures of
+    scoring.timetravel).
+    """
+    national = {
+        (measure, agreement_id, status or ""): value
+        for scope, _k, measure, _b, agreement_id, status, value in (
+            timetravel.figures(on)
+        )
+        if scope == Scope.NATIONAL and agreement_id is not None
+    }
+    postponed: dict[int, int] = {}
+    decided: dict[int, list[tuple[datetime.date, datetime.date]]] = {}
+    for agreement_id, decided_on, old, new in (
+        DeadlineRevision.objects.filter(decided_on__lte=on)
+        .order_by("decided_on", "id")
+        .values_list("agreement_id", "decided_on", "old_deadline", "new_deadline")
+    ):
+        decided.setdefault(agreement_id, []).append((decided_on, new))
+        postponed[agreement_id] = postponed.get(agreement_id, 0) + (new > old)
+    agreements = list(
+        ResultAgreement.objects.with_deadline_source()
+        .prefetch_related("requirements__block")
+        .order_by("number")
+    )
+    for a in agreements:
+        a.deadline = deadline_in_force(a.original_deadline, decided.get(a.pk, []), on)
+        a.times_postponed = postponed.get(a.pk, 0)
+        a.compliance_share = national.get((Measure.COMPLIANCE_SHARE, a.pk, ""))
+        a.applicable = national.get((Measure.APPLICABLE, a.pk, ""))
+        a.exempted = national.get((Measure.EXEMPTED, a.pk, ""))
+        a.overdue_count = int(
+            national.get((Measure.STATUS_COUNT, a.pk, ComplianceStatus.OVERDUE)) or 0
+        )
+    return agreements

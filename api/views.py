@@ -3,7 +3,7 @@
 Each view validates its query parameters with a serializer (400 problem on
 bad input), builds plain dicts in a fixed number of queries, and passes them
 through its response serializer. `peildatum` switches every figure to the
-state at the end of that day (api.timetravel).
+state at the end of that day (scoring.timetravel).
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from rest_framework.views import APIView
 
 from agreements.models import Requirement, ResultAgreement
 from api import serializers as s
-from api import timetravel
 from api.filters import ApiMunicipalityFilterSet
 from api.renderers import CSVRenderer
 from buildingblocks.levels import Level
@@ -39,7 +38,7 @@ from buildingblocks.models import AdoptionStatus, BuildingBlock
 from municipalities import queries
 from municipalities.models import CBS_CODE_REGEX, Municipality
 from municipalities.permissions import can_see_notes
-from scoring import rules
+from scoring import rules, timetravel
 from scoring.figures import FigureRow
 from scoring.models import (
     AgreementCompliance,

@@ -439,7 +439,35 @@ def page_urls() -> list[tuple[str, str, str]]:
         ("import", reverse("reports:import"), "king"),
         ("login", reverse("login"), "anonymous"),
         ("health", reverse("healthz"), "anonymous"),
+        *past_page_urls(slug, block.code, agreement.number),
         *api_urls(municipality.cbs_code, block.code, agreement.number),
+    ]
+
+
+def past_page_urls(
+    slug: dict[str, str], block: str, number: int
+) -> list[tuple[str, str, str]]:
+    """(name, url, user) for the dashboard pages on a past date (issue 16): a month
+    end (snapshots) and another day (replayed from the history)."""
+    from django.urls import reverse
+
+    pages = [
+        ("overview", reverse("scoring:overview")),
+        ("municipality list", reverse("municipalities:list")),
+        ("scorecard", reverse("municipalities:detail", kwargs=slug)),
+        ("block list", reverse("buildingblocks:list")),
+        ("block detail", reverse("buildingblocks:detail", kwargs={"code": block})),
+        ("agreement list", reverse("agreements:list")),
+        (
+            "agreement detail",
+            reverse("agreements:detail", kwargs={"number": number}),
+        ),
+        ("matrix", reverse("municipalities:matrix")),
+    ]
+    return [
+        (f"{name}, {label}", f"{url}?peildatum={day}", "anonymous")
+        for label, day in (("month end", "2014-12-31"), ("other day", "2014-12-30"))
+        for name, url in pages
     ]
 
 

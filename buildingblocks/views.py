@@ -57,7 +57,9 @@ from nupportal.audit import audit
 from nupportal.columns import ColumnSet
 from nupportal.exports import SafeExportMixin
 from nupportal.pagination import pagination
+from scoring import timetravel
 from scoring.dashboards import block_context
+from scoring.models import Measure, Scope
 
 # --- building-block pages (list: H4; detail: placeholder for H6) -------------
 
@@ -72,6 +74,25 @@ class BuildingBlockListView(SafeExportMixin, SingleTableView):
 
     def get_queryset(self):
         return block_rows()
+
+    def get_table_data(self):
+        on = timetravel.requested(self.request)
+        if on is None:
+            return super().get_table_data()
+        # That day's national figures in the columns block_rows() annotates.
+        national = {
+            (measure, block_id): value
+            for scope, _k, measure, block_id, agreement_id, _s, value in (
+                timetravel.figures(on)
+            )
+            if scope == Scope.NATIONAL and block_id is not None
+        }
+        blocks = list(BuildingBlock.objects.filter(active=True))
+        for block in blocks:
+            block.in_use_share = national.get((Measure.IN_USE_SHARE, block.pk))
+            block.applicable = national.get((Measure.APPLICABLE, block.pk))
+            block.coverage = national.get((Measure.COVERAGE, block.pk))
+        return blocks
 
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
@@ -122,11 +143,48 @@ class BuildingBlockDetailView(SafeExportMixin, SingleTableMixin, FilterView):
             block=self.object, municipality__active=True
         ).select_related("municipality__province")
 
+    def _past(self) -> timetravel.Reconstruction | None:
+        return timetravel.standings_of_request(self.request)
+
+    def get_table_data(self):
+        past = self._past()
+        if past is None:
+            return super().get_table_data()
+        if not self.filterset.is_valid():
+            return []
+        # That day's state of this block, as unsaved status rows for the table.
+        level = self.filterset.form.cleaned_data.get("level")
+        size_class = self.filterset.form.cleaned_data.get("size_class")
+        on = timetravel.requested(self.request)
+        rows = []
+        for municipality in timetravel.municipalities_on(on).order_by("name"):
+            standing = past.standings.get(municipality.pk)
+            state = standing.states.get(self.object.pk) if standing else None
+            if state is None:
+                continue
+            if (level and state.level != level) or (
+                size_class and municipality.size_class != size_class
+            ):
+                continue
+            rows.append(
+                AdoptionStatus(
+                    municipality=municipality,
+                    block=self.object,
+                    level=state.level,
+                    planned_date=state.planned_date,
+                )
+            )
+        return rows
+
     def get_context_data(self, **kwargs) -> dict:
         context = super().get_context_data(**kwargs)
         context["object"] = context["buildingblock"] = self.object
         if not self.is_export_request():
-            context.update(block_context(self.object))
+            context.update(
+                block_context(
+                    self.object, timetravel.requested(self.request), self._past()
+                )
+            )
         return context
 
 

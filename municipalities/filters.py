@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Iterable
+
 from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +17,7 @@ from buildingblocks.models import BuildingBlock
 from municipalities.models import Municipality, Province
 from municipalities.queries import NOT_IN_USE, filter_block_level, filter_compliance
 from municipalities.sizeclasses import SizeClass
+from scoring.history import Standing
 from scoring.models import ComplianceStatus
 
 LEVEL_FILTER_CHOICES = [*Level.choices, (NOT_IN_USE, _("Not yet in use"))]
@@ -46,8 +50,17 @@ class PairedFilterForm(forms.Form):
         return cleaned
 
 
+# The filters that need no figures: applied in SQL on any date.
+PLACE_FILTERS = ("q", "province", "size_class")
+
+
 class MunicipalityFilterSet(django_filters.FilterSet):
-    """Filters of /gemeenten/: search, place, size, score, block level and agreements."""
+    """Filters of /gemeenten/: search, place, size, score, block level and agreements.
+
+    With a reference date `on` the score, level and agreement filters apply to
+    the figures rebuilt from the history (`matches`), not to today's columns;
+    the form, its validation and the place filters stay the same.
+    """
 
     q = django_filters.CharFilter(
         label=_("Name or CBS code"), method="search", max_length=100
@@ -119,6 +132,10 @@ class MunicipalityFilterSet(django_filters.FilterSet):
         ]
         form = PairedFilterForm
 
+    def __init__(self, *args, on: datetime.date | None = None, **kwargs) -> None:
+        self.on = on
+        super().__init__(*args, **kwargs)
+
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()
         if not value:
@@ -130,6 +147,11 @@ class MunicipalityFilterSet(django_filters.FilterSet):
         return queryset
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        if self.on is not None:
+            for name in PLACE_FILTERS:
+                value = self.form.cleaned_data.get(name)
+                queryset = self.filters[name].filter(queryset, value)
+            return queryset
         queryset = super().filter_queryset(queryset)
         data = self.form.cleaned_data
         if data.get("block") and data.get("level"):
@@ -139,6 +161,50 @@ class MunicipalityFilterSet(django_filters.FilterSet):
                 queryset, data.get("agreement"), data["compliance"]
             )
         return queryset
+
+    def matches(
+        self, municipalities: Iterable[Municipality], standings: dict[int, Standing]
+    ) -> list[tuple[Municipality, Standing]]:
+        """The municipalities whose figures on the reference date pass the filters.
+
+        Municipalities without a standing did not exist on that date.
+        """
+        data = self.form.cleaned_data
+        low, high = data.get("score_min"), data.get("score_max")
+        block, level = data.get("block"), data.get("level")
+        agreement, compliance = data.get("agreement"), data.get("compliance")
+        kept = []
+        for municipality in municipalities:
+            standing = standings.get(municipality.pk)
+            if standing is None:
+                continue
+            score = standing.score
+            if low is not None and (score is None or score < low):
+                continue
+            if high is not None and (score is None or score > high):
+                continue
+            if block and level and not _has_level(standing, block.pk, level):
+                continue
+            if compliance and not _has_status(standing, agreement, compliance):
+                continue
+            kept.append((municipality, standing))
+        return kept
+
+
+def _has_level(standing: Standing, block_id: int, level: str) -> bool:
+    # The same meaning as municipalities.queries.filter_block_level.
+    current = standing.states.get(block_id)
+    actual = current.level if current else Level.NOT_STARTED
+    if level == NOT_IN_USE:
+        return actual not in (Level.IN_USE, Level.NOT_APPLICABLE)
+    return actual == level
+
+
+def _has_status(standing: Standing, agreement, status: str) -> bool:
+    # The same meaning as municipalities.queries.filter_compliance.
+    if agreement is not None:
+        return standing.statuses.get(agreement.pk) == status
+    return status in standing.statuses.values()
 
 
 class MatrixFilterSet(django_filters.FilterSet):

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.db.models import (
     Count,
@@ -36,6 +35,7 @@ from buildingblocks.models import (
     StatusChange,
 )
 from municipalities.models import Merger, Municipality
+from scoring import history as replay
 from scoring import rules
 from scoring.models import (
     Aggregate,
@@ -116,13 +116,44 @@ def comparison_scopes(municipality: Municipality) -> Q:
     )
 
 
-def in_use_shares(municipality: Municipality) -> dict[int, dict[str, float | None]]:
-    """Share in use per block in the municipality's size class, province and country."""
-    rows = Aggregate.objects.filter(
-        comparison_scopes(municipality),
-        measure=Measure.IN_USE_SHARE,
-        block__isnull=False,
-    ).values_list("block_id", "scope", "value")
+def comparison_figures(
+    municipality: Municipality, figures: Iterable[tuple], measure: str
+) -> list[tuple[int | None, str, float | None]]:
+    """(block id, scope, value) of `measure` from figure rows (scoring.timetravel.figures)
+    for the country and the municipality's size class and province: the same
+    rows `comparison_scopes` selects, on a past date."""
+    wanted = {
+        (Scope.NATIONAL, ""),
+        (Scope.SIZE_CLASS, municipality.size_class),
+        (Scope.PROVINCE, municipality.province.slug),
+    }
+    return [
+        (block_id, scope, value)
+        for scope, key, row_measure, block_id, agreement_id, _status, value in figures
+        if row_measure == measure and agreement_id is None and (scope, key) in wanted
+    ]
+
+
+def in_use_shares(
+    municipality: Municipality, figures: Iterable[tuple] | None = None
+) -> dict[int, dict[str, float | None]]:
+    """Share in use per block in the municipality's size class, province and country.
+
+    From today's aggregates, or from `figures` of a past date.
+    """
+    rows = (
+        Aggregate.objects.filter(
+            comparison_scopes(municipality),
+            measure=Measure.IN_USE_SHARE,
+            block__isnull=False,
+        ).values_list("block_id", "scope", "value")
+        if figures is None
+        else [
+            row
+            for row in comparison_figures(municipality, figures, Measure.IN_USE_SHARE)
+            if row[0] is not None
+        ]
+    )
     shares: dict[int, dict[str, float | None]] = defaultdict(dict)
     for block_id, scope, value in rows:
         shares[block_id][scope] = value
@@ -237,19 +268,10 @@ class TrendPoint:
     score: float | None
 
 
-def _score(levels: Mapping[int, str], weights: Mapping[int, Decimal]) -> float | None:
-    """The adoption score for these levels; a block without a level has not started."""
-    return rules.adoption_score(
-        (weight, levels.get(block_id, Level.NOT_STARTED))
-        for block_id, weight in weights.items()
-    )
-
-
-Weights = Mapping[int, Decimal]
-
-
 class BlockVersions:
-    """Every version of every block's weight and flag, loaded in one query."""
+    """Every version of every block's weight and flag, loaded in one query: which
+    blocks the scorecard lists on a day (issue 14: a block deactivated later is
+    still listed on a date before that)."""
 
     def __init__(self) -> None:
         self._versions: dict[BuildingBlock, list[tuple]] = defaultdict(list)
@@ -273,51 +295,6 @@ class BlockVersions:
     def blocks_on(self, day: datetime.date) -> list[BuildingBlock]:
         """The blocks counted on `day`, in display order."""
         return [block for block, _ in self._in_force(day)]
-
-    def weights_on(self, day: datetime.date) -> Weights:
-        """Block id → weight of the blocks counted on `day`: a trend scores each
-        month with the weights in force at its end."""
-        return {block.pk: version.weight for block, version in self._in_force(day)}
-
-
-def month_ends(first: datetime.date, last: datetime.date) -> list[datetime.date]:
-    """The last day of every month from `first`'s month up to `last`, plus `last`."""
-    ends: list[datetime.date] = []
-    year, month = first.year, first.month
-    while True:
-        following = datetime.date(year + month // 12, month % 12 + 1, 1)
-        end = following - datetime.timedelta(days=1)
-        if end >= last:
-            break
-        ends.append(end)
-        year, month = following.year, following.month
-    ends.append(last)
-    return ends
-
-
-def score_trend(
-    changes: Iterable[tuple[int, str, datetime.date]],
-    weights: Weights | Callable[[datetime.date], Weights],
-    today: datetime.date,
-) -> list[TrendPoint]:
-    """Monthly scores rebuilt from a history of (block id, new level, date), oldest first.
-
-    `weights` are fixed, or a function of the month end (`block_weights_on`).
-    """
-    changes = sorted(changes, key=lambda change: change[2])
-    if not changes:
-        return []
-    points: list[TrendPoint] = []
-    levels: dict[int, str] = {}
-    position = 0
-    for end in month_ends(changes[0][2], today):
-        while position < len(changes) and changes[position][2] <= end:
-            block_id, level, _date = changes[position]
-            levels[block_id] = level
-            position += 1
-        in_force = weights(end) if callable(weights) else weights
-        points.append(TrendPoint(end, _score(levels, in_force)))
-    return points
 
 
 @dataclass(frozen=True)
@@ -373,21 +350,46 @@ def final_states(
 
 def municipality_trend(
     municipality: Municipality,
-    weights: Weights | Callable[[datetime.date], Weights],
     history: Iterable[HistoryRow] | None = None,
+    *,
+    until: datetime.date | None = None,
+    score_on_until: float | None | object = ...,
 ) -> list[TrendPoint]:
-    """This municipality's monthly score from its own history, within its existence.
+    """This municipality's monthly score within its existence, from the one replay.
 
-    It starts at `valid_from` and a former municipality's trend stops at its last
-    day: whatever the table holds outside that period is not its score.
+    Month ends from scoring.history.score_series, then the score at the end of
+    the last day (`until`, else today or a former municipality's last day) from
+    scoring.history.standings_on. It starts at the month of its first change (or
+    of `valid_from`) and a former municipality's trend stops at its last day:
+    whatever the table holds outside that period is not its score. A caller
+    that has the score of `until` already (a scorecard on a past date) passes it
+    as `score_on_until`.
     """
     rows = municipality_history(municipality) if history is None else history
+    last = last_day_of(municipality)
+    if until is not None:
+        last = min(last, until)
     start = municipality.valid_from
-    changes = [
-        (row.block_id, row.level, max(row.day, start) if start else row.day)
-        for row in rows
-    ]
-    return score_trend(changes, weights, last_day_of(municipality))
+    days = [max(row.day, start) if start else row.day for row in rows]
+    if not days or min(days) > last:
+        return []
+    months = replay.completed_months(min(days), last)
+    if last == timezone.localdate():
+        # Nothing is dated after today: the current month's series point is today's.
+        series = replay.score_series(municipality.pk, [*months, last.replace(day=1)])
+        *series, (_month, final) = series
+    else:
+        series = replay.score_series(municipality.pk, months)
+        if score_on_until is not ... and last == until:
+            final = score_on_until
+        else:
+            standing = replay.standings_on(last, [municipality.pk]).standings
+            final = (
+                standing[municipality.pk].score if municipality.pk in standing else None
+            )
+    points = [TrendPoint(replay.month_end(month), score) for month, score in series]
+    points.append(TrendPoint(last, final))
+    return points
 
 
 def merger_links(

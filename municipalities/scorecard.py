@@ -91,14 +91,15 @@ def load_inputs(
     blocks: Sequence[BuildingBlock],
     statuses: Iterable[AdoptionStatus],
     agreements: Iterable[ResultAgreement],
+    means: dict[str, float | None] | None = None,
 ) -> Inputs:
-    """From what the scorecard has loaded already, plus two queries."""
+    """From what the scorecard has loaded already, plus two queries (one with `means`)."""
     return Inputs(
         blocks=list(blocks),
         weights={block.pk: block.weight for block in blocks},
         states=states_of(statuses),
         agreements=agreement_rules(agreements),
-        means=mean_scores(municipality),
+        means=mean_scores(municipality) if means is None else means,
     )
 
 

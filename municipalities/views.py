@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections import OrderedDict
+from dataclasses import dataclass
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import F
@@ -44,11 +46,15 @@ from nupportal.columns import (
     ColumnSet,
 )
 from nupportal.exports import SafeExportMixin
-from scoring import projections
+from scoring import projections, timetravel
 from scoring import queries as scoring_queries
 from scoring.charts import Series, line_chart
-from scoring.dashboards import benchmark_spread_chart, province_spread_chart
-from scoring.models import MunicipalityScore, Scope
+from scoring.dashboards import (
+    benchmark_spread_chart,
+    grouped_scores,
+    province_spread_chart,
+)
+from scoring.models import ComplianceStatus, Measure, MunicipalityScore, Scope
 
 
 def page_of(paginator: Paginator, number: str | None):
@@ -114,7 +120,38 @@ class MunicipalityListView(
         return {**super().get_table_kwargs(), "exclude": self.hidden_columns()}
 
     def get_queryset(self):
-        return queries.municipality_rows()
+        on = timetravel.requested(self.request)
+        return (
+            queries.municipality_rows()
+            if on is None
+            else timetravel.municipalities_on(on)
+        )
+
+    def get_filterset_kwargs(self, filterset_class):
+        return super().get_filterset_kwargs(filterset_class) | {
+            "on": timetravel.requested(self.request)
+        }
+
+    def get_table_data(self):
+        on = timetravel.requested(self.request)
+        if on is None:
+            return super().get_table_data()
+        if not self.filterset.is_valid():
+            return []
+        # The municipalities of that day, with that day's figures in the columns
+        # the table reads (one replay for all of them).
+        reconstruction = timetravel.standings_of_request(self.request)
+        rows = []
+        for municipality, standing in self.filterset.matches(
+            self.object_list, reconstruction.standings
+        ):
+            municipality.adoption_score = standing.score
+            municipality.agreements_met = standing.count(ComplianceStatus.MET)
+            municipality.agreements_at_risk = standing.count(ComplianceStatus.AT_RISK)
+            municipality.agreements_overdue = standing.count(ComplianceStatus.OVERDUE)
+            municipality.last_status_update = None
+            rows.append(municipality)
+        return rows
 
     def get_table(self, **kwargs):
         table = self.get_table_class()(data=self.get_table_data(), **kwargs)
@@ -150,28 +187,38 @@ class MunicipalityDetailView(DetailView):
         context = super().get_context_data(**kwargs)
         municipality = self.object
         user = self.request.user
+        on = timetravel.requested(self.request)
         try:
             score = municipality.score
         except MunicipalityScore.DoesNotExist:
             score = None
 
-        # One query for the versions: today's blocks and each month's weights.
+        # One query for the versions: the blocks counted on the page's day.
         versions = queries.BlockVersions()
-        blocks = versions.blocks_on(timezone.localdate())
+        blocks = versions.blocks_on(on or timezone.localdate())
         history = queries.municipality_history(municipality)
         former = not municipality.active
         end_date = queries.last_day_of(municipality)
-        # A former municipality has no current statuses: its page shows how it
-        # stood on its last day, from its history.
-        statuses = (
-            queries.final_states(history, end_date)
-            if former
-            else {
+        agreements = list(queries.agreements_for(municipality))
+        figures = None
+        past = None
+        if on is not None:
+            past = PastScorecard.of(municipality, on, agreements)
+            score = past.score
+            figures = timetravel.figures(on)
+            # On a past date the page shows that day, also of a former municipality.
+            former = False
+            statuses = queries.final_states(history, on)
+        elif former:
+            # A former municipality has no current statuses: its page shows how it
+            # stood on its last day, from its history.
+            statuses = queries.final_states(history, end_date)
+        else:
+            statuses = {
                 status.block_id: status
                 for status in AdoptionStatus.objects.filter(municipality=municipality)
             }
-        )
-        shares = queries.in_use_shares(municipality)
+        shares = queries.in_use_shares(municipality, figures)
         groups: OrderedDict[str, list] = OrderedDict(
             (value, []) for value in Category.values
         )
@@ -197,8 +244,16 @@ class MunicipalityDetailView(DetailView):
             if rows
         ]
         weights = {block.pk: block.weight for block in blocks}
-        # Each month with the weights in force at its end (versioned, issue 14).
-        trend = queries.municipality_trend(municipality, versions.weights_on, history)
+        trend = (
+            queries.municipality_trend(municipality, history)
+            if past is None
+            else queries.municipality_trend(
+                municipality,
+                history,
+                until=on,
+                score_on_until=past.score.score if past.score else None,
+            )
+        )
         successors, predecessors = queries.merger_links(municipality)
         trend_chart = line_chart(
             chart_id="score-trend",
@@ -214,26 +269,60 @@ class MunicipalityDetailView(DetailView):
                 )
             ],
         )
-        agreements = list(queries.agreements_for(municipality))
-        if not former:
+        if not former and on is None:
             # "Will miss the deadline": its own plans, or the pace of its size
-            # class (one query for the class's compliance history).
+            # class (one query for the class's compliance history). Today only:
+            # a forecast made on a past date is not what the page shows then.
             projections.flag_misses(
                 agreements, municipality.size_class, timezone.localdate()
             )
-        inputs = scorecard.load_inputs(
-            municipality, blocks, statuses.values(), agreements
+        means = (
+            None
+            if figures is None
+            else _means(
+                queries.comparison_figures(municipality, figures, Measure.MEAN_SCORE)
+            )
         )
-        # One query for the spread chart and the "of N" of the rank.
-        grouped = scoring_queries.scores_with_groups()
+        inputs = scorecard.load_inputs(
+            municipality, blocks, statuses.values(), agreements, means
+        )
+        compare = timetravel.compare_of_request(self.request)
+        if compare.on is not None:
+            # The change of the comparison shares since that date, in points.
+            then = queries.in_use_shares(
+                municipality,
+                timetravel.figures(
+                    None if compare.on >= timezone.localdate() else compare.on
+                ),
+            )
+            for category in categories:
+                for row in category["rows"]:
+                    before = then.get(row["block"].pk, {})
+                    row["changes"] = {
+                        key: timetravel.change(row[key], before.get(scope), scale=100)
+                        for key, scope in (
+                            ("size_class", Scope.SIZE_CLASS),
+                            ("province", Scope.PROVINCE),
+                            ("national", Scope.NATIONAL),
+                        )
+                    }
+        # The spread chart and the "of N" of the rank: one query today, the
+        # replay's scores on a past date.
+        grouped = grouped_scores(on)
         context.update(
             score=score,
-            ranked_count=sum(r.ranked for r in grouped)
-            if score and score.rank
-            else None,
+            ranked_count=(
+                past.ranked_count
+                if past
+                else sum(r.ranked for r in grouped)
+                if score and score.rank
+                else None
+            ),
             categories=categories,
             agreements=agreements,
-            explanation=scorecard.explanation_rows(municipality, inputs, agreements),
+            explanation=scorecard.explanation_rows(
+                municipality, inputs, agreements, on=on
+            ),
             spread_chart=None
             if former
             else benchmark_spread_chart(
@@ -249,6 +338,7 @@ class MunicipalityDetailView(DetailView):
             predecessors=predecessors,
             show_notes=can_see_notes(user, municipality),
             scores_stale=bool(score)
+            and past is None
             and not former
             and score.is_stale(
                 max(
@@ -260,10 +350,134 @@ class MunicipalityDetailView(DetailView):
                     default=None,
                 )
             ),
+            absent_on=on if past is not None and past.score is None else None,
+            on=on,
+            compare=compare.on,
+            compare_error=compare.error,
+            score_change=_score_change(municipality, score, compare.on, on),
+            date_min=timetravel.PROGRAMME_START,
+            date_max=timezone.localdate(),
             # Editing the statuses and requesting the scorecard PDF: the same people.
             can_edit=can_edit_municipality(user, municipality),
         )
         return context
+
+
+def _matrix_on(
+    on: datetime.date, municipalities, sort: str
+) -> tuple[list[Municipality], dict[int, dict[int, str]]]:
+    """The matrix's rows on a past date: that day's score and levels, sorted."""
+    standings = timetravel.standings_on(on).standings
+    rows = []
+    for municipality in municipalities.order_by("name"):
+        standing = standings.get(municipality.pk)
+        if standing is None:
+            continue
+        municipality.adoption_score = standing.score
+        rows.append(municipality)
+    if sort.lstrip("-") == "score":
+        scored = [m for m in rows if m.adoption_score is not None]
+        scored.sort(key=lambda m: m.adoption_score, reverse=sort.startswith("-"))
+        # A stable sort keeps the names in order within a score; unscored last.
+        rows = scored + [m for m in rows if m.adoption_score is None]
+    elif sort == "-name":
+        rows.reverse()
+    levels = {
+        m.pk: {
+            block_id: state.level for block_id, state in standings[m.pk].states.items()
+        }
+        for m in rows
+    }
+    return rows, levels
+
+
+def _means(rows: list[tuple]) -> dict[str, float | None]:
+    means: dict[str, float | None] = dict.fromkeys(
+        (Scope.SIZE_CLASS, Scope.PROVINCE, Scope.NATIONAL)
+    )
+    means.update({scope: value for block_id, scope, value in rows if block_id is None})
+    return means
+
+
+@dataclass
+class PastScore:
+    """The scorecard's score row on a past date (scoring.timetravel.standings_on)."""
+
+    score: float | None
+    rank: int | None
+    agreements_met: int = 0
+    agreements_on_track: int = 0
+    agreements_at_risk: int = 0
+    agreements_overdue: int = 0
+    agreements_not_applicable: int = 0
+    agreements_exempted: int = 0
+    computed_at: None = None
+
+
+@dataclass
+class PastScorecard:
+    score: PastScore | None
+    ranked_count: int
+
+    @classmethod
+    def of(
+        cls,
+        municipality: Municipality,
+        on: datetime.date,
+        agreements: list,
+    ) -> PastScorecard:
+        """Score, rank and agreement statuses on `on`; sets them on `agreements`.
+
+        Every municipality's standing is needed for the rank: one replay, a fixed
+        number of queries.
+        """
+        reconstruction = timetravel.standings_on(on)
+        ranks = timetravel.ranks(
+            {m: s.score for m, s in reconstruction.standings.items()}
+        )
+        standing = reconstruction.standings.get(municipality.pk)
+        for agreement in agreements:
+            agreement.status = standing.statuses.get(agreement.pk) if standing else None
+            agreement.reason = agreement.lapsed_on = None
+            agreement.exempted = False
+            agreement.deadline = reconstruction.deadlines.get(
+                agreement.pk, agreement.deadline
+            )
+        if standing is None:
+            return cls(None, len(ranks))
+        return cls(
+            PastScore(
+                score=standing.score,
+                rank=ranks.get(municipality.pk),
+                agreements_met=standing.count(ComplianceStatus.MET),
+                agreements_on_track=standing.count(ComplianceStatus.ON_TRACK),
+                agreements_at_risk=standing.count(ComplianceStatus.AT_RISK),
+                agreements_overdue=standing.count(ComplianceStatus.OVERDUE),
+                agreements_not_applicable=standing.count(
+                    ComplianceStatus.NOT_APPLICABLE
+                ),
+            ),
+            len(ranks),
+        )
+
+
+def _score_change(
+    municipality: Municipality,
+    score,
+    compare: datetime.date | None,
+    on: datetime.date | None,
+) -> str:
+    """The score's change in points between the compare date and the date shown."""
+    if compare is None or score is None or score.score is None:
+        return ""
+    if compare >= timezone.localdate():
+        try:
+            then = MunicipalityScore.objects.get(municipality=municipality).score
+        except MunicipalityScore.DoesNotExist:
+            return ""
+    else:
+        then = timetravel.scores_on(compare, [municipality.pk]).get(municipality.pk)
+    return timetravel.change(score.score, then)
 
 
 class WhatIfView(DetailView):
@@ -379,20 +593,30 @@ class MatrixView(TableOptionsMixin, ColumnChoiceMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        on = timetravel.requested(self.request)
         filterset = MatrixFilterSet(
-            self.request.GET or None, queryset=queries.municipality_rows()
+            self.request.GET or None,
+            queryset=queries.municipality_rows()
+            if on is None
+            else timetravel.municipalities_on(on),
         )
         sort = self.request.GET.get("sort", "name")
         if sort not in self.sort_orders:
             sort = "name"
         if filterset.is_bound and not filterset.is_valid():
             municipalities = filterset.queryset.none()
-        else:
+        elif on is None:
             municipalities = filterset.qs.order_by(*self.sort_orders[sort])
+        else:
+            municipalities, past_levels = _matrix_on(on, filterset.qs, sort)
         paginator = Paginator(municipalities, self.get_options_form().rows_per_page())
         page = page_of(paginator, self.request.GET.get("page"))
         blocks = self.shown_blocks(filterset.block_category())
-        levels = queries.levels_by_municipality(m.pk for m in page.object_list)
+        levels = (
+            queries.levels_by_municipality(m.pk for m in page.object_list)
+            if on is None or not municipalities
+            else past_levels
+        )
         rows = [
             {
                 "municipality": municipality,

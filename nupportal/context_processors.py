@@ -24,10 +24,29 @@ def other_language_url(path: str, language: str) -> str:
 
 
 def portal(request: HttpRequest) -> dict:
-    """Values every page needs: the demo notice and the other language's URL."""
+    """Values every page needs: the demo notice, the other language's URL and,
+    on a page that shows figures on a date, that date (`time_travel`)."""
     path = request.get_full_path()
     return {
         "demo_notice": settings.NUP_DEMO_NOTICE,
         "url_nl": other_language_url(path, "nl"),
         "url_en": other_language_url(path, "en"),
+        "time_travel": time_travel(request),
     }
+
+
+def time_travel(request: HttpRequest) -> dict | None:
+    """The reference date of a dated page, a refused date's message, the way back."""
+    from scoring import timetravel
+
+    match = getattr(request, "resolver_match", None)
+    if match is None or not timetravel.is_time_travel_view(match.view_name):
+        return None
+    parsed = timetravel.of_request(request)
+    if parsed.on is None and not parsed.error:
+        return None
+    query = request.GET.copy()
+    for name in (timetravel.PARAMETER, timetravel.COMPARE_PARAMETER, "page"):
+        query.pop(name, None)
+    today_url = request.path + (f"?{query.urlencode()}" if query else "")
+    return {"on": parsed.on, "error": parsed.error, "today_url": today_url}

@@ -324,7 +324,12 @@ class SafeExportMixin(ExportMixin):
         )
 
     def get_export_filename(self, export_format: str) -> str:
-        return f"{slugify(self.export_name)}.{export_format}"
+        from scoring import timetravel
+
+        # An export of a page shown on a past date says which day it holds.
+        on = timetravel.requested(self.request)
+        suffix = f"-{on.isoformat()}" if on else ""
+        return f"{slugify(self.export_name)}{suffix}.{export_format}"
 
     def get_dataset_kwargs(self) -> dict:
         # XLSX sheet titles are limited to 31 characters.

@@ -161,3 +161,50 @@ class RequireLoginMiddleware:
         ):
             return redirect_to_login(request.get_full_path())
         return self.get_response(request)
+
+
+class ReferenceDateMiddleware:
+    """`?peildatum=`: parsed once per request, and kept in every link of a dated page.
+
+    The pages read the date through scoring.timetravel.requested(request); on the
+    way out, the HTML of a page shown on a past date gets the date added to its
+    links and GET forms to other dated pages (scoring.timetravel.keep_date), so
+    navigation, sorting, pagination, filters and exports stay on that date.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        from scoring import timetravel
+
+        parsed = timetravel.of_request(request)
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        if (
+            parsed.on is None
+            or match is None
+            or not timetravel.is_time_travel_view(match.view_name)
+            or getattr(response, "streaming", False)
+            or not response.get("Content-Type", "").startswith("text/html")
+        ):
+            return response
+        charset = response.charset or "utf-8"
+        html = response.content.decode(charset)
+        response.content = timetravel.keep_date(
+            html, parsed.on, request.path, _takes_date
+        ).encode(charset)
+        if response.has_header("Content-Length"):
+            response["Content-Length"] = str(len(response.content))
+        return response
+
+
+def _takes_date(path: str) -> bool:
+    from django.urls import Resolver404, resolve
+
+    from scoring import timetravel
+
+    try:
+        return timetravel.is_time_travel_view(resolve(path).view_name)
+    except Resolver404:
+        return False

@@ -103,6 +103,8 @@ MIDDLEWARE = [
     "nupportal.pagecache.OverviewPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # ?peildatum=: validated once, kept in the links of dated pages (issue 16).
+    "nupportal.middleware.ReferenceDateMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

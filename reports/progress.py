@@ -1,8 +1,9 @@
 """Figures for the progress report, on any past date, rebuilt from the history.
 
 The current scores (scoring.compute) describe today; a board report compares two
-chosen dates. So this module replays the history (`queries.states_on`) and applies
-the same pure rules as the dashboards (`scoring.rules`) to the state on each date.
+chosen dates. The state on each date comes from the one replay of the history
+(scoring.timetravel, on scoring.history), the same the time-travel pages and the
+API use; this module only sums it up the way the report shows it.
 """
 
 from __future__ import annotations
@@ -11,30 +12,19 @@ import datetime
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from agreements.models import DeadlineRevision, Requirement, ResultAgreement
+from agreements.models import DeadlineRevision, ResultAgreement
 from buildingblocks.levels import Level
 from buildingblocks.models import BuildingBlock
 from municipalities.sizeclasses import SizeClass
 from reports import queries
-from scoring import history
+from scoring import timetravel
 from scoring.models import ComplianceStatus
-from scoring.rules import (
-    NOT_STARTED,
-    adoption_score,
-    agreement_status,
-    deadline_in_force,
-    mean,
-    median,
-    meets_every_agreement,
-    requirement_applies,
-    share,
-)
+from scoring.rules import mean, median, meets_every_agreement, share
 
 
 @dataclass
 class AgreementInfo:
     agreement: ResultAgreement
-    requirements: list[tuple[int, str]]  # (block id, minimum level)
     revisions: list[DeadlineRevision]
 
 
@@ -62,68 +52,27 @@ class Figures:
 
 
 class Reference:
-    """The reference data the figures need, loaded once.
-
-    `blocks` and each agreement's `requirements` are today's (the report's
-    tables list them); the figures of a date use the versions in force on it
-    (`rules_on`, from every version loaded once by scoring.history).
-    """
+    """The blocks and agreements the report lists, loaded once."""
 
     def __init__(self) -> None:
-        self.versions = history._Reference.load()
         self.blocks: list[BuildingBlock] = queries.blocks()
-        active = {b.pk for b in self.blocks}
-        requirements: dict[int, list[tuple[int, str, int | None]]] = defaultdict(list)
-        for (
-            agreement_id,
-            block_id,
-            minimum,
-            min_population,
-        ) in Requirement.objects.current().values_list(
-            "agreement_id", "block_id", "minimum_level", "min_population"
-        ):
-            if block_id in active:
-                requirements[agreement_id].append((block_id, minimum, min_population))
         revisions: dict[int, list[DeadlineRevision]] = defaultdict(list)
         for revision in DeadlineRevision.objects.order_by("decided_on", "id"):
             revisions[revision.agreement_id].append(revision)
         self.agreements = [
-            AgreementInfo(a, requirements[a.pk], revisions[a.pk])
+            AgreementInfo(a, revisions[a.pk])
             for a in ResultAgreement.objects.order_by("number")
         ]
-
-    def rules_on(
-        self, day: datetime.date
-    ) -> tuple[dict[int, float], dict[int, list[tuple[int, str, int | None]]]]:
-        """Block id → weight of the blocks counted on `day`, and agreement id →
-        the requirements in force on it (block id, minimum level, population)."""
-        picked = self.versions.rules_on(day)
-        ids = self.versions.block_ids
-        weights = {
-            ids[i]: weight
-            for i, weight in enumerate(picked.weights)
-            if weight is not None
-        }
-        requirements = {
-            agreement[0]: [(ids[b], minimum, pop) for b, minimum, pop in required]
-            for agreement, required in zip(
-                self.versions.agreements, picked.requirements, strict=True
-            )
-        }
-        return weights, requirements
 
 
 def figures_on(day: datetime.date, ref: Reference) -> Figures:
     municipalities = queries.municipalities_on(day)
-    states = queries.states_on(day)
+    reconstruction = timetravel.standings_on(day)
+    standings = reconstruction.standings
     result = Figures(day=day, municipalities=len(municipalities))
     result.population = sum(m["population"] for m in municipalities)
     result.deadlines = {
-        info.agreement.pk: deadline_in_force(
-            info.agreement.original_deadline,
-            [(r.decided_on, r.new_deadline) for r in info.revisions],
-            day,
-        )
+        info.agreement.pk: reconstruction.deadlines[info.agreement.pk]
         for info in ref.agreements
     }
     in_use: Counter = Counter()
@@ -132,45 +81,30 @@ def figures_on(day: datetime.date, ref: Reference) -> Figures:
     applicable_pop: Counter = Counter()
     by_size: dict[str, list] = defaultdict(list)
     by_province: dict[str, list] = defaultdict(list)
-    weights, requirements = ref.rules_on(day)
     for m in municipalities:
         mid = m["id"]
-        own = {b.pk: states.get((mid, b.pk), NOT_STARTED) for b in ref.blocks}
-        # The score with the weights in force on that day, not today's.
-        score = adoption_score(
-            (weight, states.get((mid, block_id), NOT_STARTED).level)
-            for block_id, weight in weights.items()
-        )
+        standing = standings[mid]
+        score = standing.score
         result.scores[mid] = score
         by_size[m["size_class"]].append(score)
         by_province[m["province__name"]].append(score)
-        for block_id, state in own.items():
-            result.levels[(mid, block_id)] = state.level
-            if state.level != Level.NOT_APPLICABLE:
-                applicable[block_id] += 1
-                applicable_pop[block_id] += m["population"]
-                if state.level == Level.IN_USE:
-                    in_use[block_id] += 1
-                    in_use_pop[block_id] += m["population"]
-        statuses: Counter = Counter()
+        for b in ref.blocks:
+            state = standing.states.get(b.pk)
+            level = state.level if state else Level.NOT_STARTED
+            result.levels[(mid, b.pk)] = level
+            if level != Level.NOT_APPLICABLE:
+                applicable[b.pk] += 1
+                applicable_pop[b.pk] += m["population"]
+                if level == Level.IN_USE:
+                    in_use[b.pk] += 1
+                    in_use_pop[b.pk] += m["population"]
         for info in ref.agreements:
-            status = agreement_status(
-                [
-                    (minimum, states.get((mid, block_id), NOT_STARTED))
-                    for block_id, minimum, min_population in requirements.get(
-                        info.agreement.pk, []
-                    )
-                    if requirement_applies(min_population, m["population"])
-                ],
-                deadline=result.deadlines[info.agreement.pk],
-                on=day,
-            )
+            status = standing.statuses[info.agreement.pk]
             result.statuses[(mid, info.agreement.pk)] = status
             result.agreements.setdefault(info.agreement.pk, Counter())[status] += 1
-            statuses[status] += 1
         result.all_met += meets_every_agreement(
-            statuses[ComplianceStatus.MET],
-            statuses[ComplianceStatus.NOT_APPLICABLE],
+            standing.count(ComplianceStatus.MET),
+            standing.count(ComplianceStatus.NOT_APPLICABLE),
             len(ref.agreements),
         )
     scores = list(result.scores.values())

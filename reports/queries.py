@@ -6,12 +6,9 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import connection
-from django.utils import timezone
-
 from agreements.models import DeadlineRevision, Requirement, ResultAgreement
 from buildingblocks.levels import Level
-from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
+from buildingblocks.models import AdoptionStatus, BuildingBlock
 from municipalities.models import EditorMembership, Municipality
 from scoring.models import (
     LAGGING_STATUSES,
@@ -20,6 +17,7 @@ from scoring.models import (
     MunicipalityScore,
 )
 from scoring.rules import BlockState, meets_minimum
+from scoring.timetravel import existing_on
 
 
 @dataclass
@@ -146,63 +144,25 @@ def laggards() -> list[Laggard]:
     return result
 
 
-# --- history: the state on a past date ---------------------------------------
-
-
-def end_of_day(day: datetime.date) -> datetime.datetime:
-    """The first instant after `day` in the portal's time zone."""
-    return timezone.make_aware(
-        datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time())
-    )
-
-
-def states_on(day: datetime.date) -> dict[tuple[int, int], BlockState]:
-    """(municipality id, block id) → the state on `day`, rebuilt from the history.
-
-    The state on a date is the last StatusChange on or before it (DESIGN §3); a
-    block without any change by then has no entry (counts as not started).
-    """
-    changes = StatusChange.objects.filter(changed_at__lt=end_of_day(day))
-    columns = ("municipality_id", "block_id", "to_level", "to_planned_date")
-    if connection.features.can_distinct_on_fields:
-        rows = (
-            changes.order_by("municipality_id", "block_id", "-changed_at", "-id")
-            .distinct("municipality_id", "block_id")
-            .values_list(*columns)
-        )
-        return {(m, b): BlockState(level, planned) for m, b, level, planned in rows}
-    result: dict[tuple[int, int], BlockState] = {}
-    for m, b, level, planned in (
-        changes.order_by("changed_at", "id")
-        .values_list(*columns)
-        .iterator(chunk_size=5000)
-    ):
-        result[(m, b)] = BlockState(level, planned)
-    return result
+# --- the municipalities of a past date ---------------------------------------
 
 
 def municipalities_on(day: datetime.date) -> list[dict]:
-    """The municipalities that existed on `day` (between valid_from and valid_until)."""
-    rows = Municipality.objects.order_by("name").values(
-        "id",
-        "name",
-        "slug",
-        "cbs_code",
-        "population",
-        "size_class",
-        "province__name",
-        "map_path",
-        "active",
-        "valid_from",
-        "valid_until",
+    """The municipalities that existed on `day` (scoring.timetravel.existing_on)."""
+    return list(
+        Municipality.objects.filter(existing_on(day))
+        .order_by("name")
+        .values(
+            "id",
+            "name",
+            "slug",
+            "cbs_code",
+            "population",
+            "size_class",
+            "province__name",
+            "map_path",
+        )
     )
-    return [
-        r
-        for r in rows
-        if (r["valid_from"] is None or r["valid_from"] <= day)
-        and (r["valid_until"] is None or r["valid_until"] >= day)
-        and (r["active"] or r["valid_until"] is not None)
-    ]
 
 
 def blocks() -> list[BuildingBlock]:

@@ -25,7 +25,7 @@ from municipalities.models import Municipality, Province
 from municipalities.sizeclasses import SizeClass
 from municipalities.templatetags.portal import localized_attr
 from nupportal.formats import round_half_up
-from scoring import charts, maps, projections, queries
+from scoring import charts, history, maps, projections, queries, timetravel
 from scoring.charts import Bar, Group, Series, StackRow, number, percent
 from scoring.distribution import Spread, spread, spreads_by
 from scoring.models import (
@@ -87,14 +87,17 @@ class Headline:
     label: str
     value: str
     note: str = ""
+    # The change since the "compare with" date ("+3"), with its unit.
+    change: str = ""
 
 
 def snapshot_trend(
-    measure: str, *, block=None, agreement=None
+    measure: str, *, block=None, agreement=None, until: datetime.date | None = None
 ) -> list[tuple[str, str, datetime.date, float | None]]:
     """(scope, key, month, value) of one figure, national and per size class.
 
     Two queries, through scoring.queries (which knows how snapshots are stored).
+    With `until`, only the months that had ended by then.
     """
     rows = [
         (Scope.NATIONAL, "", month, value)
@@ -107,6 +110,8 @@ def snapshot_trend(
     )
     for key, points in by_key.items():
         rows += [(Scope.SIZE_CLASS, key, month, value) for month, value in points]
+    if until is not None:
+        rows = [row for row in rows if history.month_end(row[2]) <= until]
     return rows
 
 
@@ -158,30 +163,19 @@ def _status_legend() -> list[tuple[str, str]]:
 # --- overview ---------------------------------------------------------------------
 
 
-def overview_context() -> dict:
-    """Everything `/` shows; about ten queries, whatever the number of municipalities."""
-    scores = list(
-        MunicipalityScore.objects.filter(municipality__active=True).values_list(
-            "score", "computed_at"
-        )
-    )
-    if not scores:
-        return {"empty": True}
-    computed_at = max(at for _s, at in scores)
-
-    aggregates = list(
-        Aggregate.objects.filter(scope__in=[Scope.NATIONAL, Scope.SIZE_CLASS])
-        .exclude(measure=Measure.COMPLIANCE_SHARE)
-        .values_list(
-            "scope", "key", "measure", "block_id", "agreement_id", "status", "value"
-        )
-    )
-    aggregates_at = Aggregate.objects.aggregate(at=Max("computed_at"))["at"]
+def _overview_figures(
+    rows: Iterable[tuple],
+) -> tuple[dict, dict, dict[int, dict[str, int]], float]:
+    """(national, by size class, status counts per agreement, exempted pairs)."""
     national: dict[tuple[str, int | None], float | None] = {}
     by_class: dict[tuple[str, int | None, str], float | None] = {}
     status_rows = []
     exempted_pairs = 0.0
-    for scope, key, measure, block_id, agreement_id, status, value in aggregates:
+    for scope, key, measure, block_id, agreement_id, status, value in rows:
+        if scope not in (Scope.NATIONAL, Scope.SIZE_CLASS):
+            continue
+        if measure == Measure.COMPLIANCE_SHARE:
+            continue
         if measure == Measure.EXEMPTED:
             if scope == Scope.NATIONAL:
                 exempted_pairs += value or 0
@@ -192,7 +186,65 @@ def overview_context() -> dict:
             national[(measure, block_id)] = value
         else:
             by_class[(measure, block_id, key)] = value
-    status_counts = _status_counts(status_rows)
+    return national, by_class, _status_counts(status_rows), exempted_pairs
+
+
+@dataclass(frozen=True)
+class Compared:
+    """The headline figures of the "compare with" date."""
+
+    on: datetime.date
+    national: dict
+    status_counts: dict[int, dict[str, int]]
+
+
+def compared_figures(on: datetime.date | None, today: datetime.date) -> Compared:
+    """The overview's figures on the comparison date (today's when it is today)."""
+    rows = timetravel.figures(None if on is None or on >= today else on)
+    national, _by_class, status_counts, _exempted = _overview_figures(rows)
+    return Compared(on or today, national, status_counts)
+
+
+def overview_context(
+    on: datetime.date | None = None, compare: Compared | None = None
+) -> dict:
+    """Everything `/` shows; about ten queries, whatever the number of municipalities.
+
+    With `on`, the figures at the end of that day (scoring.timetravel: month ends
+    from the snapshots, other days replayed from the history); with `compare`,
+    the change of the headline figures since that date.
+    """
+    deadlines: dict[int, datetime.date] = {}
+    if on is None:
+        scores = list(
+            MunicipalityScore.objects.filter(municipality__active=True).values_list(
+                "score", "computed_at"
+            )
+        )
+        if not scores:
+            return {"empty": True}
+        computed_at = max(at for _s, at in scores)
+        aggregates = list(
+            Aggregate.objects.filter(scope__in=[Scope.NATIONAL, Scope.SIZE_CLASS])
+            .exclude(measure=Measure.COMPLIANCE_SHARE)
+            .values_list(
+                "scope", "key", "measure", "block_id", "agreement_id", "status", "value"
+            )
+        )
+        aggregates_at = Aggregate.objects.aggregate(at=Max("computed_at"))["at"]
+        score_map = maps.score_map()
+    else:
+        reconstruction = timetravel.standings_on(on)
+        past_scores = {m: s.score for m, s in reconstruction.standings.items()}
+        if not past_scores:
+            return {"empty": True}
+        scores = [(score, None) for score in past_scores.values()]
+        # The banner says which day; no computation time belongs to it.
+        computed_at = aggregates_at = None
+        aggregates = timetravel.figures(on)
+        score_map = maps.score_map_on(on, past_scores)
+        deadlines = reconstruction.deadlines
+    national, by_class, status_counts, exempted_pairs = _overview_figures(aggregates)
 
     blocks = list(BuildingBlock.objects.filter(active=True))
     agreements = list(ResultAgreement.objects.order_by("deadline", "number"))
@@ -236,6 +288,31 @@ def overview_context() -> dict:
         for code in KEY_BLOCKS
         if code in by_code
     ]
+    coverage_changes: dict[int, str] = {}
+    if compare is not None:
+        then = compare.national
+        then_overdue = sum(
+            c.get(ComplianceStatus.OVERDUE, 0) for c in compare.status_counts.values()
+        )
+        headlines[0].change = _("%(change)s points") % {
+            "change": timetravel.change(
+                mean_score, then.get((Measure.MEAN_SCORE, None))
+            )
+        }
+        headlines[1].change = timetravel.change(
+            all_met, then.get((Measure.ALL_MET, None))
+        )
+        headlines[2].change = timetravel.change(overdue_pairs, then_overdue)
+        coverage_changes = {
+            block.pk: _("%(change)s pp")
+            % {
+                "change": timetravel.change(
+                    share, as_percent(then.get((Measure.COVERAGE, block.pk)))
+                )
+            }
+            for block, share in coverage
+            if share is not None and then.get((Measure.COVERAGE, block.pk)) is not None
+        }
 
     # Size-class gap: the mean score per size class.
     gap_bars = [
@@ -337,7 +414,7 @@ def overview_context() -> dict:
     )
 
     # Trend since the first snapshot.
-    snapshot_rows = snapshot_trend(Measure.MEAN_SCORE)
+    snapshot_rows = snapshot_trend(Measure.MEAN_SCORE, until=on)
     trend_series = _trend(snapshot_rows, scale=1.0)
     trend_chart = charts.line_chart(
         chart_id="chart-trend",
@@ -379,6 +456,8 @@ def overview_context() -> dict:
             "agreement": a,
             "counts": [status_counts.get(a.pk, {}).get(s, 0) for s in STATUS_ORDER],
             "overdue": status_counts.get(a.pk, {}).get(ComplianceStatus.OVERDUE, 0),
+            # The deadline in force on the date shown.
+            "deadline": deadlines.get(a.pk, a.deadline),
         }
         for a in agreements
     ]
@@ -388,8 +467,14 @@ def overview_context() -> dict:
         "aggregates_at": aggregates_at or computed_at,
         "snapshot_month": snapshot_month,
         "headlines": headlines,
-        "coverage": [(b, KEY_BLOCKS[b.code], percent(v)) for b, v in coverage],
-        "score_map": maps.score_map(),
+        "coverage": [
+            (b, KEY_BLOCKS[b.code], percent(v), coverage_changes.get(b.pk, ""))
+            for b, v in coverage
+        ],
+        "score_map": score_map,
+        "on": on,
+        "compare": compare,
+        "deadlines": deadlines,
         "gap_chart": gap_chart,
         "size_chart": size_chart,
         "block_chart": block_chart,
@@ -423,25 +508,48 @@ def _size_block_summary(groups: list[Group]) -> str:
 # --- building block ---------------------------------------------------------------
 
 
-def block_context(block: BuildingBlock) -> dict:
-    """The figures of one building block's page."""
-    figures = list(
-        Aggregate.objects.filter(
-            block=block,
-            scope__in=[Scope.NATIONAL, Scope.SIZE_CLASS],
-            measure__in=[Measure.IN_USE_SHARE, Measure.COVERAGE],
-        ).values_list("scope", "key", "measure", "value", "computed_at")
-    )
+def block_context(
+    block: BuildingBlock,
+    on: datetime.date | None = None,
+    past: timetravel.Reconstruction | None = None,
+) -> dict:
+    """The figures of one building block's page; with `on` (and that day's
+    `past` standings), as they stood at the end of that day."""
+    wanted = (Measure.IN_USE_SHARE, Measure.COVERAGE)
+    if on is None:
+        figures = list(
+            Aggregate.objects.filter(
+                block=block,
+                scope__in=[Scope.NATIONAL, Scope.SIZE_CLASS],
+                measure__in=wanted,
+            ).values_list("scope", "key", "measure", "value", "computed_at")
+        )
+    else:
+        figures = [
+            (scope, key, measure, value, None)
+            for scope, key, measure, block_id, _a, _s, value in timetravel.figures(on)
+            if block_id == block.pk
+            and measure in wanted
+            and scope in (Scope.NATIONAL, Scope.SIZE_CLASS)
+        ]
     national = {m: v for s, _k, m, v, _a in figures if s == Scope.NATIONAL}
     per_class = {
         k: v
         for s, k, m, v, _a in figures
         if s == Scope.SIZE_CLASS and m == Measure.IN_USE_SHARE
     }
-    aggregates_at = max((a for *_r, a in figures), default=None)
+    aggregates_at = max((a for *_r, a in figures if a is not None), default=None)
 
     # The map (cached) already counts the active municipalities per level.
-    block_map = maps.block_map(block)
+    if on is None or past is None:
+        block_map = maps.block_map(block)
+    else:
+        levels = {
+            m: standing.states[block.pk].level
+            for m, standing in past.standings.items()
+            if block.pk in standing.states
+        }
+        block_map = maps.block_map_on(block, maps.municipalities_on(on), levels)
     level_counts = {c.key: n for c, n in block_map.legend}
     total = sum(level_counts.values())
     recorded = total - level_counts.get(maps.NO_DATA, 0)
@@ -502,7 +610,7 @@ def block_context(block: BuildingBlock) -> dict:
         label_header=_("Size class (inhabitants)"),
         value_header=_("Municipalities in use"),
     )
-    snapshot_rows = snapshot_trend(Measure.IN_USE_SHARE, block=block)
+    snapshot_rows = snapshot_trend(Measure.IN_USE_SHARE, block=block, until=on)
     trend_series = _trend(snapshot_rows, scale=100.0)
     forecasts = projections.forecasts_for(snapshot_rows)
     national_forecast = forecasts.get(projections.NATIONAL)
@@ -552,29 +660,53 @@ def _count_share(count: int, total: int) -> str:
 
 def agreement_context(
     agreement: ResultAgreement,
+    on: datetime.date | None = None,
+    past: timetravel.Reconstruction | None = None,
     *,
     revisions: list | None = None,
     snapshot_rows: list | None = None,
 ) -> dict:
-    """The figures of one agreement's page.
+    """The figures of one agreement's page; with `on` and that day's `past`
+    standings, as they stood at the end of that day.
 
-    `revisions` (the deadline's, in order) and `snapshot_rows` (its compliance
-    snapshots, `snapshot_trend`) when the caller has them already.
+    `revisions` (the deadline's, in order, decided by `on`) and `snapshot_rows`
+    (its compliance snapshots up to `on`, `snapshot_trend`) when the caller has
+    them already.
     """
     counts: dict[str, int] = {}
     exempted = 0
     computed_at = None
-    for status, on_exemption, n, at in (
-        AgreementCompliance.objects.filter(
-            agreement=agreement, municipality__active=True
+    if on is None or past is None:
+        rows = (
+            AgreementCompliance.objects.filter(
+                agreement=agreement, municipality__active=True
+            )
+            .order_by()
+            .values_list("status", "exempted")
+            .annotate(n=Count("pk"), at=Max("computed_at"))
         )
-        .order_by()
-        .values_list("status", "exempted")
-        .annotate(n=Count("pk"), at=Max("computed_at"))
-    ):
+        agreement_map = maps.agreement_map(agreement)
+    else:
+        statuses = {
+            m: standing.statuses[agreement.pk]
+            for m, standing in past.standings.items()
+            if agreement.pk in standing.statuses
+        }
+        counted: dict[str, int] = {}
+        for status in statuses.values():
+            counted[status] = counted.get(status, 0) + 1
+        rows = [(status, False, n, None) for status, n in counted.items()]
+        exempted = sum(
+            agreement.pk in standing.exempted for standing in past.standings.values()
+        )
+        agreement_map = maps.agreement_map_on(
+            agreement, maps.municipalities_on(on), statuses
+        )
+    for status, on_exemption, n, at in rows:
         counts[status] = counts.get(status, 0) + n
         exempted += n if on_exemption else 0
-        computed_at = max(at, computed_at or at)
+        if at is not None:
+            computed_at = max(at, computed_at or at)
     total = sum(counts.values())
     applicable = total - counts.get(ComplianceStatus.NOT_APPLICABLE, 0)
     status_bars = [
@@ -607,9 +739,15 @@ def agreement_context(
         max_value=max(total, 1),
     )
     if snapshot_rows is None:
-        snapshot_rows = snapshot_trend(Measure.COMPLIANCE_SHARE, agreement=agreement)
+        snapshot_rows = snapshot_trend(
+            Measure.COMPLIANCE_SHARE, agreement=agreement, until=on
+        )
     if revisions is None:
-        revisions = list(agreement.revisions.order_by("decided_on", "id"))
+        revisions = [
+            r
+            for r in agreement.revisions.order_by("decided_on", "id")
+            if on is None or r.decided_on <= on
+        ]
     trend_series = _trend(snapshot_rows, scale=100.0)
     trend_chart = charts.line_chart(
         chart_id="chart-agreement-trend",
@@ -633,7 +771,7 @@ def agreement_context(
         "applicable": applicable,
         "status_chart": status_chart,
         "trend_chart": trend_chart,
-        "agreement_map": maps.agreement_map(agreement),
+        "agreement_map": agreement_map,
     }
 
 
@@ -671,6 +809,24 @@ class MissingBlocks:
             ).only("municipality_id", "block_id", "level", "planned_date")
         }
         self.labels = dict(Level.choices)
+
+    @classmethod
+    def on_date(
+        cls,
+        requirements: list,
+        standings: dict[int, timetravel.Standing],
+    ) -> MissingBlocks:
+        """The same text from the block states of a past date (no query)."""
+        missing = cls.__new__(cls)
+        missing.requirements = [r for r in requirements if r.block.active]
+        missing.states = {
+            (m, requirement.block_id): standing.states[requirement.block_id]
+            for m, standing in standings.items()
+            for requirement in missing.requirements
+            if requirement.block_id in standing.states
+        }
+        missing.labels = dict(Level.choices)
+        return missing
 
     def get(self, municipality_id: int) -> str:
         parts = []
@@ -785,9 +941,22 @@ def province_spread_chart(
     )
 
 
-def overview_spread_context() -> dict:
-    """The overview's spread charts: two queries, whatever the number of municipalities."""
-    rows = queries.scores_with_groups()
+def grouped_scores(on: datetime.date | None = None) -> list[queries.GroupedScore]:
+    """Every counted municipality's score with its size class and province: today's
+    (one query), or replayed for the end of `on` (a fixed number of queries)."""
+    if on is None:
+        return queries.scores_with_groups()
+    scores = timetravel.scores_on(on)
+    return [
+        queries.GroupedScore(scores[m.pk], m.size_class, m.province.slug)
+        for m in timetravel.municipalities_on(on)
+        if scores.get(m.pk) is not None
+    ]
+
+
+def overview_spread_context(on: datetime.date | None = None) -> dict:
+    """The overview's spread charts, in a fixed number of queries."""
+    rows = grouped_scores(on)
     provinces = list(Province.objects.all())
     return {
         "size_spread_chart": size_class_spread_chart(rows),

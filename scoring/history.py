@@ -729,3 +729,71 @@ def score_series(
         )
         series.append((month, score))
     return series
+
+
+# --- one municipality's standing on a date -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where one municipality stood at the end of a day."""
+
+    score: float | None
+    # agreement id → compliance status
+    statuses: dict[int, str]
+    # block id → state (level and planned date); absent blocks had not started
+    states: dict[int, rules.BlockState]
+    # agreements met on an exemption (a required block not applicable)
+    exempted: frozenset[int] = frozenset()
+
+    def count(self, status: str) -> int:
+        return sum(1 for value in self.statuses.values() if value == status)
+
+
+@dataclass(frozen=True)
+class Reconstruction:
+    # municipality id → standing, only for municipalities that counted on the date
+    standings: dict[int, Standing]
+    # agreement id → deadline in force on the date
+    deadlines: dict[int, datetime.date]
+
+
+def standings_on(
+    on: datetime.date, municipality_ids: Iterable[int] | None = None
+) -> Reconstruction:
+    """Score, agreement statuses and block states per municipality at the end of `on`.
+
+    The public face of the replay for pages, reports and the API: the states of
+    `states_on` evaluated with the same reference data and rules as `figures_on`
+    and `snapshot_scores`. Only municipalities that counted on `on` are in the
+    result. A fixed number of queries, whatever the number of municipalities.
+    """
+    ids = None if municipality_ids is None else set(municipality_ids)
+    reference = _Reference.load()
+    states = states_on(on, ids)
+    deadlines = reference.deadlines_on(on)
+    agreement_ids = [agreement[0] for agreement in reference.agreements]
+    standings: dict[int, Standing] = {}
+    for m in reference.municipalities:
+        if (ids is not None and m.id not in ids) or not m.exists_on(on):
+            continue
+        levels = [
+            states.get((m.id, block_id), rules.NOT_STARTED)
+            for block_id in reference.block_ids
+        ]
+        score, outcomes = reference.evaluate(m, levels, deadlines, on)
+        standings[m.id] = Standing(
+            score=score,
+            statuses={agreement_ids[i]: status for i, (status, _) in outcomes.items()},
+            states={
+                block_id: state
+                for block_id, state in zip(reference.block_ids, levels, strict=True)
+                if state is not rules.NOT_STARTED
+            },
+            exempted=frozenset(
+                agreement_ids[i] for i, (_, exempted) in outcomes.items() if exempted
+            ),
+        )
+    return Reconstruction(
+        standings=standings, deadlines=dict(zip(agreement_ids, deadlines, strict=True))
+    )

@@ -15,6 +15,7 @@ one agreement's compliance status (agreement page).
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -289,41 +290,56 @@ def score_map() -> MapFigure:
             .order_by("name")
             .values("name", "slug", "map_path", "score__score")
         )
-        areas = [
-            MapArea(
-                name=r["name"],
-                url=_scorecard(r["slug"]),
-                path=r["map_path"],
-                class_key=score_class(r["score__score"]),
-                value_text=number(r["score__score"])
-                if r["score__score"] is not None
-                else _("no score yet"),
-            )
-            for r in rows
-        ]
-        scores = [r["score__score"] for r in rows if r["score__score"] is not None]
-        high = sum(round_half_up(s) >= SUMMARY_HIGH_SCORE for s in scores)
-        low = sum(round_half_up(s) < SCORE_BOUNDS[0] for s in scores)
-        summary = _(
-            "%(high)s of %(total)s municipalities score %(bound)s or more; "
-            "%(low)s score less than %(low_bound)s."
-        ) % {
-            "high": number(high),
-            "total": number(len(rows)),
-            "bound": SUMMARY_HIGH_SCORE,
-            "low": number(low),
-            "low_bound": SCORE_BOUNDS[0],
-        }
-        return build_figure(
-            map_id="map-score",
-            caption=_("Adoption score per municipality"),
-            summary=summary,
-            value_header=_("Adoption score"),
-            areas=areas,
-            classes=score_classes(),
-        )
+        return _score_figure([(r, r["score__score"]) for r in rows])
 
     return _cached(key, build)
+
+
+def score_map_on(on: datetime.date, scores: dict[int, float | None]) -> MapFigure:
+    """The adoption score of every municipality that existed on `on` (one query).
+
+    `scores` are the scores of that day (scoring.timetravel.standings_on).
+    """
+    rows = list(
+        Municipality.objects.filter(pk__in=list(scores))
+        .order_by("name")
+        .values("id", "name", "slug", "map_path")
+    )
+    return _score_figure([(r, scores[r["id"]]) for r in rows])
+
+
+def _score_figure(rows: list[tuple[dict, float | None]]) -> MapFigure:
+    areas = [
+        MapArea(
+            name=r["name"],
+            url=_scorecard(r["slug"]),
+            path=r["map_path"],
+            class_key=score_class(score),
+            value_text=number(score) if score is not None else _("no score yet"),
+        )
+        for r, score in rows
+    ]
+    scores = [score for _r, score in rows if score is not None]
+    high = sum(round_half_up(s) >= SUMMARY_HIGH_SCORE for s in scores)
+    low = sum(round_half_up(s) < SCORE_BOUNDS[0] for s in scores)
+    summary = _(
+        "%(high)s of %(total)s municipalities score %(bound)s or more; "
+        "%(low)s score less than %(low_bound)s."
+    ) % {
+        "high": number(high),
+        "total": number(len(rows)),
+        "bound": SUMMARY_HIGH_SCORE,
+        "low": number(low),
+        "low_bound": SCORE_BOUNDS[0],
+    }
+    return build_figure(
+        map_id="map-score",
+        caption=_("Adoption score per municipality"),
+        summary=summary,
+        value_header=_("Adoption score"),
+        areas=areas,
+        classes=score_classes(),
+    )
 
 
 def block_map(block) -> MapFigure:
@@ -342,33 +358,7 @@ def block_map(block) -> MapFigure:
                 "municipality_id", "level"
             )
         )
-        labels = dict(Level.choices)
-        areas = []
-        for r in _municipalities():
-            level = levels.get(r["pk"])
-            areas.append(
-                MapArea(
-                    name=r["name"],
-                    url=_scorecard(r["slug"]),
-                    path=r["map_path"],
-                    class_key=level or NO_DATA,
-                    value_text=str(labels[level]) if level else _("no status recorded"),
-                )
-            )
-        in_use = sum(1 for v in levels.values() if v == Level.IN_USE)
-        summary = _("%(count)s of %(total)s municipalities use %(block)s.") % {
-            "count": number(in_use),
-            "total": number(len(areas)),
-            "block": block.name,
-        }
-        return build_figure(
-            map_id="map-block",
-            caption=_("Level of %(block)s per municipality") % {"block": block.name},
-            summary=summary,
-            value_header=_("Level"),
-            areas=areas,
-            classes=level_classes(),
-        )
+        return _block_figure(block, _municipalities(), levels)
 
     return _cached(key, build)
 
@@ -384,36 +374,92 @@ def agreement_map(agreement) -> MapFigure:
 
     def build() -> MapFigure:
         statuses = dict(agreement.compliance.values_list("municipality_id", "status"))
-        labels = dict(ComplianceStatus.choices)
-        areas = []
-        for r in _municipalities():
-            status = statuses.get(r["pk"])
-            areas.append(
-                MapArea(
-                    name=r["name"],
-                    url=_scorecard(r["slug"]),
-                    path=r["map_path"],
-                    class_key=status or NO_DATA,
-                    value_text=str(labels[status]) if status else _("not computed yet"),
-                )
-            )
-        counts = Counter(a.class_key for a in areas)
-        summary = _(
-            "%(met)s of %(total)s municipalities meet this agreement; "
-            "%(overdue)s are overdue."
-        ) % {
-            "met": number(counts.get(ComplianceStatus.MET, 0)),
-            "total": number(len(areas)),
-            "overdue": number(counts.get(ComplianceStatus.OVERDUE, 0)),
-        }
-        return build_figure(
-            map_id="map-agreement",
-            caption=_("Status of agreement %(number)s per municipality")
-            % {"number": agreement.number},
-            summary=summary,
-            value_header=_("Status"),
-            areas=areas,
-            classes=status_classes(),
-        )
+        return _agreement_figure(agreement, _municipalities(), statuses)
 
     return _cached(key, build)
+
+
+def municipalities_on(on: datetime.date) -> list[dict]:
+    """The map rows of the municipalities that existed on `on` (one query)."""
+    from scoring.timetravel import existing_on
+
+    return list(
+        Municipality.objects.filter(existing_on(on))
+        .order_by("name")
+        .values("pk", "name", "slug", "map_path")
+    )
+
+
+def block_map_on(block, rows: list[dict], levels: dict[int, str]) -> MapFigure:
+    """One block's level per municipality on a past date (`rows`: municipalities_on)."""
+    return _block_figure(block, rows, levels)
+
+
+def agreement_map_on(
+    agreement, rows: list[dict], statuses: dict[int, str]
+) -> MapFigure:
+    """One agreement's status per municipality on a past date."""
+    return _agreement_figure(agreement, rows, statuses)
+
+
+def _areas(
+    rows: list[dict], values: dict[int, str], labels: dict[str, str], missing: str
+) -> list[MapArea]:
+    """One area per municipality row, classed by its value (NO_DATA without one)."""
+    areas = []
+    for r in rows:
+        value = values.get(r["pk"])
+        areas.append(
+            MapArea(
+                name=r["name"],
+                url=_scorecard(r["slug"]),
+                path=r["map_path"],
+                class_key=value or NO_DATA,
+                value_text=str(labels[value]) if value else missing,
+            )
+        )
+    return areas
+
+
+def _block_figure(block, rows: list[dict], levels: dict[int, str]) -> MapFigure:
+    areas = _areas(rows, levels, dict(Level.choices), _("no status recorded"))
+    in_use = sum(1 for v in levels.values() if v == Level.IN_USE)
+    summary = _("%(count)s of %(total)s municipalities use %(block)s.") % {
+        "count": number(in_use),
+        "total": number(len(areas)),
+        "block": block.name,
+    }
+    return build_figure(
+        map_id="map-block",
+        caption=_("Level of %(block)s per municipality") % {"block": block.name},
+        summary=summary,
+        value_header=_("Level"),
+        areas=areas,
+        classes=level_classes(),
+    )
+
+
+def _agreement_figure(
+    agreement, rows: list[dict], statuses: dict[int, str]
+) -> MapFigure:
+    areas = _areas(
+        rows, statuses, dict(ComplianceStatus.choices), _("not computed yet")
+    )
+    counts = Counter(a.class_key for a in areas)
+    summary = _(
+        "%(met)s of %(total)s municipalities meet this agreement; "
+        "%(overdue)s are overdue."
+    ) % {
+        "met": number(counts.get(ComplianceStatus.MET, 0)),
+        "total": number(len(areas)),
+        "overdue": number(counts.get(ComplianceStatus.OVERDUE, 0)),
+    }
+    return build_figure(
+        map_id="map-agreement",
+        caption=_("Status of agreement %(number)s per municipality")
+        % {"number": agreement.number},
+        summary=summary,
+        value_header=_("Status"),
+        areas=areas,
+        classes=status_classes(),
+    )

@@ -6,12 +6,18 @@ import hashlib
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
 from django.utils.translation import get_language
 from django.views.generic import TemplateView
 
-from scoring.dashboards import overview_context, overview_spread_context
+from scoring import timetravel
+from scoring.dashboards import (
+    compared_figures,
+    overview_context,
+    overview_spread_context,
+)
 from scoring.method import method_context
 from scoring.version import data_version
 
@@ -33,9 +39,28 @@ class OverviewView(TemplateView):
     template_name = "scoring/overview.html"
 
     def get_context_data(self, **kwargs) -> dict:
-        context = super().get_context_data(**kwargs) | overview_context()
+        on = timetravel.requested(self.request)
+        compare = timetravel.compare_of_request(self.request)
+        compared = (
+            compared_figures(compare.on, timezone.localdate())
+            if compare.on is not None
+            else None
+        )
+        context = (
+            super().get_context_data(**kwargs)
+            | overview_context(on, compared)
+            | {
+                "date_form": {
+                    "on": on,
+                    "compare": compare.on,
+                    "compare_error": compare.error,
+                    "min": timetravel.PROGRAMME_START,
+                    "max": timezone.localdate(),
+                }
+            }
+        )
         if not context["empty"]:
-            context |= overview_spread_context()
+            context |= overview_spread_context(on)
         return context
 
     def get(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:

@@ -167,11 +167,25 @@ COLUMN_PAGES = (
     "/matrix/?kolommen=score,digid,bag&category=basisregistratie",
     "/matrix/?block=digid&level=in_use&province=noord-holland",
 )
+# The dashboard on a past date (issue 16): a month end from the snapshots, a
+# mid-month day replayed from the history, the compare-with states, a filtered
+# list and a refused date. Checked
+# once (the pages are the same for every role).
+TIME_TRAVEL_PAGES = (
+    "/?peildatum=2014-12-31&vergelijk=2012-12-31",
+    "/?peildatum=2099-01-01",
+    "/gemeenten/?peildatum=2013-06-15&province=gelderland&sort=-adoption_score",
+    f"{SCORECARD}?peildatum=2014-12-31&vergelijk=2012-12-31",
+    "/bouwstenen/digid/?peildatum=2013-06-15",
+    "/resultaatafspraken/4/?peildatum=2014-12-31",
+    "/matrix/?peildatum=2014-12-31&sort=-score",
+)
 PAGES_BY_ROLE: dict[str, tuple[str, ...]] = {
     "anonymous": (
         *PUBLIC_PAGES,
         *MERGER_PAGES,
         *COLUMN_PAGES,
+        *TIME_TRAVEL_PAGES,
         "/accounts/login/",
         "/accounts/wachtwoord-vergeten/",
     ),

@@ -111,9 +111,7 @@ def test_former_municipality_lists_all_its_successors(client, haaren):
 def test_former_municipality_has_no_trend_past_its_end_and_no_zero_inhabitants(
     client, haaren
 ):
-    trend = queries.municipality_trend(
-        haaren, {b: 1 for b in haaren.status_changes.values_list("block_id", flat=True)}
-    )
+    trend = queries.municipality_trend(haaren)
     assert trend[-1].month == LAST_DAY
     assert trend[0].month == datetime.date(2012, 3, 31)
 
@@ -162,7 +160,7 @@ def test_successor_lists_its_predecessors_and_starts_its_trend_when_formed(clien
     )
     assert '<a href="/en/gemeenten/schoonhoven/">Schoonhoven</a>' in html
     assert response.context["trend_chart"].rows[0][0] == "December 2015"
-    trend = queries.municipality_trend(successor, {block.pk: 1})
+    trend = queries.municipality_trend(successor)
     assert trend[0].month == datetime.date(2015, 1, 31)
 
     former_page = page(client, formers[0]).content.decode()

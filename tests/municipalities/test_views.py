@@ -400,9 +400,10 @@ def test_agreement_list_shows_deadline_postponements_and_compliance(client, worl
 
 
 def _query_count(client, django_assert_max_num_queries, path) -> int:
-    # 16: the editor's scorecard with its PDF button, including the one query of
-    # the size class's compliance history for "will miss the deadline".
-    with django_assert_max_num_queries(16) as captured:
+    # 18: the editor's scorecard with its PDF button: the one query of the size
+    # class's compliance history for "will miss the deadline", and the score
+    # trend reading its blocks and history through scoring.history.score_series.
+    with django_assert_max_num_queries(18) as captured:
         response = client.get(path)
     assert response.status_code == 200
     return len(captured.captured_queries)

@@ -37,12 +37,16 @@ from scoring.history import (
     states_on,
 )
 from scoring.models import Measure, Scope, Snapshot
-from tests.factories import BuildingBlockFactory
+from tests.factories import (
+    BuildingBlockFactory,
+    MunicipalityFactory,
+    StatusChangeFactory,
+)
 from tests.scoring.conftest import TODAY
 from tests.scoring.test_compute import expected_per_municipality
 from tests.scoring.test_compute_levels import assert_same_figures, stored_figures
 from tests.scoring.test_history import TODAY as HISTORY_TODAY
-from tests.scoring.test_history import build_history
+from tests.scoring.test_history import at, build_history
 
 D = datetime.date
 JAN = D(2014, 1, 1)
@@ -461,8 +465,15 @@ def test_the_scorecard_trend_scores_each_month_with_the_weights_of_its_end():
     versions = queries.BlockVersions()
     assert versions.blocks_on(D(2014, 1, 31)) == [first, second]
     assert versions.blocks_on(D(2014, 2, 1)) == [first]
-    changes = [(first.pk, Level.IN_USE, D(2013, 12, 5))]
-    trend = queries.score_trend(changes, versions.weights_on, D(2014, 2, 28))
+    municipality = MunicipalityFactory()
+    StatusChangeFactory(
+        municipality=municipality,
+        block=first,
+        from_level=Level.NOT_STARTED,
+        to_level=Level.IN_USE,
+        changed_at=at(D(2013, 12, 5)),
+    )
+    trend = queries.municipality_trend(municipality, until=D(2014, 2, 28))
     # In use of two blocks, then of the only one still counted.
     assert [(p.month, p.score) for p in trend] == [
         (D(2013, 12, 31), 50.0),
