@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.conf import settings
@@ -7,6 +9,7 @@ from django.core.validators import MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -183,6 +186,19 @@ class AdoptionStatus(models.Model):
     def __str__(self) -> str:
         return f"{self.municipality} · {self.block}: {self.get_level_display()}"
 
+    @classmethod
+    def past_row(
+        cls, municipality, block: BuildingBlock, level: str, planned_date
+    ) -> AdoptionStatus:
+        """An unsaved row showing a replayed past state in a status table (time
+        travel). Never saved: statuses are written by buildingblocks.services."""
+        return cls(
+            municipality=municipality,
+            block=block,
+            level=level,
+            planned_date=planned_date,
+        )
+
 
 class StatusChangeQuerySet(models.QuerySet):
     """History is append-only: bulk updates and deletes are refused."""
@@ -265,3 +281,34 @@ class StatusChange(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("StatusChange history is append-only.")
+
+
+def sync_current(
+    block_ids: Iterable[int] | None = None, *, today: datetime.date | None = None
+) -> int:
+    """Copy the versions in force today onto their blocks; return blocks changed.
+
+    Beside the models because both the admin's versions (buildingblocks.versions)
+    and the reference-data loader (municipalities.reference) need it.
+
+    A block without a version in force today is inactive (weight unchanged).
+    """
+    today = today or timezone.localdate()
+    blocks = BuildingBlock.objects.all()
+    if block_ids is not None:
+        blocks = blocks.filter(pk__in=list(block_ids))
+    current = {
+        block_id: (weight, active)
+        for block_id, weight, active in BlockVersion.objects.in_force(
+            today
+        ).values_list("block_id", "weight", "active")
+    }
+    changed = []
+    for block in blocks.only("pk", "weight", "active"):
+        weight, active = current.get(block.pk, (block.weight, False))
+        if (block.weight, block.active) != (weight, active):
+            block.weight, block.active = weight, active
+            changed.append(block)
+    if changed:
+        BuildingBlock.objects.bulk_update(changed, ["weight", "active"])
+    return len(changed)

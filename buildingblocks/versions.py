@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from buildingblocks.models import BlockVersion, BuildingBlock
+from buildingblocks.models import BlockVersion, BuildingBlock, sync_current
 from nupportal.audit import audit
 from nupportal.validity import version_start_errors
 from scoring.tasks import recompute_after_commit
@@ -86,34 +86,6 @@ def new_block_version(
     )
     recompute_after_commit()
     return version
-
-
-def sync_current(
-    block_ids: Iterable[int] | None = None, *, today: datetime.date | None = None
-) -> int:
-    """Copy the versions in force today onto their blocks; return blocks changed.
-
-    A block without a version in force today is inactive (weight unchanged).
-    """
-    today = today or timezone.localdate()
-    blocks = BuildingBlock.objects.all()
-    if block_ids is not None:
-        blocks = blocks.filter(pk__in=list(block_ids))
-    current = {
-        block_id: (weight, active)
-        for block_id, weight, active in BlockVersion.objects.in_force(
-            today
-        ).values_list("block_id", "weight", "active")
-    }
-    changed = []
-    for block in blocks.only("pk", "weight", "active"):
-        weight, active = current.get(block.pk, (block.weight, False))
-        if (block.weight, block.active) != (weight, active):
-            block.weight, block.active = weight, active
-            changed.append(block)
-    if changed:
-        BuildingBlock.objects.bulk_update(changed, ["weight", "active"])
-    return len(changed)
 
 
 def initial_versions(

@@ -167,11 +167,8 @@ class BuildingBlockDetailView(SafeExportMixin, SingleTableMixin, FilterView):
             ):
                 continue
             rows.append(
-                AdoptionStatus(
-                    municipality=municipality,
-                    block=self.object,
-                    level=state.level,
-                    planned_date=state.planned_date,
+                AdoptionStatus.past_row(
+                    municipality, self.object, state.level, state.planned_date
                 )
             )
         return rows

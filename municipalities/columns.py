@@ -103,11 +103,16 @@ class ColumnChoiceMixin:
 def table_column_set(
     table_class, default: Sequence[str], required: Sequence[str] = ()
 ) -> ColumnSet:
-    """The choosable columns of a django-tables2 table, labelled by their headers."""
+    """The choosable columns of a django-tables2 table, labelled by their headers.
+
+    A column that is never shown (`visible=False`, e.g. the method version) is
+    not choosable: it belongs to every download.
+    """
     return ColumnSet(
         columns=tuple(
             Column(name, str(column.verbose_name or name))
             for name, column in table_class.base_columns.items()
+            if column.visible
         ),
         default=tuple(default),
         required=tuple(required),

@@ -30,8 +30,7 @@ from agreements.models import (
     Requirement,
     ResultAgreement,
 )
-from buildingblocks.models import BlockVersion, BuildingBlock
-from buildingblocks.versions import sync_current
+from buildingblocks.models import BlockVersion, BuildingBlock, sync_current
 from municipalities.models import Merger, Municipality, Province
 from municipalities.sizeclasses import size_class_for
 
