@@ -1,34 +1,41 @@
 """Set-based recomputation of the current scores (DESIGN §4).
 
-`recompute_all()` rewrites every MunicipalityScore, AgreementCompliance and
-Aggregate row in a fixed handful of SQL statements, whatever the number of
-municipalities: the per-municipality work is INSERT … SELECT inside the
-database, the aggregates are GROUP BY queries reduced in Python over at most
-(size classes × provinces) groups. One path on SQLite and PostgreSQL alike
-(issue 20): three passes — compliance (`_compliance_select`, the SQL form of
-rules.agreement_outcome), scores, aggregates. A PostgreSQL-only single pass
-with bigint requirement masks was removed so that the rules are encoded once
-in SQL; `make bench` measures what that costs (docs/performance.md, round 4).
-`recompute_municipality(id)` does the same for one municipality, re-ranks,
-and rewrites the aggregates.
+`recompute_all()` brings every MunicipalityScore, AgreementCompliance and
+Aggregate row up to date in a fixed handful of SQL statements, whatever the
+number of municipalities. One path on SQLite and PostgreSQL alike (issue 20):
 
-The SQL is written out rather than built with the ORM because the compliance
-query needs a cross join (municipality × agreement) the ORM cannot express;
-it is plain SQL-92 plus window functions and runs on SQLite and PostgreSQL.
-The level values and ranks in it come from buildingblocks.levels, and tests
-check its answers against scoring.rules.
+1. `_per_municipality`: one read of the status rows, grouped per active
+   municipality into a temporary table: the sums of the score and category
+   scores, and the sets of requirements (as integer bit masks) that are
+   remaining, missing, exempt, unplanned, planned late or expired;
+2. `_outcome_select`: rules.agreement_outcome for every municipality ×
+   agreement, from those sets; only compliance rows that changed are written;
+3. score rows from the temporary table and the written compliance rows, only
+   where they changed;
+4. aggregates counted per (size class, province) from the temporary table and
+   the written rows.
+
+`recompute_municipality(id)` runs the same statements and writes only that
+municipality's rows, re-ranks, and rewrites the aggregates.
+
+The SQL is written out rather than built with the ORM (constant lookup tables,
+bit masks, window functions, write-only-the-difference statements); the level
+values and ranks in it come from buildingblocks.levels, the blocks and
+requirements are read once (`_read_inputs`), and tests check its answers
+against scoring.rules on both databases.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Sequence
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count
 from django.utils import timezone
 
 from agreements.models import Requirement, ResultAgreement
@@ -72,20 +79,17 @@ def _float_type() -> str:
     return "DOUBLE PRECISION" if connection.vendor == "postgresql" else "REAL"
 
 
-def _level_case(column: str, mapping: dict[str, Any], default: str) -> str:
-    """CASE column WHEN 'level' THEN n … END, from the Python constants."""
-    whens = " ".join(f"WHEN '{level}' THEN {value}" for level, value in mapping.items())
-    return f"CASE {column} {whens} ELSE {default} END"
-
-
 def _lock(*, own_transaction: bool = False) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
             # For this transaction only: the per-municipality grouping of a full
             # recompute spills to disk at the default 4 MB, and JIT compilation
             # costs more than it saves on statements this short (`make bench`).
-            settings = "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off"
+            # One round trip: no parameters.
+            settings = (
+                f"SELECT pg_advisory_xact_lock({int(_ADVISORY_LOCK_KEY)}); "
+                "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off"
+            )
             if own_transaction:
                 # Everything a recompute writes is derived from the statuses: if
                 # the server crashes in the ~0.5 s before the WAL reaches disk,
@@ -104,204 +108,498 @@ def _json_object(pairs: Sequence[tuple[str, str]]) -> str:
     return f"{function}({args})"
 
 
-# --- compliance ----------------------------------------------------------------
+# --- inputs --------------------------------------------------------------------
 
 
-def _conditional_requirements() -> str:
-    """SQL adding, per municipality × agreement, the requirements with a population
-    threshold that the municipality reaches (`m`, `a`); "" when there are none.
+@dataclass(frozen=True)
+class _Inputs:
+    """Everything a recompute reads besides the statuses, read in one place.
 
-    The thresholds are few (reference data), so they are written out as integer
-    literals rather than joined: a join would multiply the municipality ×
-    agreement rows by the thresholds only to sum them again.
+    `blocks`: (id, category, weight) of the blocks that count (active);
+    `requirements`: (agreement id, block id, minimum level, min population) of
+    the requirements on those blocks; `agreements`: (id, deadline) of every
+    agreement (one without a requirement left is not applicable to anyone).
     """
-    terms = [
-        f" + CASE WHEN a.id = {int(agreement_id)} AND m.population >= "
-        f"{int(threshold)} THEN {int(count)} ELSE 0 END"
-        for agreement_id, threshold, count in Requirement.objects.filter(
-            block__active=True, min_population__isnull=False
-        )
-        .values_list("agreement_id", "min_population")
-        .annotate(count=Count("id"))
-        .order_by("agreement_id", "min_population")
-    ]
-    return "".join(terms)
+
+    blocks: list[tuple[int, str, Decimal]]
+    requirements: list[tuple[int, int, str, int | None]]
+    agreements: list[tuple[int, datetime.date]]
+
+    @property
+    def block_ids(self) -> list[int]:
+        return [block_id for block_id, _, _ in self.blocks]
+
+    @property
+    def agreement_ids(self) -> list[int]:
+        return [agreement_id for agreement_id, _ in self.agreements]
 
 
-def _compliance_select(*, one_municipality: bool) -> str:
-    """The outcome of every active municipality × agreement.
-
-    Columns: municipality_id, agreement_id, status, reason, lapsed_on, exempted.
-    Parameters: `_compliance_params(on, municipality_id)`.
-    Mirrors rules.agreement_outcome. Only the statuses of required blocks are
-    read (one hash join of the statuses with the requirements that apply to the
-    municipality, grouped per municipality and agreement); a required block
-    without a status row counts as missing and unplanned, so the outer query
-    only compares counts: `required` (requirements that apply, from the few
-    population thresholds), `na` (dropped out), `satisfied`, and the missing
-    ones planned in time, planned after the deadline or planned in the past.
-    """
-    level = "s.level"
-    na = f"{level} = '{Level.NOT_APPLICABLE}'"
-    satisfied = (
-        f"(NOT {na} AND {_level_case(level, LEVEL_RANK, '-1')} >= "
-        f"{_level_case('r.minimum_level', LEVEL_RANK, '99')})"
+def _read_inputs() -> _Inputs:
+    blocks = list(
+        BuildingBlock.objects.filter(active=True)
+        .order_by("id")
+        .values_list("id", "category", "weight")
     )
-    missing = f"NOT {na} AND NOT {satisfied}"
-    requirements = f"""
-        SELECT req.agreement_id, req.block_id, req.minimum_level,
-            req.min_population
-        FROM {_t(Requirement)} req
-        INNER JOIN {_t(BuildingBlock)} rb ON rb.id = req.block_id
-        WHERE rb.active
+    counted = {block_id for block_id, _, _ in blocks}
+    # Requirements of blocks that do not count are ignored (rules: retired blocks).
+    requirements = [
+        row
+        for row in Requirement.objects.order_by("agreement_id", "block_id").values_list(
+            "agreement_id", "block_id", "minimum_level", "min_population"
+        )
+        if row[1] in counted
+    ]
+    agreements = list(
+        ResultAgreement.objects.order_by("id").values_list("id", "deadline")
+    )
+    return _Inputs(blocks, requirements, agreements)
+
+
+# --- bit masks -----------------------------------------------------------------
+
+# Sets of requirements (and of blocks) are integers with one bit per member,
+# in words of 62 bits: a sum of distinct powers of two below 2**62 never
+# reaches the sign bit of a 64-bit integer.
+_WORD = 62
+
+
+def _words(count: int) -> int:
+    return max(1, -(-count // _WORD))
+
+
+def _masks(indexes: Iterable[int], count: int) -> list[int]:
+    """One mask per word with the bits of the given member indexes set."""
+    masks = [0] * _words(count)
+    for i in set(indexes):
+        masks[i // _WORD] |= 1 << (i % _WORD)
+    return masks
+
+
+def _any(mask: str, bits: str, count: int) -> str:
+    """SQL: the set `mask` (columns mask_0, mask_1 …) shares a member with `bits`."""
+    return (
+        "("
+        + " OR ".join(f"({mask}_{w} & {bits}_{w}) <> 0" for w in range(_words(count)))
+        + ")"
+    )
+
+
+def _bigint(value: int) -> str:
+    return f"CAST({int(value)} AS BIGINT)"
+
+
+def _real(value: float | None) -> str:
+    if value is None:
+        return f"CAST(NULL AS {_float_type()})"
+    if not math.isfinite(value):
+        raise ValueError(value)
+    return f"CAST({value!r} AS {_float_type()})"  # repr round-trips the double
+
+
+def _date(value: datetime.date) -> str:
+    """A date literal compared with date columns (ISO text on SQLite, cast by PostgreSQL)."""
+    return f"'{value.isoformat()}'"
+
+
+def _values(columns: Sequence[str], rows: Sequence[Sequence[str]], empty: str) -> str:
+    """A constant table as a derived table (portable: VALUES columns are columnN).
+
+    `empty` is a row of typed NULLs for when there are no rows (it is filtered out).
     """
-    applies = "(r.min_population IS NULL OR sm.population >= r.min_population)"
-    inner_where = "AND s.municipality_id = %s" if one_municipality else ""
-    where = "AND m.id = %s" if one_municipality else ""
-    unplanned = "y.required - y.na - y.satisfied - y.in_time - y.late - y.expired"
+    names = ", ".join(f"column{i + 1} AS {name}" for i, name in enumerate(columns))
+    if not rows:
+        return f"(SELECT {names} FROM (VALUES ({empty})) v WHERE 1 = 0)"
+    body = ", ".join(f"({', '.join(row)})" for row in rows)
+    return f"(SELECT {names} FROM (VALUES {body}) v)"
+
+
+# --- the pass over the statuses ------------------------------------------------
+
+# One row per active municipality: its score figures and the sets of
+# requirements in each state (see _per_municipality). Dropped at commit on
+# PostgreSQL; SQLite keeps it for the connection until the next recompute.
+_PER_M = "nup_recompute"
+# Levels numbered for the lookup key block_id * 8 + level number.
+_LEVEL_NUMBERS = {level: i for i, level in enumerate(Level.values)}
+
+
+def _level_number(column: str) -> str:
+    whens = " ".join(f"WHEN '{level}' THEN {i}" for level, i in _LEVEL_NUMBERS.items())
+    return f"CASE {column} {whens} END"
+
+
+def _lookup(inputs: _Inputs, categories: list[str]) -> str:
+    """What a status row at (block, level) contributes, one row per pair.
+
+    Score terms (weight × value, or the weight that drops out when not
+    applicable), per category too; the requirements of the block that the
+    level meets, that drop out (not applicable) and that it leaves open; the
+    block's own bit when the level is in use or not applicable (for the
+    aggregates). Built here from the Python constants so that the rules'
+    inputs (LEVEL_VALUES, LEVEL_RANK) are read in one place.
+    """
+    n_req, n_blocks = len(inputs.requirements), len(inputs.blocks)
+    columns = ["key", "num", "na"]
+    columns += [f"{kind}_{i}" for i in range(len(categories)) for kind in ("num", "na")]
+    for kind in ("met", "dropped", "open"):
+        columns += [f"{kind}_{w}" for w in range(_words(n_req))]
+    for kind in ("in_use_blocks", "na_blocks"):
+        columns += [f"{kind}_{w}" for w in range(_words(n_blocks))]
+    rows = []
+    for index, (block_id, category, weight) in enumerate(inputs.blocks):
+        own = [
+            i
+            for i, (_, block, _, _) in enumerate(inputs.requirements)
+            if block == block_id
+        ]
+        for level in Level.values:
+            applicable = level != Level.NOT_APPLICABLE
+            num = float(weight) * float(LEVEL_VALUES[level]) if applicable else None
+            na = None if applicable else float(weight)
+            met = [
+                i
+                for i in own
+                if applicable
+                and LEVEL_RANK[level] >= LEVEL_RANK[inputs.requirements[i][2]]
+            ]
+            row = [str(block_id * 8 + _LEVEL_NUMBERS[level]), _real(num), _real(na)]
+            for c in categories:
+                row += [_real(num if c == category else None)]
+                row += [_real(na if c == category else None)]
+            for members in (
+                met,
+                [] if applicable else own,
+                [i for i in own if applicable and i not in met],
+            ):
+                row += [_bigint(m) for m in _masks(members, n_req)]
+            in_use = [index] if level == Level.IN_USE else []
+            for members in (in_use, [] if applicable else [index]):
+                row += [_bigint(m) for m in _masks(members, n_blocks)]
+            rows.append(row)
+    empty = ", ".join(
+        ["CAST(NULL AS BIGINT)"]
+        + [_real(None)] * (2 + 2 * len(categories))
+        + ["CAST(NULL AS BIGINT)"] * (len(columns) - 3 - 2 * len(categories))
+    )
+    return _values(columns, rows, empty)
+
+
+def _per_municipality(inputs: _Inputs, on: datetime.date) -> str:
+    """CREATE TABLE … AS: one row per active municipality, from one read of the statuses.
+
+    The status rows are hash-joined with `_lookup` on one integer key and
+    grouped per municipality. Sets of requirements are summed (each
+    requirement's block has one status row per municipality, so its bit is
+    added at most once: the sum is the union). Then, per municipality, with
+    the requirements that apply to its population:
+
+    - remaining: apply, and the block is not marked not applicable;
+    - missing: remaining, and the block below the minimum level (a required
+      block without a status row is missing and unplanned);
+    - exempt: apply, and dropped out because the block is not applicable;
+    - unplanned / late / expired: missing with no planned date / planned after
+      the agreement's deadline / planned before `on`.
+
+    rules.agreement_outcome then decides every agreement from these sets
+    (`_outcome_select`). The score and category scores are the sums of
+    rules.adoption_score; rank over all active municipalities.
+    """
+    n_req, n_blocks = len(inputs.requirements), len(inputs.blocks)
+    req_words, block_words = range(_words(n_req)), range(_words(n_blocks))
+    categories = sorted({category for _, category, _ in inputs.blocks})
+    total = float(sum((w for _, _, w in inputs.blocks), Decimal(0)))
+    per_category = {
+        c: float(sum((w for _, cat, w in inputs.blocks if cat == c), Decimal(0)))
+        for c in categories
+    }
+    deadline_of = dict(inputs.agreements)
+    deadlines = [deadline_of[a] for a, _, _, _ in inputs.requirements]
+
+    def after_deadline(w: int) -> str:
+        """The requirements (word w) whose deadline lies before s.planned_date."""
+        whens = [
+            f"WHEN s.planned_date > {_date(d)} THEN "
+            + _bigint(
+                _masks([i for i, di in enumerate(deadlines) if di <= d], n_req)[w]
+            )
+            for d in sorted(set(deadlines), reverse=True)
+        ]
+        return f"CASE {' '.join(whens)} ELSE 0 END" if whens else "0"
+
+    sums = ["SUM(l.num) AS num", "SUM(l.na) AS na"]
+    sums += [
+        f"SUM(l.{k}_{i}) AS {k}_{i}"
+        for i in range(len(categories))
+        for k in ("num", "na")
+    ]
+    sums.append("MAX(s.updated_at) AS last_status_update")
+    for w in req_words:
+        # Most rows leave no requirement open: they skip the date comparisons.
+        sums += [
+            f"SUM(l.met_{w}) AS met_{w}",
+            f"SUM(l.dropped_{w}) AS dropped_{w}",
+            f"SUM(CASE WHEN l.open_{w} = 0 OR s.planned_date IS NULL THEN 0 "
+            f"ELSE l.open_{w} END) AS planned_{w}",
+            f"SUM(CASE WHEN l.open_{w} = 0 OR s.planned_date IS NULL THEN 0 "
+            f"ELSE l.open_{w} & {after_deadline(w)} END) AS late_{w}",
+            f"SUM(CASE WHEN l.open_{w} <> 0 AND s.planned_date < {_date(on)} "
+            f"THEN l.open_{w} ELSE 0 END) AS expired_{w}",
+        ]
+    for w in block_words:
+        sums += [
+            f"SUM(l.in_use_blocks_{w}) AS in_use_blocks_{w}",
+            f"SUM(l.na_blocks_{w}) AS na_blocks_{w}",
+        ]
+
+    # The requirements that apply to the municipality's population.
+    thresholds = sorted({p for *_, p in inputs.requirements if p is not None})
+    unconditional = _masks(
+        [i for i, (*_, p) in enumerate(inputs.requirements) if p is None], n_req
+    )
+
+    def applies(w: int) -> str:
+        terms = [_bigint(unconditional[w])]
+        for t in thresholds:
+            mask = _masks(
+                [i for i, (*_, p) in enumerate(inputs.requirements) if p == t], n_req
+            )[w]
+            if mask:
+                terms.append(
+                    f"CASE WHEN m.population >= {int(t)} THEN {_bigint(mask)} ELSE 0 END"
+                )
+        return " + ".join(terms)
+
+    def counted(name: str) -> str:
+        return f"CAST(COALESCE(x.{name}, 0) AS BIGINT) AS {name}"
+
+    def score(num: str, na: str, weight: float) -> str:
+        denominator = f"({_real(weight)} - COALESCE({na}, 0))"
+        return (
+            f"CASE WHEN {denominator} > {_EMPTY_WEIGHT} "
+            f"THEN 100.0 * COALESCE({num}, 0) / {denominator} END"
+        )
+
+    category_json = _json_object(
+        [
+            (c, score(f"z.num_{i}", f"z.na_{i}", per_category[c]))
+            for i, c in enumerate(categories)
+        ]
+    )
+    z_columns = [
+        "m.id AS municipality_id",
+        "m.size_class",
+        "m.province_id",
+        "m.population",
+        "x.num",
+        "x.na",
+        "x.last_status_update",
+        *(f"x.{k}_{i}" for i in range(len(categories)) for k in ("num", "na")),
+        *(f"{applies(w)} AS applies_{w}" for w in req_words),
+        *(
+            counted(f"{k}_{w}")
+            for w in req_words
+            for k in ("met", "dropped", "planned", "late", "expired")
+        ),
+        *(
+            counted(f"{k}_{w}")
+            for w in block_words
+            for k in ("in_use_blocks", "na_blocks")
+        ),
+    ]
+    y_columns = [
+        "z.municipality_id",
+        "z.size_class",
+        "z.province_id",
+        "z.population",
+        f"{score('z.num', 'z.na', total)} AS score",
+        f"{category_json} AS category_scores",
+        "z.last_status_update",
+        *(f"z.{k}_{w}" for w in block_words for k in ("in_use_blocks", "na_blocks")),
+    ]
+    for w in req_words:
+        remaining = f"(z.applies_{w} & ~z.dropped_{w})"
+        missing = f"({remaining} & ~z.met_{w})"
+        y_columns += [
+            f"{remaining} AS remaining_{w}",
+            f"{missing} AS missing_{w}",
+            f"(z.applies_{w} & z.dropped_{w}) AS exempt_{w}",
+            f"({missing} & ~z.planned_{w}) AS unplanned_{w}",
+            f"({missing} & z.late_{w}) AS late_{w}",
+            f"({missing} & z.expired_{w}) AS expired_{w}",
+        ]
     return f"""
-        SELECT y.municipality_id, y.agreement_id,
-            CASE
-                WHEN y.required - y.na = 0 THEN '{ComplianceStatus.NOT_APPLICABLE}'
-                WHEN y.satisfied = y.required - y.na THEN '{ComplianceStatus.MET}'
-                WHEN y.deadline < %s THEN '{ComplianceStatus.OVERDUE}'
-                WHEN {unplanned} + y.late + y.expired = 0
-                    THEN '{ComplianceStatus.ON_TRACK}'
-                ELSE '{ComplianceStatus.AT_RISK}'
-            END AS status,
-            CASE
-                WHEN y.required - y.na = 0 OR y.satisfied = y.required - y.na
-                    THEN ''
-                WHEN y.deadline < %s THEN '{ComplianceReason.DEADLINE_PASSED}'
-                WHEN {unplanned} > 0 THEN '{ComplianceReason.UNPLANNED}'
-                WHEN y.late > 0 THEN '{ComplianceReason.PLANNED_LATE}'
-                WHEN y.expired > 0 THEN '{ComplianceReason.PLAN_EXPIRED}'
-                ELSE ''
-            END AS reason,
-            CASE
-                WHEN y.required - y.na = 0 OR y.satisfied = y.required - y.na
-                    THEN NULL
-                WHEN y.deadline < %s THEN y.deadline
-                WHEN {unplanned} + y.late > 0 THEN NULL
-                ELSE y.first_expired
-            END AS lapsed_on,
-            CASE WHEN y.na > 0 AND y.required > y.na
-                AND y.satisfied = y.required - y.na THEN TRUE ELSE FALSE END
-                AS exempted
+        SELECT y.*, CASE WHEN y.score IS NULL THEN NULL ELSE RANK() OVER (
+            ORDER BY CASE WHEN y.score IS NULL THEN 1 ELSE 0 END, y.score DESC) END
+            AS rank
         FROM (
-            SELECT m.id AS municipality_id, a.id AS agreement_id, a.deadline,
-                COALESCE(n.required, 0){_conditional_requirements()} AS required,
-                COALESCE(x.na, 0) AS na, COALESCE(x.satisfied, 0) AS satisfied,
-                COALESCE(x.in_time, 0) AS in_time, COALESCE(x.late, 0) AS late,
-                COALESCE(x.expired, 0) AS expired, x.first_expired
-            FROM {_t(Municipality)} m
-            CROSS JOIN {_t(ResultAgreement)} a
-            LEFT JOIN (
-                SELECT r.agreement_id, COUNT(*) AS required
-                FROM ({requirements}) r
-                WHERE r.min_population IS NULL
-                GROUP BY r.agreement_id
-            ) n ON n.agreement_id = a.id
-            LEFT JOIN (
-                SELECT s.municipality_id, r.agreement_id,
-                    SUM(CASE WHEN {na} THEN 1 ELSE 0 END) AS na,
-                    SUM(CASE WHEN {satisfied} THEN 1 ELSE 0 END) AS satisfied,
-                    SUM(CASE WHEN {missing} AND s.planned_date >= %s
-                        AND s.planned_date <= ra.deadline THEN 1 ELSE 0 END)
-                        AS in_time,
-                    SUM(CASE WHEN {missing} AND s.planned_date > ra.deadline
-                        THEN 1 ELSE 0 END) AS late,
-                    SUM(CASE WHEN {missing} AND s.planned_date < %s
-                        THEN 1 ELSE 0 END) AS expired,
-                    MIN(CASE WHEN {missing} AND s.planned_date < %s
-                        THEN s.planned_date END) AS first_expired
-                FROM {_t(AdoptionStatus)} s
-                INNER JOIN ({requirements}) r ON r.block_id = s.block_id
-                INNER JOIN {_t(Municipality)} sm ON sm.id = s.municipality_id
-                INNER JOIN {_t(ResultAgreement)} ra ON ra.id = r.agreement_id
-                WHERE {applies} {inner_where}
-                GROUP BY s.municipality_id, r.agreement_id
-            ) x ON x.municipality_id = m.id AND x.agreement_id = a.id
-            WHERE m.active {where}
+            SELECT {", ".join(y_columns)}
+            FROM (
+                SELECT {", ".join(z_columns)}
+                FROM {_t(Municipality)} m
+                LEFT JOIN (
+                    SELECT s.municipality_id, {", ".join(sums)}
+                    FROM {_t(AdoptionStatus)} s
+                    -- One integer key, not (block, level): PostgreSQL then expects
+                    -- every status row to match and hashes the few lookup rows.
+                    INNER JOIN {_lookup(inputs, categories)} l
+                        ON l.key = s.block_id * 8 + {_level_number("s.level")}
+                    GROUP BY s.municipality_id
+                ) x ON x.municipality_id = m.id
+                WHERE m.active
+            ) z
         ) y
     """
 
 
-def _compliance_params(day: Any, municipality_id: int | None) -> list[Any]:
-    """The parameters of `_compliance_select`, in order of appearance."""
-    one = [municipality_id, municipality_id] if municipality_id is not None else []
-    return [day] * 6 + one
+def _build_per_municipality(inputs: _Inputs, on: datetime.date) -> None:
+    select = _per_municipality(inputs, on)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # A plain CREATE TABLE … AS may read with parallel workers. One round
+            # trip (no parameters: the constants are literals); the table is
+            # dropped at commit, and a second recompute in the same transaction
+            # (nested atomic blocks) replaces it.
+            cursor.execute(
+                f"DROP TABLE IF EXISTS {_PER_M}; "
+                f"CREATE TEMPORARY TABLE {_PER_M} ON COMMIT DROP AS {select}"
+            )
+        else:
+            cursor.execute(f"DROP TABLE IF EXISTS temp.{_PER_M}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {_PER_M} AS {select}")
 
 
-_OUTCOME = "c.status, c.reason, c.lapsed_on, c.exempted"
-_OUTCOME_COLUMNS = "municipality_id, agreement_id, status, reason, lapsed_on, exempted"
+# --- agreement outcomes ----------------------------------------------------------
 
 
-def _compliance_diff_ctes(table: str, current: str) -> str:
-    """CTEs that bring `table` in line with a preceding `new` CTE, writing only changes.
+def _outcome_select(inputs: _Inputs, on: datetime.date, *, one: bool) -> str:
+    """rules.agreement_outcome for every active municipality × agreement.
 
-    They define `changed`, `added` and `removed` (each RETURNING 1); the caller adds
-    them up. Two parameters: the computed-at stamp for updated and for added rows.
-    A FULL JOIN (always a hash or merge join, whatever the statistics say — a fresh,
-    never analysed table once got a nested loop over the CTE that ran for minutes)
-    pairs new and stored rows once.
+    Columns: municipality_id, agreement_id, status, reason, lapsed_on,
+    exempted. Reads the sets of `_per_municipality` (`p`) against the
+    requirements of each agreement (`a.req_*`). One parameter when `one`: the
+    municipality id.
     """
+    n_req = len(inputs.requirements)
+    words = range(_words(n_req))
+    rows = []
+    for agreement_id, deadline in inputs.agreements:
+        masks = _masks(
+            [i for i, (a, *_) in enumerate(inputs.requirements) if a == agreement_id],
+            n_req,
+        )
+        rows.append(
+            [str(int(agreement_id)), "TRUE" if deadline < on else "FALSE"]
+            + [_bigint(m) for m in masks]
+        )
+    columns = ["agreement_id", "passed", *(f"req_{w}" for w in words)]
+    agreements = _values(
+        columns,
+        rows,
+        ", ".join(
+            ["CAST(NULL AS BIGINT)", "FALSE"] + ["CAST(NULL AS BIGINT)"] * len(words)
+        ),
+    )
+    # The requirements one by one, for the earliest expired planned date.
+    requirement_rows = [
+        [
+            str(int(a)),
+            str(int(b)),
+            _bigint(_masks([i], n_req)[i // _WORD]),
+            str(i // _WORD),
+        ]
+        for i, (a, b, _, _) in enumerate(inputs.requirements)
+    ]
+    requirements = _values(
+        ["agreement_id", "block_id", "bit", "word"],
+        requirement_rows,
+        "CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), 0",
+    )
+    expired_of_word = (
+        "CASE r.word "
+        + " ".join(f"WHEN {w} THEN o.expired_{w}" for w in words)
+        + " END"
+    )
+    where = "WHERE p.municipality_id = %s" if one else ""
     return f"""
-        diff AS MATERIALIZED (
-            SELECT c.id, n.municipality_id, n.agreement_id, n.status, n.reason,
-                n.lapsed_on, n.exempted
-            FROM new n
-            FULL JOIN {current} c
-                ON c.municipality_id = n.municipality_id
-                AND c.agreement_id = n.agreement_id
-            WHERE c.id IS NULL OR n.status IS NULL
-                OR ({_OUTCOME}) IS DISTINCT FROM
-                    (n.status, n.reason, n.lapsed_on, n.exempted)
-        ),
-        changed AS (
-            UPDATE {table} c SET status = d.status, reason = d.reason,
-                lapsed_on = d.lapsed_on, exempted = d.exempted, computed_at = %s
-            FROM diff d
-            WHERE c.id = d.id AND d.status IS NOT NULL
-            RETURNING 1
-        ),
-        added AS (
-            INSERT INTO {table} ({_OUTCOME_COLUMNS}, computed_at)
-            SELECT d.municipality_id, d.agreement_id, d.status, d.reason,
-                d.lapsed_on, d.exempted, %s
-            FROM diff d WHERE d.id IS NULL
-            RETURNING 1
-        ),
-        removed AS (
-            DELETE FROM {table} c USING diff d
-            WHERE c.id = d.id AND d.status IS NULL
-            RETURNING 1
-        )"""
-
-
-def _write_compliance(stamp: Any, day: Any, municipality_id: int | None) -> int:
-    """Bring AgreementCompliance in line with the computed statuses; return rows written.
-
-    Only rows whose status changed are updated, missing ones inserted and
-    obsolete ones (merged municipalities) deleted, so a full recompute after a
-    few edits writes a few rows instead of all of them (10,000 municipalities ×
-    19 agreements = 190,000 rows). PostgreSQL does it in one statement with
-    data-modifying CTEs; SQLite with an upsert and a delete.
+        SELECT o.municipality_id, o.agreement_id,
+            CASE
+                WHEN NOT o.remaining THEN '{ComplianceStatus.NOT_APPLICABLE}'
+                WHEN NOT o.missing THEN '{ComplianceStatus.MET}'
+                WHEN o.passed THEN '{ComplianceStatus.OVERDUE}'
+                WHEN o.unplanned OR o.late OR o.expired THEN '{ComplianceStatus.AT_RISK}'
+                ELSE '{ComplianceStatus.ON_TRACK}'
+            END AS status,
+            CASE
+                WHEN NOT o.remaining OR NOT o.missing THEN ''
+                WHEN o.passed THEN '{ComplianceReason.DEADLINE_PASSED}'
+                WHEN o.unplanned THEN '{ComplianceReason.UNPLANNED}'
+                WHEN o.late THEN '{ComplianceReason.PLANNED_LATE}'
+                WHEN o.expired THEN '{ComplianceReason.PLAN_EXPIRED}'
+                ELSE ''
+            END AS reason,
+            CASE
+                WHEN NOT o.remaining OR NOT o.missing THEN NULL
+                WHEN o.passed THEN ra.deadline
+                WHEN o.unplanned OR o.late OR NOT o.expired THEN NULL
+                -- Plan expired: the earliest planned date of its expired blocks.
+                ELSE (
+                    SELECT MIN(s.planned_date)
+                    FROM {_t(AdoptionStatus)} s
+                    INNER JOIN {requirements} r ON r.block_id = s.block_id
+                    WHERE s.municipality_id = o.municipality_id
+                        AND r.agreement_id = o.agreement_id
+                        AND ({expired_of_word} & r.bit) <> 0
+                )
+            END AS lapsed_on,
+            CASE WHEN o.remaining AND NOT o.missing AND o.exempt THEN TRUE
+                ELSE FALSE END AS exempted
+        FROM (
+            SELECT p.municipality_id, a.agreement_id, a.passed,
+                {_any("p.remaining", "a.req", n_req)} AS remaining,
+                {_any("p.missing", "a.req", n_req)} AS missing,
+                {_any("p.exempt", "a.req", n_req)} AS exempt,
+                {_any("p.unplanned", "a.req", n_req)} AS unplanned,
+                {_any("p.late", "a.req", n_req)} AS late,
+                {_any("p.expired", "a.req", n_req)} AS expired,
+                {", ".join(f"p.expired_{w}" for w in words)}
+            FROM {_PER_M} p
+            CROSS JOIN {agreements} a
+            {where}
+        ) o
+        INNER JOIN {_t(ResultAgreement)} ra ON ra.id = o.agreement_id
     """
-    table = _t(AgreementCompliance)
+
+
+# --- writing only what changed -------------------------------------------------
+
+
+def _sync(
+    model,
+    *,
+    pk: str,
+    keys: Sequence[str],
+    values: Sequence[str],
+    select: str,
+    params: Sequence[Any],
+    stamp: Any,
+    municipality_id: int | None,
+) -> int:
+    """Bring `model`'s rows in line with `select`; return the rows written.
+
+    Only rows whose values differ are updated, missing ones inserted and
+    obsolete ones (former municipalities, removed agreements) deleted, so a
+    recompute after a few edits writes a few rows. With `municipality_id`
+    only that municipality's rows are compared. PostgreSQL: one statement with
+    data-modifying CTEs (a FULL JOIN, always a hash or merge join, pairs the
+    new and stored rows once); SQLite: an upsert and a delete.
+    """
+    table = _t(model)
     one = municipality_id is not None
-    select = _compliance_select(one_municipality=one)
-    select_params = _compliance_params(day, municipality_id)
-    scope = "AND c.municipality_id = %s" if one else ""
     scope_params = [municipality_id] if one else []
-    obsolete = f"""
-        SELECT c.id FROM {table} c
-        WHERE NOT EXISTS (
-            SELECT 1 FROM new n
-            WHERE n.municipality_id = c.municipality_id
-                AND n.agreement_id = c.agreement_id
-        ) {scope}
-    """
+    key_match = " AND ".join(f"c.{k} = n.{k}" for k in keys)
+    columns = ", ".join([*keys, *values])
+    stored = ", ".join(f"c.{v}" for v in values)
+    new = ", ".join(f"n.{v}" for v in values)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             current = (
@@ -310,130 +608,128 @@ def _write_compliance(stamp: Any, day: Any, municipality_id: int | None) -> int:
             cursor.execute(
                 f"""
                 WITH new AS MATERIALIZED ({select}),
-                {_compliance_diff_ctes(table, current)}
+                diff AS MATERIALIZED (
+                    SELECT c.{pk} AS stored_pk, n.{keys[0]} IS NULL AS gone,
+                        {", ".join(f"n.{col}" for col in [*keys, *values])}
+                    FROM new n
+                    FULL JOIN {current} c ON {key_match}
+                    WHERE c.{pk} IS NULL OR n.{keys[0]} IS NULL
+                        OR ({stored}) IS DISTINCT FROM ({new})
+                ),
+                changed AS (
+                    UPDATE {table} c
+                    SET {", ".join(f"{v} = d.{v}" for v in values)}, computed_at = %s
+                    FROM diff d
+                    WHERE c.{pk} = d.stored_pk AND NOT d.gone
+                    RETURNING 1
+                ),
+                added AS (
+                    INSERT INTO {table} ({columns}, computed_at)
+                    SELECT {", ".join(f"d.{col}" for col in [*keys, *values])}, %s
+                    FROM diff d WHERE d.stored_pk IS NULL
+                    RETURNING 1
+                ),
+                removed AS (
+                    DELETE FROM {table} c USING diff d
+                    WHERE c.{pk} = d.stored_pk AND d.gone
+                    RETURNING 1
+                )
                 SELECT (SELECT COUNT(*) FROM changed) + (SELECT COUNT(*) FROM added)
                     + (SELECT COUNT(*) FROM removed)
                 """,
-                [*select_params, *scope_params, stamp, stamp],
+                [*params, *scope_params, stamp, stamp],
             )
             return int(cursor.fetchone()[0])
         cursor.execute(
             f"""
-            INSERT INTO {table} ({_OUTCOME_COLUMNS}, computed_at)
-            SELECT {_OUTCOME_COLUMNS}, %s FROM ({select}) q
+            INSERT INTO {table} ({columns}, computed_at)
+            SELECT {columns}, %s FROM ({select}) n
             WHERE true
-            ON CONFLICT (municipality_id, agreement_id) DO UPDATE
-                SET status = excluded.status, reason = excluded.reason,
-                    lapsed_on = excluded.lapsed_on, exempted = excluded.exempted,
+            ON CONFLICT ({", ".join(keys)}) DO UPDATE
+                SET {", ".join(f"{v} = excluded.{v}" for v in values)},
                     computed_at = excluded.computed_at
-                WHERE ({table}.status, {table}.reason, {table}.lapsed_on,
-                    {table}.exempted) IS NOT (excluded.status, excluded.reason,
-                    excluded.lapsed_on, excluded.exempted)
+                WHERE ({", ".join(f"{table}.{v}" for v in values)})
+                    IS NOT ({", ".join(f"excluded.{v}" for v in values)})
             """,
-            [stamp, *select_params],
+            [stamp, *params],
         )
         written = cursor.rowcount
-        # No WITH here: sqlite3 reports no rowcount for statements starting with it.
+        scope = "c.municipality_id = %s AND" if one else ""
         cursor.execute(
-            f"DELETE FROM {table} WHERE id IN "
-            f"({obsolete.replace('FROM new n', f'FROM ({select}) n')})",
-            [*select_params, *scope_params],
+            f"""
+            DELETE FROM {table} WHERE {pk} IN (
+                SELECT c.{pk} FROM {table} c
+                WHERE {scope} NOT EXISTS (SELECT 1 FROM ({select}) n WHERE {key_match})
+            )
+            """,
+            [*scope_params, *params],
         )
         return written + cursor.rowcount
 
 
-# --- scores --------------------------------------------------------------------
-
-
-def _active_blocks() -> tuple[list[int], float, dict[str, float]]:
-    """Ids of the active blocks, their total weight and the total per category."""
-    total = Decimal(0)
-    per_category: dict[str, Decimal] = {}
-    ids = []
-    for block_id, category, weight in BuildingBlock.objects.filter(
-        active=True
-    ).values_list("id", "category", "weight"):
-        ids.append(block_id)
-        total += weight
-        per_category[category] = per_category.get(category, Decimal(0)) + weight
-    return ids, float(total), {c: float(w) for c, w in per_category.items()}
-
-
-def _score_expr(total_weight: float, category: str | None) -> tuple[str, list[Any]]:
-    """100 × Σ w·v / (W − Σ w over not_applicable) for one municipality's rows."""
-    weight = f"CAST(b.weight AS {_float_type()})"
-    value = _level_case("s.level", {k: float(v) for k, v in LEVEL_VALUES.items()}, "0")
-    in_scope = "b.id IS NOT NULL"
-    params: list[Any] = []
-    if category is not None:
-        in_scope += " AND b.category = %s"
-    numerator = f"COALESCE(SUM(CASE WHEN {in_scope} AND s.level <> '{Level.NOT_APPLICABLE}' THEN {weight} * {value} END), 0)"
-    excluded = f"COALESCE(SUM(CASE WHEN {in_scope} AND s.level = '{Level.NOT_APPLICABLE}' THEN {weight} END), 0)"
-    denominator = f"(%s - {excluded})"
-    expr = (
-        f"CASE WHEN {denominator} > {_EMPTY_WEIGHT} "
-        f"THEN 100.0 * {numerator} / {denominator} END"
+def _write_compliance(
+    inputs: _Inputs, on: datetime.date, stamp: Any, municipality_id: int | None
+) -> int:
+    one = municipality_id is not None
+    return _sync(
+        AgreementCompliance,
+        pk="id",
+        keys=["municipality_id", "agreement_id"],
+        values=["status", "reason", "lapsed_on", "exempted"],
+        select=_outcome_select(inputs, on, one=one),
+        params=[municipality_id] if one else [],
+        stamp=stamp,
+        municipality_id=municipality_id,
     )
-    # Placeholders in order of appearance: denominator, numerator, denominator.
-    if category is not None:
-        params = [total_weight, category, category, total_weight, category]
-    else:
-        params = [total_weight, total_weight]
-    return expr, params
 
 
-def _score_insert(
-    *, one_municipality: bool, total_weight: float, category_weights: dict[str, float]
-) -> tuple[str, list[Any]]:
-    """INSERT … SELECT of MunicipalityScore rows, compliance counts included."""
-    score_sql, params = _score_expr(total_weight, None)
-    columns = [f"{score_sql} AS score"]
-    category_columns = []
-    for i, (category, weight) in enumerate(sorted(category_weights.items())):
-        expr, expr_params = _score_expr(weight, category)
-        columns.append(f"{expr} AS cat_{i}")
-        params.extend(expr_params)
-        category_columns.append((category, f"x.cat_{i}"))
-    where = "AND m.id = %s" if one_municipality else ""
-    rank = (
-        "NULL"
-        if one_municipality
-        else "CASE WHEN x.score IS NULL THEN NULL ELSE RANK() OVER ("
-        "ORDER BY CASE WHEN x.score IS NULL THEN 1 ELSE 0 END, x.score DESC) END"
-    )
+def _write_scores(stamp: Any, municipality_id: int | None) -> int:
+    """Score rows from the pass, with the agreement counts of the written compliance rows."""
+    one = municipality_id is not None
     counts = ", ".join(
         f"SUM(CASE WHEN status = '{status}' THEN 1 ELSE 0 END) AS {status}"
         for status in ComplianceStatus.values
     )
-    sql = f"""
-        INSERT INTO {_t(MunicipalityScore)} (
-            municipality_id, score, rank, agreements_met, agreements_on_track,
-            agreements_at_risk, agreements_overdue, agreements_not_applicable,
-            agreements_exempted, category_scores, last_status_update, computed_at
-        )
-        SELECT x.municipality_id, x.score, {rank},
-            COALESCE(c.met, 0), COALESCE(c.on_track, 0), COALESCE(c.at_risk, 0),
-            COALESCE(c.overdue, 0), COALESCE(c.not_applicable, 0),
-            COALESCE(c.exempted, 0), {_json_object(category_columns)},
-            x.last_status_update, %s
-        FROM (
-            SELECT m.id AS municipality_id, {", ".join(columns)},
-                MAX(CASE WHEN b.id IS NOT NULL THEN s.updated_at END)
-                    AS last_status_update
-            FROM {_t(Municipality)} m
-            LEFT JOIN {_t(AdoptionStatus)} s ON s.municipality_id = m.id
-            LEFT JOIN {_t(BuildingBlock)} b ON b.id = s.block_id AND b.active
-            WHERE m.active {where}
-            GROUP BY m.id
-        ) x
+    select = f"""
+        SELECT p.municipality_id, p.score, p.rank,
+            COALESCE(c.met, 0) AS agreements_met,
+            COALESCE(c.on_track, 0) AS agreements_on_track,
+            COALESCE(c.at_risk, 0) AS agreements_at_risk,
+            COALESCE(c.overdue, 0) AS agreements_overdue,
+            COALESCE(c.not_applicable, 0) AS agreements_not_applicable,
+            COALESCE(c.exempted, 0) AS agreements_exempted,
+            p.category_scores, p.last_status_update
+        FROM {_PER_M} p
         LEFT JOIN (
             SELECT municipality_id, {counts},
                 SUM(CASE WHEN exempted THEN 1 ELSE 0 END) AS exempted
             FROM {_t(AgreementCompliance)}
+            {"WHERE municipality_id = %s" if one else ""}
             GROUP BY municipality_id
-        ) c ON c.municipality_id = x.municipality_id
+        ) c ON c.municipality_id = p.municipality_id
+        {"WHERE p.municipality_id = %s" if one else ""}
     """
-    return sql, params
+    return _sync(
+        MunicipalityScore,
+        pk="municipality_id",
+        keys=["municipality_id"],
+        values=[
+            "score",
+            "rank",
+            "agreements_met",
+            "agreements_on_track",
+            "agreements_at_risk",
+            "agreements_overdue",
+            "agreements_not_applicable",
+            "agreements_exempted",
+            "category_scores",
+            "last_status_update",
+        ],
+        select=select,
+        params=[municipality_id, municipality_id] if one else [],
+        stamp=stamp,
+        municipality_id=municipality_id,
+    )
 
 
 def _rerank() -> None:
@@ -456,20 +752,25 @@ def _rerank() -> None:
 # --- aggregates ----------------------------------------------------------------
 
 
-def _group_totals(block_ids: list[int], agreements: int) -> dict[GroupKey, GroupTotals]:
-    """Totals per (size class, province) from three GROUP BY queries."""
+def _group_totals(inputs: _Inputs) -> dict[GroupKey, GroupTotals]:
+    """Totals per (size class, province), counted from the pass and the written rows.
+
+    Scores and "meets every agreement" from the score rows, agreement statuses
+    from the compliance rows, blocks in use or not applicable from the pass's
+    block sets (no second read of the status rows).
+    """
     groups: dict[GroupKey, GroupTotals] = {}
-    m, p = _t(Municipality), _t(Province)
-    active_blocks = set(block_ids)
+    p, pr = _PER_M, _t(Province)
+    agreements = len(inputs.agreements)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT m.size_class, p.slug, m.population, sc.score, sc.agreements_met,
+            SELECT p.size_class, pr.slug, p.population, sc.score, sc.agreements_met,
                 sc.agreements_not_applicable
-            FROM {m} m
-            INNER JOIN {p} p ON p.id = m.province_id
-            LEFT JOIN {_t(MunicipalityScore)} sc ON sc.municipality_id = m.id
-            WHERE m.active
+            FROM {p} p
+            INNER JOIN {pr} pr ON pr.id = p.province_id
+            LEFT JOIN {_t(MunicipalityScore)} sc
+                ON sc.municipality_id = p.municipality_id
             """
         )
         for size_class, province, population, score, met, na in cursor.fetchall():
@@ -478,39 +779,44 @@ def _group_totals(block_ids: list[int], agreements: int) -> dict[GroupKey, Group
             totals.population += population
             totals.scores.append(score)
             totals.all_met += meets_every_agreement(met or 0, na or 0, agreements)
-        cursor.execute(
-            f"""
-            SELECT m.size_class, p.slug, s.block_id, s.level,
-                COUNT(*), SUM(m.population)
-            FROM {_t(AdoptionStatus)} s
-            INNER JOIN {m} m ON m.id = s.municipality_id
-            INNER JOIN {p} p ON p.id = m.province_id
-            WHERE m.active AND s.level IN (%s, %s)
-            GROUP BY m.size_class, p.slug, s.block_id, s.level
-            """,
-            [Level.IN_USE.value, Level.NOT_APPLICABLE.value],
-        )
-        for size_class, province, block_id, level, count, population in cursor:
-            if block_id not in active_blocks:
-                continue
-            counts = groups[(size_class, province)].blocks.setdefault(
-                block_id, [0, 0, 0, 0]
+        block_columns = []
+        for index in range(len(inputs.blocks)):
+            word, bit = divmod(index, _WORD)
+            for kind in ("in_use_blocks", "na_blocks"):
+                has = f"(p.{kind}_{word} & {_bigint(1 << bit)}) <> 0"
+                block_columns += [
+                    f"SUM(CASE WHEN {has} THEN 1 ELSE 0 END)",
+                    f"SUM(CASE WHEN {has} THEN p.population ELSE 0 END)",
+                ]
+        if block_columns:
+            cursor.execute(
+                f"""
+                SELECT p.size_class, pr.slug, {", ".join(block_columns)}
+                FROM {p} p
+                INNER JOIN {pr} pr ON pr.id = p.province_id
+                GROUP BY p.size_class, pr.slug
+                """
             )
-            if level == Level.IN_USE:
-                counts[IN_USE] += count
-                counts[IN_USE_POP] += int(population)
-            else:
-                counts[NOT_APPLICABLE] += count
-                counts[NOT_APPLICABLE_POP] += int(population)
+            for size_class, province, *values in cursor.fetchall():
+                totals = groups[(size_class, province)]
+                for i, block_id in enumerate(inputs.block_ids):
+                    in_use, in_use_pop, na, na_pop = (
+                        int(v or 0) for v in values[4 * i : 4 * i + 4]
+                    )
+                    if in_use or na:
+                        counts = [0, 0, 0, 0]
+                        counts[IN_USE], counts[IN_USE_POP] = in_use, in_use_pop
+                        counts[NOT_APPLICABLE] = na
+                        counts[NOT_APPLICABLE_POP] = na_pop
+                        totals.blocks[block_id] = counts
         cursor.execute(
             f"""
-            SELECT m.size_class, p.slug, c.agreement_id, c.status, c.exempted,
+            SELECT p.size_class, pr.slug, c.agreement_id, c.status, c.exempted,
                 COUNT(*)
             FROM {_t(AgreementCompliance)} c
-            INNER JOIN {m} m ON m.id = c.municipality_id
-            INNER JOIN {p} p ON p.id = m.province_id
-            WHERE m.active
-            GROUP BY m.size_class, p.slug, c.agreement_id, c.status, c.exempted
+            INNER JOIN {p} p ON p.municipality_id = c.municipality_id
+            INNER JOIN {pr} pr ON pr.id = p.province_id
+            GROUP BY p.size_class, pr.slug, c.agreement_id, c.status, c.exempted
             """
         )
         for size_class, province, agreement_id, status, exempted, count in cursor:
@@ -563,18 +869,12 @@ def insert_rows(model, columns: Sequence[str], records: Sequence[tuple]) -> int:
     return len(records)
 
 
-def _rewrite_aggregates(
-    block_ids: list[int],
-    stamp: Any,
-    agreement_ids: list[int] | None = None,
-    *,
-    groups: dict[GroupKey, GroupTotals] | None = None,
-) -> int:
-    if agreement_ids is None:
-        agreement_ids = list(ResultAgreement.objects.values_list("id", flat=True))
-    if groups is None:
-        groups = _group_totals(block_ids, len(agreement_ids))
-    rows = figure_rows(groups, block_ids=block_ids, agreement_ids=agreement_ids)
+def _rewrite_aggregates(inputs: _Inputs, stamp: Any) -> int:
+    rows = figure_rows(
+        _group_totals(inputs),
+        block_ids=inputs.block_ids,
+        agreement_ids=inputs.agreement_ids,
+    )
     Aggregate.objects.all().delete()
     return insert_rows(
         Aggregate,
@@ -586,62 +886,38 @@ def _rewrite_aggregates(
 # --- public API ----------------------------------------------------------------
 
 
-def recompute_all(*, today: datetime.date | None = None) -> dict[str, int]:
-    """Rewrite every score, compliance row and aggregate; return rows written."""
+def _recompute(
+    municipality_id: int | None, today: datetime.date | None
+) -> dict[str, int]:
     now = timezone.now()
     on = today or timezone.localdate(now)
     # Raw SQL parameters get the backend's own representation (text on SQLite).
     stamp = connection.ops.adapt_datetimefield_value(now)
-    day = connection.ops.adapt_datefield_value(on)
     own_transaction = not connection.in_atomic_block
     with transaction.atomic():
         _lock(own_transaction=own_transaction)
         data_changed()
-        block_ids, total_weight, category_weights = _active_blocks()
-        compliance = _write_compliance(stamp, day, None)
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {_t(MunicipalityScore)}")
-            sql, params = _score_insert(
-                one_municipality=False,
-                total_weight=total_weight,
-                category_weights=category_weights,
-            )
-            cursor.execute(sql, [stamp, *params])
-            scores = cursor.rowcount
-        aggregates = _rewrite_aggregates(block_ids, stamp)
+        inputs = _read_inputs()
+        # Every active municipality, also for one: the aggregates need them all.
+        _build_per_municipality(inputs, on)
+        compliance = _write_compliance(inputs, on, stamp, municipality_id)
+        scores = _write_scores(stamp, municipality_id)
+        if municipality_id is not None:
+            _rerank()
+        aggregates = _rewrite_aggregates(inputs, stamp)
     return {"scores": scores, "compliance": compliance, "aggregates": aggregates}
+
+
+def recompute_all(*, today: datetime.date | None = None) -> dict[str, int]:
+    """Bring every score, compliance row and aggregate up to date; return rows written."""
+    return _recompute(None, today)
 
 
 def recompute_municipality(
     municipality_id: int, *, today: datetime.date | None = None
 ) -> dict[str, int]:
-    """Rewrite one municipality's score and compliance, re-rank, rewrite aggregates.
-
-    An inactive (merged) municipality loses its rows.
+    """Bring one municipality's score and compliance up to date, re-rank, rewrite
+    the aggregates; return rows written. An inactive (merged) municipality loses
+    its rows.
     """
-    now = timezone.now()
-    on = today or timezone.localdate(now)
-    # Raw SQL parameters get the backend's own representation (text on SQLite).
-    stamp = connection.ops.adapt_datetimefield_value(now)
-    day = connection.ops.adapt_datefield_value(on)
-    own_transaction = not connection.in_atomic_block
-    with transaction.atomic():
-        _lock(own_transaction=own_transaction)
-        data_changed()
-        block_ids, total_weight, category_weights = _active_blocks()
-        compliance = _write_compliance(stamp, day, municipality_id)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"DELETE FROM {_t(MunicipalityScore)} WHERE municipality_id = %s",
-                [municipality_id],
-            )
-            sql, params = _score_insert(
-                one_municipality=True,
-                total_weight=total_weight,
-                category_weights=category_weights,
-            )
-            cursor.execute(sql, [stamp, *params, municipality_id])
-            scores = cursor.rowcount
-        _rerank()
-        aggregates = _rewrite_aggregates(block_ids, stamp)
-    return {"scores": scores, "compliance": compliance, "aggregates": aggregates}
+    return _recompute(municipality_id, today)
