@@ -219,6 +219,8 @@ def _values(columns: Sequence[str], rows: Sequence[Sequence[str]], empty: str) -
 # requirements in each state (see _per_municipality). Dropped at commit on
 # PostgreSQL; SQLite keeps it for the connection until the next recompute.
 _PER_M = "nup_recompute"
+# One row per active municipality × agreement: its outcome (_outcome_select).
+_OUTCOME = "nup_recompute_outcome"
 # Levels numbered for the lookup key block_id * 8 + level number.
 _LEVEL_NUMBERS = {level: i for i, level in enumerate(Level.values)}
 
@@ -451,33 +453,16 @@ def _per_municipality(inputs: _Inputs, on: datetime.date) -> str:
     """
 
 
-def _build_per_municipality(inputs: _Inputs, on: datetime.date) -> None:
-    select = _per_municipality(inputs, on)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # A plain CREATE TABLE … AS may read with parallel workers. One round
-            # trip (no parameters: the constants are literals); the table is
-            # dropped at commit, and a second recompute in the same transaction
-            # (nested atomic blocks) replaces it.
-            cursor.execute(
-                f"DROP TABLE IF EXISTS {_PER_M}; "
-                f"CREATE TEMPORARY TABLE {_PER_M} ON COMMIT DROP AS {select}"
-            )
-        else:
-            cursor.execute(f"DROP TABLE IF EXISTS temp.{_PER_M}")
-            cursor.execute(f"CREATE TEMPORARY TABLE {_PER_M} AS {select}")
-
-
 # --- agreement outcomes ----------------------------------------------------------
 
 
-def _outcome_select(inputs: _Inputs, on: datetime.date, *, one: bool) -> str:
+def _outcome_select(inputs: _Inputs, on: datetime.date) -> str:
     """rules.agreement_outcome for every active municipality × agreement.
 
     Columns: municipality_id, agreement_id, status, reason, lapsed_on,
-    exempted. Reads the sets of `_per_municipality` (`p`) against the
-    requirements of each agreement (`a.req_*`). One parameter when `one`: the
-    municipality id.
+    exempted, and the municipality's group (size_class, province_id). Reads
+    the sets of `_per_municipality` (`p`) against the requirements of each
+    agreement (`a.req_*`).
     """
     n_req = len(inputs.requirements)
     words = range(_words(n_req))
@@ -519,9 +504,8 @@ def _outcome_select(inputs: _Inputs, on: datetime.date, *, one: bool) -> str:
         + " ".join(f"WHEN {w} THEN o.expired_{w}" for w in words)
         + " END"
     )
-    where = "WHERE p.municipality_id = %s" if one else ""
     return f"""
-        SELECT o.municipality_id, o.agreement_id,
+        SELECT o.municipality_id, o.agreement_id, o.size_class, o.province_id,
             CASE
                 WHEN NOT o.remaining THEN '{ComplianceStatus.NOT_APPLICABLE}'
                 WHEN NOT o.missing THEN '{ComplianceStatus.MET}'
@@ -554,7 +538,8 @@ def _outcome_select(inputs: _Inputs, on: datetime.date, *, one: bool) -> str:
             CASE WHEN o.remaining AND NOT o.missing AND o.exempt THEN TRUE
                 ELSE FALSE END AS exempted
         FROM (
-            SELECT p.municipality_id, a.agreement_id, a.passed,
+            SELECT p.municipality_id, p.size_class, p.province_id, a.agreement_id,
+                a.passed,
                 {_any("p.remaining", "a.req", n_req)} AS remaining,
                 {_any("p.missing", "a.req", n_req)} AS missing,
                 {_any("p.exempt", "a.req", n_req)} AS exempt,
@@ -564,10 +549,38 @@ def _outcome_select(inputs: _Inputs, on: datetime.date, *, one: bool) -> str:
                 {", ".join(f"p.expired_{w}" for w in words)}
             FROM {_PER_M} p
             CROSS JOIN {agreements} a
-            {where}
         ) o
         INNER JOIN {_t(ResultAgreement)} ra ON ra.id = o.agreement_id
     """
+
+
+def _build_tables(inputs: _Inputs, on: datetime.date) -> None:
+    """Fill the two temporary tables of a recompute: the pass, then the outcomes.
+
+    Both always hold every active municipality (the aggregates need them all).
+    On PostgreSQL a plain CREATE TABLE … AS may read with parallel workers (a
+    statement with data-modifying CTEs never does); both are built in one round
+    trip (no parameters: the constants are literals) and dropped at commit, and
+    a second recompute in the same transaction (nested atomic blocks) replaces
+    them. SQLite keeps them for the connection until the next recompute.
+    """
+    tables = [
+        (_PER_M, _per_municipality(inputs, on)),
+        (_OUTCOME, _outcome_select(inputs, on)),
+    ]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "; ".join(
+                    f"DROP TABLE IF EXISTS {name}; "
+                    f"CREATE TEMPORARY TABLE {name} ON COMMIT DROP AS {select}"
+                    for name, select in tables
+                )
+            )
+            return
+        for name, select in tables:
+            cursor.execute(f"DROP TABLE IF EXISTS temp.{name}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {name} AS {select}")
 
 
 # --- writing only what changed -------------------------------------------------
@@ -607,7 +620,7 @@ def _sync(
             )
             cursor.execute(
                 f"""
-                WITH new AS MATERIALIZED ({select}),
+                WITH new AS ({select}),
                 diff AS MATERIALIZED (
                     SELECT c.{pk} AS stored_pk, n.{keys[0]} IS NULL AS gone,
                         {", ".join(f"n.{col}" for col in [*keys, *values])}
@@ -667,16 +680,17 @@ def _sync(
         return written + cursor.rowcount
 
 
-def _write_compliance(
-    inputs: _Inputs, on: datetime.date, stamp: Any, municipality_id: int | None
-) -> int:
+def _write_compliance(stamp: Any, municipality_id: int | None) -> int:
     one = municipality_id is not None
     return _sync(
         AgreementCompliance,
         pk="id",
         keys=["municipality_id", "agreement_id"],
         values=["status", "reason", "lapsed_on", "exempted"],
-        select=_outcome_select(inputs, on, one=one),
+        select=f"""
+            SELECT municipality_id, agreement_id, status, reason, lapsed_on, exempted
+            FROM {_OUTCOME} {"WHERE municipality_id = %s" if one else ""}
+        """,
         params=[municipality_id] if one else [],
         stamp=stamp,
         municipality_id=municipality_id,
@@ -684,10 +698,12 @@ def _write_compliance(
 
 
 def _write_scores(stamp: Any, municipality_id: int | None) -> int:
-    """Score rows from the pass, with the agreement counts of the written compliance rows."""
+    """Score rows from the pass, with the agreement counts of its outcomes."""
     one = municipality_id is not None
+    # Counted per (municipality, status, exempted) first: a plain COUNT over the
+    # 190,000 outcomes, then the few rows per municipality pivoted.
     counts = ", ".join(
-        f"SUM(CASE WHEN status = '{status}' THEN 1 ELSE 0 END) AS {status}"
+        f"SUM(CASE WHEN status = '{status}' THEN n ELSE 0 END) AS {status}"
         for status in ComplianceStatus.values
     )
     select = f"""
@@ -702,9 +718,13 @@ def _write_scores(stamp: Any, municipality_id: int | None) -> int:
         FROM {_PER_M} p
         LEFT JOIN (
             SELECT municipality_id, {counts},
-                SUM(CASE WHEN exempted THEN 1 ELSE 0 END) AS exempted
-            FROM {_t(AgreementCompliance)}
-            {"WHERE municipality_id = %s" if one else ""}
+                SUM(CASE WHEN exempted THEN n ELSE 0 END) AS exempted
+            FROM (
+                SELECT municipality_id, status, exempted, COUNT(*) AS n
+                FROM {_OUTCOME}
+                {"WHERE municipality_id = %s" if one else ""}
+                GROUP BY municipality_id, status, exempted
+            ) o
             GROUP BY municipality_id
         ) c ON c.municipality_id = p.municipality_id
         {"WHERE p.municipality_id = %s" if one else ""}
@@ -753,11 +773,11 @@ def _rerank() -> None:
 
 
 def _group_totals(inputs: _Inputs) -> dict[GroupKey, GroupTotals]:
-    """Totals per (size class, province), counted from the pass and the written rows.
+    """Totals per (size class, province), counted from the temporary tables.
 
-    Scores and "meets every agreement" from the score rows, agreement statuses
-    from the compliance rows, blocks in use or not applicable from the pass's
-    block sets (no second read of the status rows).
+    Scores and "meets every agreement" from the written score rows, agreement
+    statuses from the outcomes, blocks in use or not applicable from the
+    pass's block sets: no second read of the status or compliance rows.
     """
     groups: dict[GroupKey, GroupTotals] = {}
     p, pr = _PER_M, _t(Province)
@@ -811,12 +831,14 @@ def _group_totals(inputs: _Inputs) -> dict[GroupKey, GroupTotals]:
                         totals.blocks[block_id] = counts
         cursor.execute(
             f"""
-            SELECT p.size_class, pr.slug, c.agreement_id, c.status, c.exempted,
-                COUNT(*)
-            FROM {_t(AgreementCompliance)} c
-            INNER JOIN {p} p ON p.municipality_id = c.municipality_id
-            INNER JOIN {pr} pr ON pr.id = p.province_id
-            GROUP BY p.size_class, pr.slug, c.agreement_id, c.status, c.exempted
+            SELECT o.size_class, pr.slug, o.agreement_id, o.status, o.exempted, o.n
+            FROM (
+                SELECT size_class, province_id, agreement_id, status, exempted,
+                    COUNT(*) AS n
+                FROM {_OUTCOME}
+                GROUP BY size_class, province_id, agreement_id, status, exempted
+            ) o
+            INNER JOIN {pr} pr ON pr.id = o.province_id
             """
         )
         for size_class, province, agreement_id, status, exempted, count in cursor:
@@ -899,8 +921,8 @@ def _recompute(
         data_changed()
         inputs = _read_inputs()
         # Every active municipality, also for one: the aggregates need them all.
-        _build_per_municipality(inputs, on)
-        compliance = _write_compliance(inputs, on, stamp, municipality_id)
+        _build_tables(inputs, on)
+        compliance = _write_compliance(stamp, municipality_id)
         scores = _write_scores(stamp, municipality_id)
         if municipality_id is not None:
             _rerank()
