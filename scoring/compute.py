@@ -219,8 +219,6 @@ def _values(columns: Sequence[str], rows: Sequence[Sequence[str]], empty: str) -
 # requirements in each state (see _per_municipality). Dropped at commit on
 # PostgreSQL; SQLite keeps it for the connection until the next recompute.
 _PER_M = "nup_recompute"
-# One row per active municipality × agreement: its outcome (_outcome_select).
-_OUTCOME = "nup_recompute_outcome"
 # Levels numbered for the lookup key block_id * 8 + level number.
 _LEVEL_NUMBERS = {level: i for i, level in enumerate(Level.values)}
 
@@ -303,7 +301,7 @@ def _per_municipality(inputs: _Inputs, on: datetime.date) -> str:
       the agreement's deadline / planned before `on`.
 
     rules.agreement_outcome then decides every agreement from these sets
-    (`_outcome_select`). The score and category scores are the sums of
+    (`_outcome_code`, one column per agreement). The score and category scores are the sums of
     rules.adoption_score; rank over all active municipalities.
     """
     n_req, n_blocks = len(inputs.requirements), len(inputs.blocks)
@@ -433,6 +431,7 @@ def _per_municipality(inputs: _Inputs, on: datetime.date) -> str:
         SELECT y.*, CASE WHEN y.score IS NULL THEN NULL ELSE RANK() OVER (
             ORDER BY CASE WHEN y.score IS NULL THEN 1 ELSE 0 END, y.score DESC) END
             AS rank
+            {"".join(f", {column}" for column in _outcome_columns(inputs, on))}
         FROM (
             SELECT {", ".join(y_columns)}
             FROM (
@@ -455,49 +454,101 @@ def _per_municipality(inputs: _Inputs, on: datetime.date) -> str:
 
 # --- agreement outcomes ----------------------------------------------------------
 
+# What rules.agreement_outcome can decide, as a small code per municipality ×
+# agreement: (code, status, reason, met on an exemption).
+_KINDS = [
+    (0, ComplianceStatus.NOT_APPLICABLE, "", False),
+    (1, ComplianceStatus.MET, "", False),
+    (2, ComplianceStatus.MET, "", True),
+    (3, ComplianceStatus.OVERDUE, ComplianceReason.DEADLINE_PASSED, False),
+    (4, ComplianceStatus.AT_RISK, ComplianceReason.UNPLANNED, False),
+    (5, ComplianceStatus.AT_RISK, ComplianceReason.PLANNED_LATE, False),
+    (6, ComplianceStatus.AT_RISK, ComplianceReason.PLAN_EXPIRED, False),
+    (7, ComplianceStatus.ON_TRACK, "", False),
+]
+_OVERDUE, _PLAN_EXPIRED = 3, 6
 
-def _outcome_select(inputs: _Inputs, on: datetime.date) -> str:
-    """rules.agreement_outcome for every active municipality × agreement.
 
-    Columns: municipality_id, agreement_id, status, reason, lapsed_on,
-    exempted, and the municipality's group (size_class, province_id). Reads
-    the sets of `_per_municipality` (`p`) against the requirements of each
-    agreement (`a.req_*`).
+def _requirement_masks(inputs: _Inputs, agreement_id: int) -> list[int]:
+    return _masks(
+        [i for i, (a, *_) in enumerate(inputs.requirements) if a == agreement_id],
+        len(inputs.requirements),
+    )
+
+
+def _outcome_code(inputs: _Inputs, agreement_id: int, passed: bool) -> str:
+    """rules.agreement_outcome of one agreement as SQL over a municipality's sets.
+
+    `y` is a row of `_per_municipality`; the result is a code of `_KINDS`.
+    """
+    masks = _requirement_masks(inputs, agreement_id)
+
+    def meets(kind: str) -> str:
+        """Some requirement of this agreement is in the municipality's set `kind`."""
+        terms = [
+            f"(y.{kind}_{w} & {_bigint(mask)}) <> 0"
+            for w, mask in enumerate(masks)
+            if mask
+        ]
+        return "(" + " OR ".join(terms) + ")" if terms else "(1 = 0)"
+
+    ahead = (
+        ""
+        if passed
+        else f"""
+            WHEN {meets("unplanned")} THEN 4
+            WHEN {meets("late")} THEN 5
+            WHEN {meets("expired")} THEN 6
+            ELSE 7"""
+    )
+    return f"""CASE
+            WHEN NOT {meets("remaining")} THEN 0
+            WHEN NOT {meets("missing")}
+                THEN CASE WHEN {meets("exempt")} THEN 2 ELSE 1 END
+            {"ELSE 3" if passed else ahead}
+        END"""
+
+
+def _outcome_columns(inputs: _Inputs, on: datetime.date) -> list[str]:
+    """The `outcome_<i>` columns of `_per_municipality`, one per agreement."""
+    return [
+        f"{_outcome_code(inputs, agreement_id, deadline < on)} AS outcome_{i}"
+        for i, (agreement_id, deadline) in enumerate(inputs.agreements)
+    ]
+
+
+def _compliance_select(inputs: _Inputs) -> str:
+    """The compliance rows of every active municipality, from its outcome codes.
+
+    Columns: municipality_id, agreement_id, status, reason, lapsed_on, exempted.
     """
     n_req = len(inputs.requirements)
     words = range(_words(n_req))
-    rows = []
-    for agreement_id, deadline in inputs.agreements:
-        masks = _masks(
-            [i for i, (a, *_) in enumerate(inputs.requirements) if a == agreement_id],
-            n_req,
-        )
-        rows.append(
-            [str(int(agreement_id)), "TRUE" if deadline < on else "FALSE"]
-            + [_bigint(m) for m in masks]
-        )
-    columns = ["agreement_id", "passed", *(f"req_{w}" for w in words)]
-    agreements = _values(
-        columns,
-        rows,
-        ", ".join(
-            ["CAST(NULL AS BIGINT)", "FALSE"] + ["CAST(NULL AS BIGINT)"] * len(words)
-        ),
+    expired = ", ".join(f"expired_{w}" for w in words)
+    arms = [
+        f"SELECT municipality_id, {int(agreement_id)} AS agreement_id, "
+        f"outcome_{i} AS code, {expired} FROM {_PER_M}"
+        for i, (agreement_id, _) in enumerate(inputs.agreements)
+    ] or [
+        f"SELECT municipality_id, CAST(NULL AS BIGINT) AS agreement_id, 0 AS code, "
+        f"{expired} FROM {_PER_M} WHERE 1 = 0"
+    ]
+    kinds = _values(
+        ["code", "status", "reason", "exempted"],
+        [
+            [str(code), f"'{status}'", f"'{reason}'", "TRUE" if exempted else "FALSE"]
+            for code, status, reason, exempted in _KINDS
+        ],
+        "0, '', '', FALSE",
     )
     # The requirements one by one, for the earliest expired planned date.
-    requirement_rows = [
-        [
-            str(int(a)),
-            str(int(b)),
-            _bigint(_masks([i], n_req)[i // _WORD]),
-            str(i // _WORD),
-        ]
-        for i, (a, b, _, _) in enumerate(inputs.requirements)
-    ]
     requirements = _values(
-        ["agreement_id", "block_id", "bit", "word"],
-        requirement_rows,
-        "CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), 0",
+        ["agreement_id", "block_id", "word", "bit"],
+        [
+            [str(int(a)), str(int(b)), str(i // _WORD), _bigint(1 << (i % _WORD))]
+            for i, (a, b, _, _) in enumerate(inputs.requirements)
+        ],
+        "CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), 0, CAST(NULL AS BIGINT)",
     )
     expired_of_word = (
         "CASE r.word "
@@ -505,28 +556,11 @@ def _outcome_select(inputs: _Inputs, on: datetime.date) -> str:
         + " END"
     )
     return f"""
-        SELECT o.municipality_id, o.agreement_id, o.size_class, o.province_id,
-            CASE
-                WHEN NOT o.remaining THEN '{ComplianceStatus.NOT_APPLICABLE}'
-                WHEN NOT o.missing THEN '{ComplianceStatus.MET}'
-                WHEN o.passed THEN '{ComplianceStatus.OVERDUE}'
-                WHEN o.unplanned OR o.late OR o.expired THEN '{ComplianceStatus.AT_RISK}'
-                ELSE '{ComplianceStatus.ON_TRACK}'
-            END AS status,
-            CASE
-                WHEN NOT o.remaining OR NOT o.missing THEN ''
-                WHEN o.passed THEN '{ComplianceReason.DEADLINE_PASSED}'
-                WHEN o.unplanned THEN '{ComplianceReason.UNPLANNED}'
-                WHEN o.late THEN '{ComplianceReason.PLANNED_LATE}'
-                WHEN o.expired THEN '{ComplianceReason.PLAN_EXPIRED}'
-                ELSE ''
-            END AS reason,
-            CASE
-                WHEN NOT o.remaining OR NOT o.missing THEN NULL
-                WHEN o.passed THEN ra.deadline
-                WHEN o.unplanned OR o.late OR NOT o.expired THEN NULL
+        SELECT o.municipality_id, o.agreement_id, k.status, k.reason,
+            CASE o.code
+                WHEN {_OVERDUE} THEN ra.deadline
                 -- Plan expired: the earliest planned date of its expired blocks.
-                ELSE (
+                WHEN {_PLAN_EXPIRED} THEN (
                     SELECT MIN(s.planned_date)
                     FROM {_t(AdoptionStatus)} s
                     INNER JOIN {requirements} r ON r.block_id = s.block_id
@@ -535,52 +569,34 @@ def _outcome_select(inputs: _Inputs, on: datetime.date) -> str:
                         AND ({expired_of_word} & r.bit) <> 0
                 )
             END AS lapsed_on,
-            CASE WHEN o.remaining AND NOT o.missing AND o.exempt THEN TRUE
-                ELSE FALSE END AS exempted
-        FROM (
-            SELECT p.municipality_id, p.size_class, p.province_id, a.agreement_id,
-                a.passed,
-                {_any("p.remaining", "a.req", n_req)} AS remaining,
-                {_any("p.missing", "a.req", n_req)} AS missing,
-                {_any("p.exempt", "a.req", n_req)} AS exempt,
-                {_any("p.unplanned", "a.req", n_req)} AS unplanned,
-                {_any("p.late", "a.req", n_req)} AS late,
-                {_any("p.expired", "a.req", n_req)} AS expired,
-                {", ".join(f"p.expired_{w}" for w in words)}
-            FROM {_PER_M} p
-            CROSS JOIN {agreements} a
-        ) o
+            k.exempted
+        FROM ({" UNION ALL ".join(arms)}) o
+        INNER JOIN {kinds} k ON k.code = o.code
         INNER JOIN {_t(ResultAgreement)} ra ON ra.id = o.agreement_id
     """
 
 
-def _build_tables(inputs: _Inputs, on: datetime.date) -> None:
-    """Fill the two temporary tables of a recompute: the pass, then the outcomes.
+def _build_table(inputs: _Inputs, on: datetime.date) -> None:
+    """Fill the recompute's temporary table (`_per_municipality`).
 
-    Both always hold every active municipality (the aggregates need them all).
-    On PostgreSQL a plain CREATE TABLE … AS may read with parallel workers (a
-    statement with data-modifying CTEs never does); both are built in one round
-    trip (no parameters: the constants are literals) and dropped at commit, and
-    a second recompute in the same transaction (nested atomic blocks) replaces
-    them. SQLite keeps them for the connection until the next recompute.
+    It holds every active municipality, also when one is recomputed: the
+    aggregates need them all. On PostgreSQL a plain CREATE TABLE … AS may read
+    with parallel workers (a statement with data-modifying CTEs never does);
+    one round trip (no parameters: the constants are literals); dropped at
+    commit, and a second recompute in the same transaction (nested atomic
+    blocks) replaces it. SQLite keeps it for the connection until the next
+    recompute.
     """
-    tables = [
-        (_PER_M, _per_municipality(inputs, on)),
-        (_OUTCOME, _outcome_select(inputs, on)),
-    ]
+    select = _per_municipality(inputs, on)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                "; ".join(
-                    f"DROP TABLE IF EXISTS {name}; "
-                    f"CREATE TEMPORARY TABLE {name} ON COMMIT DROP AS {select}"
-                    for name, select in tables
-                )
+                f"DROP TABLE IF EXISTS {_PER_M}; "
+                f"CREATE TEMPORARY TABLE {_PER_M} ON COMMIT DROP AS {select}"
             )
-            return
-        for name, select in tables:
-            cursor.execute(f"DROP TABLE IF EXISTS temp.{name}")
-            cursor.execute(f"CREATE TEMPORARY TABLE {name} AS {select}")
+        else:
+            cursor.execute(f"DROP TABLE IF EXISTS temp.{_PER_M}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {_PER_M} AS {select}")
 
 
 # --- writing only what changed -------------------------------------------------
@@ -680,7 +696,7 @@ def _sync(
         return written + cursor.rowcount
 
 
-def _write_compliance(stamp: Any, municipality_id: int | None) -> int:
+def _write_compliance(inputs: _Inputs, stamp: Any, municipality_id: int | None) -> int:
     one = municipality_id is not None
     return _sync(
         AgreementCompliance,
@@ -688,8 +704,8 @@ def _write_compliance(stamp: Any, municipality_id: int | None) -> int:
         keys=["municipality_id", "agreement_id"],
         values=["status", "reason", "lapsed_on", "exempted"],
         select=f"""
-            SELECT municipality_id, agreement_id, status, reason, lapsed_on, exempted
-            FROM {_OUTCOME} {"WHERE municipality_id = %s" if one else ""}
+            SELECT * FROM ({_compliance_select(inputs)}) n
+            {"WHERE n.municipality_id = %s" if one else ""}
         """,
         params=[municipality_id] if one else [],
         stamp=stamp,
@@ -697,36 +713,31 @@ def _write_compliance(stamp: Any, municipality_id: int | None) -> int:
     )
 
 
-def _write_scores(stamp: Any, municipality_id: int | None) -> int:
-    """Score rows from the pass, with the agreement counts of its outcomes."""
+def _write_scores(inputs: _Inputs, stamp: Any, municipality_id: int | None) -> int:
+    """Score rows from the pass, with the agreements counted from its outcome codes."""
     one = municipality_id is not None
-    # Counted per (municipality, status, exempted) first: a plain COUNT over the
-    # 190,000 outcomes, then the few rows per municipality pivoted.
-    counts = ", ".join(
-        f"SUM(CASE WHEN status = '{status}' THEN n ELSE 0 END) AS {status}"
-        for status in ComplianceStatus.values
-    )
+
+    def count(*codes: int) -> str:
+        terms = [
+            f"CASE WHEN p.outcome_{i} IN ({', '.join(map(str, codes))}) THEN 1 ELSE 0 END"
+            for i in range(len(inputs.agreements))
+        ]
+        return " + ".join(terms) or "0"
+
+    def of(status: str) -> list[int]:
+        return [code for code, kind, _, _ in _KINDS if kind == status]
+
+    exempted = [code for code, _, _, exempt in _KINDS if exempt]
     select = f"""
         SELECT p.municipality_id, p.score, p.rank,
-            COALESCE(c.met, 0) AS agreements_met,
-            COALESCE(c.on_track, 0) AS agreements_on_track,
-            COALESCE(c.at_risk, 0) AS agreements_at_risk,
-            COALESCE(c.overdue, 0) AS agreements_overdue,
-            COALESCE(c.not_applicable, 0) AS agreements_not_applicable,
-            COALESCE(c.exempted, 0) AS agreements_exempted,
+            {count(*of(ComplianceStatus.MET))} AS agreements_met,
+            {count(*of(ComplianceStatus.ON_TRACK))} AS agreements_on_track,
+            {count(*of(ComplianceStatus.AT_RISK))} AS agreements_at_risk,
+            {count(*of(ComplianceStatus.OVERDUE))} AS agreements_overdue,
+            {count(*of(ComplianceStatus.NOT_APPLICABLE))} AS agreements_not_applicable,
+            {count(*exempted)} AS agreements_exempted,
             p.category_scores, p.last_status_update
         FROM {_PER_M} p
-        LEFT JOIN (
-            SELECT municipality_id, {counts},
-                SUM(CASE WHEN exempted THEN n ELSE 0 END) AS exempted
-            FROM (
-                SELECT municipality_id, status, exempted, COUNT(*) AS n
-                FROM {_OUTCOME}
-                {"WHERE municipality_id = %s" if one else ""}
-                GROUP BY municipality_id, status, exempted
-            ) o
-            GROUP BY municipality_id
-        ) c ON c.municipality_id = p.municipality_id
         {"WHERE p.municipality_id = %s" if one else ""}
     """
     return _sync(
@@ -746,7 +757,7 @@ def _write_scores(stamp: Any, municipality_id: int | None) -> int:
             "last_status_update",
         ],
         select=select,
-        params=[municipality_id, municipality_id] if one else [],
+        params=[municipality_id] if one else [],
         stamp=stamp,
         municipality_id=municipality_id,
     )
@@ -773,11 +784,11 @@ def _rerank() -> None:
 
 
 def _group_totals(inputs: _Inputs) -> dict[GroupKey, GroupTotals]:
-    """Totals per (size class, province), counted from the temporary tables.
+    """Totals per (size class, province), counted from the temporary table.
 
-    Scores and "meets every agreement" from the written score rows, agreement
-    statuses from the outcomes, blocks in use or not applicable from the
-    pass's block sets: no second read of the status or compliance rows.
+    Scores and "meets every agreement" from the written score rows; blocks in
+    use or not applicable and agreement statuses from the pass's block sets
+    and outcome codes: no second read of the status or compliance rows.
     """
     groups: dict[GroupKey, GroupTotals] = {}
     p, pr = _PER_M, _t(Province)
@@ -799,6 +810,7 @@ def _group_totals(inputs: _Inputs) -> dict[GroupKey, GroupTotals]:
             totals.population += population
             totals.scores.append(score)
             totals.all_met += meets_every_agreement(met or 0, na or 0, agreements)
+        # Per group: the municipalities per block state and per agreement outcome.
         block_columns = []
         for index in range(len(inputs.blocks)):
             word, bit = divmod(index, _WORD)
@@ -808,10 +820,16 @@ def _group_totals(inputs: _Inputs) -> dict[GroupKey, GroupTotals]:
                     f"SUM(CASE WHEN {has} THEN 1 ELSE 0 END)",
                     f"SUM(CASE WHEN {has} THEN p.population ELSE 0 END)",
                 ]
-        if block_columns:
+        outcome_columns = [
+            f"SUM(CASE WHEN p.outcome_{i} = {code} THEN 1 ELSE 0 END)"
+            for i in range(len(inputs.agreements))
+            for code, *_ in _KINDS
+        ]
+        if block_columns or outcome_columns:
             cursor.execute(
                 f"""
-                SELECT p.size_class, pr.slug, {", ".join(block_columns)}
+                SELECT p.size_class, pr.slug,
+                    {", ".join([*block_columns, *outcome_columns])}
                 FROM {p} p
                 INNER JOIN {pr} pr ON pr.id = p.province_id
                 GROUP BY p.size_class, pr.slug
@@ -829,26 +847,18 @@ def _group_totals(inputs: _Inputs) -> dict[GroupKey, GroupTotals]:
                         counts[NOT_APPLICABLE] = na
                         counts[NOT_APPLICABLE_POP] = na_pop
                         totals.blocks[block_id] = counts
-        cursor.execute(
-            f"""
-            SELECT o.size_class, pr.slug, o.agreement_id, o.status, o.exempted, o.n
-            FROM (
-                SELECT size_class, province_id, agreement_id, status, exempted,
-                    COUNT(*) AS n
-                FROM {_OUTCOME}
-                GROUP BY size_class, province_id, agreement_id, status, exempted
-            ) o
-            INNER JOIN {pr} pr ON pr.id = o.province_id
-            """
-        )
-        for size_class, province, agreement_id, status, exempted, count in cursor:
-            totals = groups[(size_class, province)]
-            key = (agreement_id, status)
-            totals.statuses[key] = totals.statuses.get(key, 0) + count
-            if exempted:
-                totals.exempted[agreement_id] = (
-                    totals.exempted.get(agreement_id, 0) + count
-                )
+                outcomes = iter(values[len(block_columns) :])
+                for agreement_id in inputs.agreement_ids:
+                    for _code, status, _reason, exempt in _KINDS:
+                        n = int(next(outcomes) or 0)
+                        if not n:
+                            continue
+                        key = (agreement_id, str(status))
+                        totals.statuses[key] = totals.statuses.get(key, 0) + n
+                        if exempt:
+                            totals.exempted[agreement_id] = (
+                                totals.exempted.get(agreement_id, 0) + n
+                            )
     return groups
 
 
@@ -921,9 +931,9 @@ def _recompute(
         data_changed()
         inputs = _read_inputs()
         # Every active municipality, also for one: the aggregates need them all.
-        _build_tables(inputs, on)
-        compliance = _write_compliance(stamp, municipality_id)
-        scores = _write_scores(stamp, municipality_id)
+        _build_table(inputs, on)
+        compliance = _write_compliance(inputs, stamp, municipality_id)
+        scores = _write_scores(inputs, stamp, municipality_id)
         if municipality_id is not None:
             _rerank()
         aggregates = _rewrite_aggregates(inputs, stamp)
