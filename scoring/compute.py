@@ -428,10 +428,14 @@ def _per_municipality(inputs: _Inputs, on: datetime.date) -> str:
             f"({missing} & z.expired_{w}) AS expired_{w}",
         ]
     return f"""
+        -- The outcome codes read the sets as computed columns of `y` (a
+        -- subquery with a window function is not merged into its parent, so
+        -- each set is computed once per municipality, not once per use).
+        SELECT y.*{"".join(f", {column}" for column in _outcome_columns(inputs, on))}
+        FROM (
         SELECT y.*, CASE WHEN y.score IS NULL THEN NULL ELSE RANK() OVER (
             ORDER BY CASE WHEN y.score IS NULL THEN 1 ELSE 0 END, y.score DESC) END
             AS rank
-            {"".join(f", {column}" for column in _outcome_columns(inputs, on))}
         FROM (
             SELECT {", ".join(y_columns)}
             FROM (
@@ -448,6 +452,7 @@ def _per_municipality(inputs: _Inputs, on: datetime.date) -> str:
                 ) x ON x.municipality_id = m.id
                 WHERE m.active
             ) z
+        ) y
         ) y
     """
 
@@ -521,17 +526,20 @@ def _compliance_select(inputs: _Inputs) -> str:
     """The compliance rows of every active municipality, from its outcome codes.
 
     Columns: municipality_id, agreement_id, status, reason, lapsed_on, exempted.
+    Parameters: `_compliance_params`.
     """
     n_req = len(inputs.requirements)
     words = range(_words(n_req))
     expired = ", ".join(f"expired_{w}" for w in words)
+    # One arm per agreement; its deadline is a parameter (typed as a date on
+    # both databases, which a literal is not).
     arms = [
         f"SELECT municipality_id, {int(agreement_id)} AS agreement_id, "
-        f"outcome_{i} AS code, {expired} FROM {_PER_M}"
+        f"%s AS deadline, outcome_{i} AS code, {expired} FROM {_PER_M}"
         for i, (agreement_id, _) in enumerate(inputs.agreements)
     ] or [
-        f"SELECT municipality_id, CAST(NULL AS BIGINT) AS agreement_id, 0 AS code, "
-        f"{expired} FROM {_PER_M} WHERE 1 = 0"
+        f"SELECT municipality_id, CAST(NULL AS BIGINT) AS agreement_id, "
+        f"CAST(NULL AS DATE) AS deadline, 0 AS code, {expired} FROM {_PER_M} WHERE 1 = 0"
     ]
     kinds = _values(
         ["code", "status", "reason", "exempted"],
@@ -558,7 +566,7 @@ def _compliance_select(inputs: _Inputs) -> str:
     return f"""
         SELECT o.municipality_id, o.agreement_id, k.status, k.reason,
             CASE o.code
-                WHEN {_OVERDUE} THEN ra.deadline
+                WHEN {_OVERDUE} THEN o.deadline
                 -- Plan expired: the earliest planned date of its expired blocks.
                 WHEN {_PLAN_EXPIRED} THEN (
                     SELECT MIN(s.planned_date)
@@ -572,8 +580,13 @@ def _compliance_select(inputs: _Inputs) -> str:
             k.exempted
         FROM ({" UNION ALL ".join(arms)}) o
         INNER JOIN {kinds} k ON k.code = o.code
-        INNER JOIN {_t(ResultAgreement)} ra ON ra.id = o.agreement_id
     """
+
+
+def _compliance_params(inputs: _Inputs) -> list[Any]:
+    # Date objects: psycopg sends them typed as dates; Django's SQLite backend
+    # adapts them to ISO text, as it stores dates.
+    return [deadline for _, deadline in inputs.agreements]
 
 
 def _build_table(inputs: _Inputs, on: datetime.date) -> None:
@@ -707,7 +720,7 @@ def _write_compliance(inputs: _Inputs, stamp: Any, municipality_id: int | None) 
             SELECT * FROM ({_compliance_select(inputs)}) n
             {"WHERE n.municipality_id = %s" if one else ""}
         """,
-        params=[municipality_id] if one else [],
+        params=[*_compliance_params(inputs), *([municipality_id] if one else [])],
         stamp=stamp,
         municipality_id=municipality_id,
     )
