@@ -6,14 +6,16 @@ number of municipalities. One path on SQLite and PostgreSQL alike (issue 20):
 
 1. `_per_municipality`: one read of the status rows, grouped per active
    municipality into a temporary table: the sums of the score and category
-   scores, and the sets of requirements (as integer bit masks) that are
-   remaining, missing, exempt, unplanned, planned late or expired;
-2. `_outcome_select`: rules.agreement_outcome for every municipality ×
-   agreement, from those sets; only compliance rows that changed are written;
-3. score rows from the temporary table and the written compliance rows, only
-   where they changed;
+   scores, the sets of requirements (integer bit masks) that are remaining,
+   missing, exempt, unplanned, planned late or expired, and from those sets
+   each agreement's outcome as a small code (`_outcome_code`, the SQL form of
+   rules.agreement_outcome, one column per agreement);
+2. compliance rows from the codes (`_compliance_select`), written only where
+   they differ from the stored ones;
+3. score rows from the temporary table (agreements counted from the codes),
+   written only where they differ;
 4. aggregates counted per (size class, province) from the temporary table and
-   the written rows.
+   the written score rows: no second read of the status or compliance rows.
 
 `recompute_municipality(id)` runs the same statements and writes only that
 municipality's rows, re-ranks, and rewrites the aggregates.
@@ -830,11 +832,11 @@ def _group_totals(inputs: _Inputs) -> dict[GroupKey, GroupTotals]:
             for kind in ("in_use_blocks", "na_blocks"):
                 has = f"(p.{kind}_{word} & {_bigint(1 << bit)}) <> 0"
                 block_columns += [
-                    f"SUM(CASE WHEN {has} THEN 1 ELSE 0 END)",
-                    f"SUM(CASE WHEN {has} THEN p.population ELSE 0 END)",
+                    f"COUNT(*) FILTER (WHERE {has})",
+                    f"SUM(p.population) FILTER (WHERE {has})",
                 ]
         outcome_columns = [
-            f"SUM(CASE WHEN p.outcome_{i} = {code} THEN 1 ELSE 0 END)"
+            f"COUNT(*) FILTER (WHERE p.outcome_{i} = {code})"
             for i in range(len(inputs.agreements))
             for code, *_ in _KINDS
         ]
