@@ -1,44 +1,49 @@
 """Set-based recomputation of the current scores (DESIGN §4).
 
-`recompute_all()` rewrites every MunicipalityScore, AgreementCompliance and
-Aggregate row in a fixed handful of SQL statements, whatever the number of
-municipalities: the per-municipality work is INSERT … SELECT inside the
-database, the aggregates are GROUP BY queries reduced in Python over at most
-(size classes × provinces) groups. One path on SQLite and PostgreSQL alike
-(issue 20): three passes — compliance (`_compliance_select`, the SQL form of
-rules.agreement_outcome), scores, aggregates. A PostgreSQL-only single pass
-with bigint requirement masks was removed so that the rules are encoded once
-in SQL; `make bench` measures what that costs (docs/performance.md, round 4).
-`recompute_municipality(id)` does the same for one municipality, re-ranks,
-and rewrites the aggregates.
+`recompute_all()` brings every MunicipalityScore, AgreementCompliance and
+Aggregate row up to date in a fixed handful of SQL statements, whatever the
+number of municipalities. One path on SQLite and PostgreSQL alike (issue 20):
 
-Weights, active flags and requirements are the versions in force on the day
-of the recompute (`_blocks_in_force`, `_in_force`): BlockVersion and the
-requirement rows carry validity periods, so a change from a date on moves the
-figures from that date only (issue 14).
+1. `_per_municipality`: one read of the status rows, grouped per active
+   municipality into a temporary table: the sums of the score and category
+   scores, the sets of requirements (integer bit masks) that are remaining,
+   missing, exempt, unplanned, planned late or expired, and from those sets
+   each agreement's outcome as a small code (`_outcome_code`, the SQL form of
+   rules.agreement_outcome, one column per agreement);
+2. compliance rows from the codes (`_compliance_select`), written only where
+   they differ from the stored ones;
+3. score rows from the temporary table (agreements counted from the codes),
+   written only where they differ;
+4. aggregates counted per (size class, province) from the temporary table and
+   the written score rows: no second read of the status or compliance rows.
 
-The SQL is written out rather than built with the ORM because the compliance
-query needs a cross join (municipality × agreement) the ORM cannot express;
-it is plain SQL-92 plus window functions and runs on SQLite and PostgreSQL.
-The level values and ranks in it come from buildingblocks.levels, and tests
-check its answers against scoring.rules.
+`recompute_municipality(id)` runs the same statements and writes only that
+municipality's rows, re-ranks, and rewrites the aggregates.
+
+The SQL is written out rather than built with the ORM (constant lookup tables,
+bit masks, window functions, write-only-the-difference statements); the level
+values and ranks in it come from buildingblocks.levels, the blocks and
+requirements are read once (`_read_inputs`: the versions in force on the day
+of the recompute, issue 14), and tests check its answers against scoring.rules
+on both databases. Every score row records the scoring-method version.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Sequence
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count
 from django.utils import timezone
 
 from agreements.models import Requirement, ResultAgreement
 from buildingblocks.levels import LEVEL_RANK, LEVEL_VALUES, Level
-from buildingblocks.models import AdoptionStatus, BlockVersion, BuildingBlock
+from buildingblocks.models import AdoptionStatus, BlockVersion
 from municipalities.models import Municipality, Province
 from scoring.figures import (
     IN_USE,
@@ -78,20 +83,17 @@ def _float_type() -> str:
     return "DOUBLE PRECISION" if connection.vendor == "postgresql" else "REAL"
 
 
-def _level_case(column: str, mapping: dict[str, Any], default: str) -> str:
-    """CASE column WHEN 'level' THEN n … END, from the Python constants."""
-    whens = " ".join(f"WHEN '{level}' THEN {value}" for level, value in mapping.items())
-    return f"CASE {column} {whens} ELSE {default} END"
-
-
 def _lock(*, own_transaction: bool = False) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_KEY])
             # For this transaction only: the per-municipality grouping of a full
             # recompute spills to disk at the default 4 MB, and JIT compilation
             # costs more than it saves on statements this short (`make bench`).
-            settings = "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off"
+            # One round trip: no parameters.
+            settings = (
+                f"SELECT pg_advisory_xact_lock({int(_ADVISORY_LOCK_KEY)}); "
+                "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off"
+            )
             if own_transaction:
                 # Everything a recompute writes is derived from the statuses: if
                 # the server crashes in the ~0.5 s before the WAL reaches disk,
@@ -102,28 +104,15 @@ def _lock(*, own_transaction: bool = False) -> None:
             cursor.execute(settings)
 
 
-def _in_force(alias: str, on: datetime.date) -> str:
-    """SQL: the version row `alias` applies on `on` (scoring.rules.in_force).
-
-    The date is written as an ISO literal (a date object, never user input):
-    it compares as a date on PostgreSQL and as the stored ISO text on SQLite,
-    and keeps the statements' positional parameters as they were.
-    """
-    day = f"'{on.isoformat()}'"
-    return (
-        f"({alias}.valid_from <= {day} AND "
-        f"({alias}.valid_until IS NULL OR {alias}.valid_until > {day}))"
+def _json_object(pairs: Sequence[tuple[str, str]]) -> str:
+    function = (
+        "jsonb_build_object" if connection.vendor == "postgresql" else "json_object"
     )
+    args = ", ".join(f"'{key}', {expr}" for key, expr in pairs)
+    return f"{function}({args})"
 
 
-def _blocks_in_force(on: datetime.date) -> str:
-    """SQL: (id, weight, category) of the blocks active on `on`, with that day's weight."""
-    return f"""
-        SELECT v.block_id AS id, v.weight, bb.category
-        FROM {_t(BlockVersion)} v
-        INNER JOIN {_t(BuildingBlock)} bb ON bb.id = v.block_id
-        WHERE v.active AND {_in_force("v", on)}
-    """
+# --- inputs --------------------------------------------------------------------
 
 
 def _method_version() -> str:
@@ -133,221 +122,541 @@ def _method_version() -> str:
     return METHOD_VERSION
 
 
-def _json_object(pairs: Sequence[tuple[str, str]]) -> str:
-    function = (
-        "jsonb_build_object" if connection.vendor == "postgresql" else "json_object"
-    )
-    args = ", ".join(f"'{key}', {expr}" for key, expr in pairs)
-    return f"{function}({args})"
+@dataclass(frozen=True)
+class _Inputs:
+    """Everything a recompute reads besides the statuses, read in one place.
 
-
-# --- compliance ----------------------------------------------------------------
-
-
-def _conditional_requirements(on: datetime.date) -> str:
-    """SQL adding, per municipality × agreement, the requirements with a population
-    threshold that the municipality reaches (`m`, `a`); "" when there are none.
-
-    The thresholds are few (reference data), so they are written out as integer
-    literals rather than joined: a join would multiply the municipality ×
-    agreement rows by the thresholds only to sum them again.
+    `blocks`: (id, category, weight) of the blocks that count (active);
+    `requirements`: (agreement id, block id, minimum level, min population) of
+    the requirements on those blocks; `agreements`: (id, deadline) of every
+    agreement (one without a requirement left is not applicable to anyone).
     """
-    terms = [
-        f" + CASE WHEN a.id = {int(agreement_id)} AND m.population >= "
-        f"{int(threshold)} THEN {int(count)} ELSE 0 END"
-        for agreement_id, threshold, count in Requirement.objects.in_force(on)
-        .filter(
-            block__in=BlockVersion.objects.in_force(on)
-            .filter(active=True)
-            .values("block_id"),
-            min_population__isnull=False,
-        )
-        .values_list("agreement_id", "min_population")
-        .annotate(count=Count("id"))
-        .order_by("agreement_id", "min_population")
+
+    blocks: list[tuple[int, str, Decimal]]
+    requirements: list[tuple[int, int, str, int | None]]
+    agreements: list[tuple[int, datetime.date]]
+
+    @property
+    def block_ids(self) -> list[int]:
+        return [block_id for block_id, _, _ in self.blocks]
+
+    @property
+    def agreement_ids(self) -> list[int]:
+        return [agreement_id for agreement_id, _ in self.agreements]
+
+
+def _read_inputs(on: datetime.date) -> _Inputs:
+    """The blocks (with the weight of their version), requirements and agreements
+    in force on `on` (issue 14: BlockVersion and the requirement rows carry
+    validity periods, so a change from a date on moves the figures from then)."""
+    blocks = list(
+        BlockVersion.objects.in_force(on)
+        .filter(active=True)
+        .order_by("block_id")
+        .values_list("block_id", "block__category", "weight")
+    )
+    counted = {block_id for block_id, _, _ in blocks}
+    # Requirements of blocks that do not count are ignored (rules: retired blocks).
+    requirements = [
+        row
+        for row in Requirement.objects.in_force(on)
+        .order_by("agreement_id", "block_id")
+        .values_list("agreement_id", "block_id", "minimum_level", "min_population")
+        if row[1] in counted
     ]
-    return "".join(terms)
-
-
-def _compliance_select(*, one_municipality: bool, on: datetime.date) -> str:
-    """The outcome of every active municipality × agreement on `on`.
-
-    Columns: municipality_id, agreement_id, status, reason, lapsed_on, exempted.
-    Parameters: `_compliance_params(on, municipality_id)`.
-    Mirrors rules.agreement_outcome. Only the statuses of required blocks are
-    read (one hash join of the statuses with the requirements that apply to the
-    municipality, grouped per municipality and agreement); a required block
-    without a status row counts as missing and unplanned, so the outer query
-    only compares counts: `required` (requirements that apply, from the few
-    population thresholds), `na` (dropped out), `satisfied`, and the missing
-    ones planned in time, planned after the deadline or planned in the past.
-    The requirements and blocks are the versions in force on `on`.
-    """
-    level = "s.level"
-    na = f"{level} = '{Level.NOT_APPLICABLE}'"
-    satisfied = (
-        f"(NOT {na} AND {_level_case(level, LEVEL_RANK, '-1')} >= "
-        f"{_level_case('r.minimum_level', LEVEL_RANK, '99')})"
+    agreements = list(
+        ResultAgreement.objects.order_by("id").values_list("id", "deadline")
     )
-    missing = f"NOT {na} AND NOT {satisfied}"
-    requirements = f"""
-        SELECT req.agreement_id, req.block_id, req.minimum_level,
-            req.min_population
-        FROM {_t(Requirement)} req
-        INNER JOIN ({_blocks_in_force(on)}) rb ON rb.id = req.block_id
-        WHERE {_in_force("req", on)}
+    return _Inputs(blocks, requirements, agreements)
+
+
+# --- bit masks -----------------------------------------------------------------
+
+# Sets of requirements (and of blocks) are integers with one bit per member,
+# in words of 62 bits: a sum of distinct powers of two below 2**62 never
+# reaches the sign bit of a 64-bit integer.
+_WORD = 62
+
+
+def _words(count: int) -> int:
+    return max(1, -(-count // _WORD))
+
+
+def _masks(indexes: Iterable[int], count: int) -> list[int]:
+    """One mask per word with the bits of the given member indexes set."""
+    masks = [0] * _words(count)
+    for i in set(indexes):
+        masks[i // _WORD] |= 1 << (i % _WORD)
+    return masks
+
+
+def _any(mask: str, bits: str, count: int) -> str:
+    """SQL: the set `mask` (columns mask_0, mask_1 …) shares a member with `bits`."""
+    return (
+        "("
+        + " OR ".join(f"({mask}_{w} & {bits}_{w}) <> 0" for w in range(_words(count)))
+        + ")"
+    )
+
+
+def _bigint(value: int) -> str:
+    return f"CAST({int(value)} AS BIGINT)"
+
+
+def _real(value: float | None) -> str:
+    if value is None:
+        return f"CAST(NULL AS {_float_type()})"
+    if not math.isfinite(value):
+        raise ValueError(value)
+    return f"CAST({value!r} AS {_float_type()})"  # repr round-trips the double
+
+
+def _date(value: datetime.date) -> str:
+    """A date literal compared with date columns (ISO text on SQLite, cast by PostgreSQL)."""
+    return f"'{value.isoformat()}'"
+
+
+def _values(columns: Sequence[str], rows: Sequence[Sequence[str]], empty: str) -> str:
+    """A constant table as a derived table (portable: VALUES columns are columnN).
+
+    `empty` is a row of typed NULLs for when there are no rows (it is filtered out).
     """
-    applies = "(r.min_population IS NULL OR sm.population >= r.min_population)"
-    inner_where = "AND s.municipality_id = %s" if one_municipality else ""
-    where = "AND m.id = %s" if one_municipality else ""
-    unplanned = "y.required - y.na - y.satisfied - y.in_time - y.late - y.expired"
+    names = ", ".join(f"column{i + 1} AS {name}" for i, name in enumerate(columns))
+    if not rows:
+        return f"(SELECT {names} FROM (VALUES ({empty})) v WHERE 1 = 0)"
+    body = ", ".join(f"({', '.join(row)})" for row in rows)
+    return f"(SELECT {names} FROM (VALUES {body}) v)"
+
+
+# --- the pass over the statuses ------------------------------------------------
+
+# One row per active municipality: its score figures and the sets of
+# requirements in each state (see _per_municipality). Dropped at commit on
+# PostgreSQL; SQLite keeps it for the connection until the next recompute.
+_PER_M = "nup_recompute"
+# Levels numbered for the lookup key block_id * 8 + level number.
+_LEVEL_NUMBERS = {level: i for i, level in enumerate(Level.values)}
+
+
+def _level_number(column: str) -> str:
+    whens = " ".join(f"WHEN '{level}' THEN {i}" for level, i in _LEVEL_NUMBERS.items())
+    return f"CASE {column} {whens} END"
+
+
+def _lookup(inputs: _Inputs, categories: list[str]) -> str:
+    """What a status row at (block, level) contributes, one row per pair.
+
+    Score terms (weight × value, or the weight that drops out when not
+    applicable), per category too; the requirements of the block that the
+    level meets, that drop out (not applicable) and that it leaves open; the
+    block's own bit when the level is in use or not applicable (for the
+    aggregates). Built here from the Python constants so that the rules'
+    inputs (LEVEL_VALUES, LEVEL_RANK) are read in one place.
+    """
+    n_req, n_blocks = len(inputs.requirements), len(inputs.blocks)
+    columns = ["key", "num", "na"]
+    columns += [f"{kind}_{i}" for i in range(len(categories)) for kind in ("num", "na")]
+    for kind in ("met", "dropped", "open"):
+        columns += [f"{kind}_{w}" for w in range(_words(n_req))]
+    for kind in ("in_use_blocks", "na_blocks"):
+        columns += [f"{kind}_{w}" for w in range(_words(n_blocks))]
+    rows = []
+    for index, (block_id, category, weight) in enumerate(inputs.blocks):
+        own = [
+            i
+            for i, (_, block, _, _) in enumerate(inputs.requirements)
+            if block == block_id
+        ]
+        for level in Level.values:
+            applicable = level != Level.NOT_APPLICABLE
+            num = float(weight) * float(LEVEL_VALUES[level]) if applicable else None
+            na = None if applicable else float(weight)
+            met = [
+                i
+                for i in own
+                if applicable
+                and LEVEL_RANK[level] >= LEVEL_RANK[inputs.requirements[i][2]]
+            ]
+            row = [str(block_id * 8 + _LEVEL_NUMBERS[level]), _real(num), _real(na)]
+            for c in categories:
+                row += [_real(num if c == category else None)]
+                row += [_real(na if c == category else None)]
+            for members in (
+                met,
+                [] if applicable else own,
+                [i for i in own if applicable and i not in met],
+            ):
+                row += [_bigint(m) for m in _masks(members, n_req)]
+            in_use = [index] if level == Level.IN_USE else []
+            for members in (in_use, [] if applicable else [index]):
+                row += [_bigint(m) for m in _masks(members, n_blocks)]
+            rows.append(row)
+    empty = ", ".join(
+        ["CAST(NULL AS BIGINT)"]
+        + [_real(None)] * (2 + 2 * len(categories))
+        + ["CAST(NULL AS BIGINT)"] * (len(columns) - 3 - 2 * len(categories))
+    )
+    return _values(columns, rows, empty)
+
+
+def _per_municipality(inputs: _Inputs, on: datetime.date) -> str:
+    """CREATE TABLE … AS: one row per active municipality, from one read of the statuses.
+
+    The status rows are hash-joined with `_lookup` on one integer key and
+    grouped per municipality. Sets of requirements are summed (each
+    requirement's block has one status row per municipality, so its bit is
+    added at most once: the sum is the union). Then, per municipality, with
+    the requirements that apply to its population:
+
+    - remaining: apply, and the block is not marked not applicable;
+    - missing: remaining, and the block below the minimum level (a required
+      block without a status row is missing and unplanned);
+    - exempt: apply, and dropped out because the block is not applicable;
+    - unplanned / late / expired: missing with no planned date / planned after
+      the agreement's deadline / planned before `on`.
+
+    rules.agreement_outcome then decides every agreement from these sets
+    (`_outcome_code`, one column per agreement). The score and category scores are the sums of
+    rules.adoption_score; rank over all active municipalities.
+    """
+    n_req, n_blocks = len(inputs.requirements), len(inputs.blocks)
+    req_words, block_words = range(_words(n_req)), range(_words(n_blocks))
+    categories = sorted({category for _, category, _ in inputs.blocks})
+    total = float(sum((w for _, _, w in inputs.blocks), Decimal(0)))
+    per_category = {
+        c: float(sum((w for _, cat, w in inputs.blocks if cat == c), Decimal(0)))
+        for c in categories
+    }
+    deadline_of = dict(inputs.agreements)
+    deadlines = [deadline_of[a] for a, _, _, _ in inputs.requirements]
+
+    def after_deadline(w: int) -> str:
+        """The requirements (word w) whose deadline lies before s.planned_date."""
+        whens = [
+            f"WHEN s.planned_date > {_date(d)} THEN "
+            + _bigint(
+                _masks([i for i, di in enumerate(deadlines) if di <= d], n_req)[w]
+            )
+            for d in sorted(set(deadlines), reverse=True)
+        ]
+        return f"CASE {' '.join(whens)} ELSE 0 END" if whens else "0"
+
+    sums = ["SUM(l.num) AS num", "SUM(l.na) AS na"]
+    sums += [
+        f"SUM(l.{k}_{i}) AS {k}_{i}"
+        for i in range(len(categories))
+        for k in ("num", "na")
+    ]
+    sums.append("MAX(s.updated_at) AS last_status_update")
+    for w in req_words:
+        # Most rows leave no requirement open: they skip the date comparisons.
+        sums += [
+            f"SUM(l.met_{w}) AS met_{w}",
+            f"SUM(l.dropped_{w}) AS dropped_{w}",
+            f"SUM(CASE WHEN l.open_{w} = 0 OR s.planned_date IS NULL THEN 0 "
+            f"ELSE l.open_{w} END) AS planned_{w}",
+            f"SUM(CASE WHEN l.open_{w} = 0 OR s.planned_date IS NULL THEN 0 "
+            f"ELSE l.open_{w} & {after_deadline(w)} END) AS late_{w}",
+            f"SUM(CASE WHEN l.open_{w} <> 0 AND s.planned_date < {_date(on)} "
+            f"THEN l.open_{w} ELSE 0 END) AS expired_{w}",
+        ]
+    for w in block_words:
+        sums += [
+            f"SUM(l.in_use_blocks_{w}) AS in_use_blocks_{w}",
+            f"SUM(l.na_blocks_{w}) AS na_blocks_{w}",
+        ]
+
+    # The requirements that apply to the municipality's population.
+    thresholds = sorted({p for *_, p in inputs.requirements if p is not None})
+    unconditional = _masks(
+        [i for i, (*_, p) in enumerate(inputs.requirements) if p is None], n_req
+    )
+
+    def applies(w: int) -> str:
+        terms = [_bigint(unconditional[w])]
+        for t in thresholds:
+            mask = _masks(
+                [i for i, (*_, p) in enumerate(inputs.requirements) if p == t], n_req
+            )[w]
+            if mask:
+                terms.append(
+                    f"CASE WHEN m.population >= {int(t)} THEN {_bigint(mask)} ELSE 0 END"
+                )
+        return " + ".join(terms)
+
+    def counted(name: str) -> str:
+        return f"CAST(COALESCE(x.{name}, 0) AS BIGINT) AS {name}"
+
+    def score(num: str, na: str, weight: float) -> str:
+        denominator = f"({_real(weight)} - COALESCE({na}, 0))"
+        return (
+            f"CASE WHEN {denominator} > {_EMPTY_WEIGHT} "
+            f"THEN 100.0 * COALESCE({num}, 0) / {denominator} END"
+        )
+
+    category_json = _json_object(
+        [
+            (c, score(f"z.num_{i}", f"z.na_{i}", per_category[c]))
+            for i, c in enumerate(categories)
+        ]
+    )
+    z_columns = [
+        "m.id AS municipality_id",
+        "m.size_class",
+        "m.province_id",
+        "m.population",
+        "x.num",
+        "x.na",
+        "x.last_status_update",
+        *(f"x.{k}_{i}" for i in range(len(categories)) for k in ("num", "na")),
+        *(f"{applies(w)} AS applies_{w}" for w in req_words),
+        *(
+            counted(f"{k}_{w}")
+            for w in req_words
+            for k in ("met", "dropped", "planned", "late", "expired")
+        ),
+        *(
+            counted(f"{k}_{w}")
+            for w in block_words
+            for k in ("in_use_blocks", "na_blocks")
+        ),
+    ]
+    y_columns = [
+        "z.municipality_id",
+        "z.size_class",
+        "z.province_id",
+        "z.population",
+        f"{score('z.num', 'z.na', total)} AS score",
+        f"{category_json} AS category_scores",
+        "z.last_status_update",
+        *(f"z.{k}_{w}" for w in block_words for k in ("in_use_blocks", "na_blocks")),
+    ]
+    for w in req_words:
+        remaining = f"(z.applies_{w} & ~z.dropped_{w})"
+        missing = f"({remaining} & ~z.met_{w})"
+        y_columns += [
+            f"{remaining} AS remaining_{w}",
+            f"{missing} AS missing_{w}",
+            f"(z.applies_{w} & z.dropped_{w}) AS exempt_{w}",
+            f"({missing} & ~z.planned_{w}) AS unplanned_{w}",
+            f"({missing} & z.late_{w}) AS late_{w}",
+            f"({missing} & z.expired_{w}) AS expired_{w}",
+        ]
     return f"""
-        SELECT y.municipality_id, y.agreement_id,
-            CASE
-                WHEN y.required - y.na = 0 THEN '{ComplianceStatus.NOT_APPLICABLE}'
-                WHEN y.satisfied = y.required - y.na THEN '{ComplianceStatus.MET}'
-                WHEN y.deadline < %s THEN '{ComplianceStatus.OVERDUE}'
-                WHEN {unplanned} + y.late + y.expired = 0
-                    THEN '{ComplianceStatus.ON_TRACK}'
-                ELSE '{ComplianceStatus.AT_RISK}'
-            END AS status,
-            CASE
-                WHEN y.required - y.na = 0 OR y.satisfied = y.required - y.na
-                    THEN ''
-                WHEN y.deadline < %s THEN '{ComplianceReason.DEADLINE_PASSED}'
-                WHEN {unplanned} > 0 THEN '{ComplianceReason.UNPLANNED}'
-                WHEN y.late > 0 THEN '{ComplianceReason.PLANNED_LATE}'
-                WHEN y.expired > 0 THEN '{ComplianceReason.PLAN_EXPIRED}'
-                ELSE ''
-            END AS reason,
-            CASE
-                WHEN y.required - y.na = 0 OR y.satisfied = y.required - y.na
-                    THEN NULL
-                WHEN y.deadline < %s THEN y.deadline
-                WHEN {unplanned} + y.late > 0 THEN NULL
-                ELSE y.first_expired
-            END AS lapsed_on,
-            CASE WHEN y.na > 0 AND y.required > y.na
-                AND y.satisfied = y.required - y.na THEN TRUE ELSE FALSE END
-                AS exempted
+        -- The outcome codes read the sets as computed columns of `y` (a
+        -- subquery with a window function is not merged into its parent, so
+        -- each set is computed once per municipality, not once per use).
+        SELECT y.*{"".join(f", {column}" for column in _outcome_columns(inputs, on))}
         FROM (
-            SELECT m.id AS municipality_id, a.id AS agreement_id, a.deadline,
-                COALESCE(n.required, 0){_conditional_requirements(on)} AS required,
-                COALESCE(x.na, 0) AS na, COALESCE(x.satisfied, 0) AS satisfied,
-                COALESCE(x.in_time, 0) AS in_time, COALESCE(x.late, 0) AS late,
-                COALESCE(x.expired, 0) AS expired, x.first_expired
-            FROM {_t(Municipality)} m
-            CROSS JOIN {_t(ResultAgreement)} a
-            LEFT JOIN (
-                SELECT r.agreement_id, COUNT(*) AS required
-                FROM ({requirements}) r
-                WHERE r.min_population IS NULL
-                GROUP BY r.agreement_id
-            ) n ON n.agreement_id = a.id
-            LEFT JOIN (
-                SELECT s.municipality_id, r.agreement_id,
-                    SUM(CASE WHEN {na} THEN 1 ELSE 0 END) AS na,
-                    SUM(CASE WHEN {satisfied} THEN 1 ELSE 0 END) AS satisfied,
-                    SUM(CASE WHEN {missing} AND s.planned_date >= %s
-                        AND s.planned_date <= ra.deadline THEN 1 ELSE 0 END)
-                        AS in_time,
-                    SUM(CASE WHEN {missing} AND s.planned_date > ra.deadline
-                        THEN 1 ELSE 0 END) AS late,
-                    SUM(CASE WHEN {missing} AND s.planned_date < %s
-                        THEN 1 ELSE 0 END) AS expired,
-                    MIN(CASE WHEN {missing} AND s.planned_date < %s
-                        THEN s.planned_date END) AS first_expired
-                FROM {_t(AdoptionStatus)} s
-                INNER JOIN ({requirements}) r ON r.block_id = s.block_id
-                INNER JOIN {_t(Municipality)} sm ON sm.id = s.municipality_id
-                INNER JOIN {_t(ResultAgreement)} ra ON ra.id = r.agreement_id
-                WHERE {applies} {inner_where}
-                GROUP BY s.municipality_id, r.agreement_id
-            ) x ON x.municipality_id = m.id AND x.agreement_id = a.id
-            WHERE m.active {where}
+        SELECT y.*, CASE WHEN y.score IS NULL THEN NULL ELSE RANK() OVER (
+            ORDER BY CASE WHEN y.score IS NULL THEN 1 ELSE 0 END, y.score DESC) END
+            AS rank
+        FROM (
+            SELECT {", ".join(y_columns)}
+            FROM (
+                SELECT {", ".join(z_columns)}
+                FROM {_t(Municipality)} m
+                LEFT JOIN (
+                    SELECT s.municipality_id, {", ".join(sums)}
+                    FROM {_t(AdoptionStatus)} s
+                    -- One integer key, not (block, level): PostgreSQL then expects
+                    -- every status row to match and hashes the few lookup rows.
+                    INNER JOIN {_lookup(inputs, categories)} l
+                        ON l.key = s.block_id * 8 + {_level_number("s.level")}
+                    GROUP BY s.municipality_id
+                ) x ON x.municipality_id = m.id
+                WHERE m.active
+            ) z
+        ) y
         ) y
     """
 
 
-def _compliance_params(day: Any, municipality_id: int | None) -> list[Any]:
-    """The parameters of `_compliance_select`, in order of appearance."""
-    one = [municipality_id, municipality_id] if municipality_id is not None else []
-    return [day] * 6 + one
+# --- agreement outcomes ----------------------------------------------------------
+
+# What rules.agreement_outcome can decide, as a small code per municipality ×
+# agreement: (code, status, reason, met on an exemption).
+_KINDS = [
+    (0, ComplianceStatus.NOT_APPLICABLE, "", False),
+    (1, ComplianceStatus.MET, "", False),
+    (2, ComplianceStatus.MET, "", True),
+    (3, ComplianceStatus.OVERDUE, ComplianceReason.DEADLINE_PASSED, False),
+    (4, ComplianceStatus.AT_RISK, ComplianceReason.UNPLANNED, False),
+    (5, ComplianceStatus.AT_RISK, ComplianceReason.PLANNED_LATE, False),
+    (6, ComplianceStatus.AT_RISK, ComplianceReason.PLAN_EXPIRED, False),
+    (7, ComplianceStatus.ON_TRACK, "", False),
+]
+_OVERDUE, _PLAN_EXPIRED = 3, 6
 
 
-_OUTCOME = "c.status, c.reason, c.lapsed_on, c.exempted"
-_OUTCOME_COLUMNS = "municipality_id, agreement_id, status, reason, lapsed_on, exempted"
+def _requirement_masks(inputs: _Inputs, agreement_id: int) -> list[int]:
+    return _masks(
+        [i for i, (a, *_) in enumerate(inputs.requirements) if a == agreement_id],
+        len(inputs.requirements),
+    )
 
 
-def _compliance_diff_ctes(table: str, current: str) -> str:
-    """CTEs that bring `table` in line with a preceding `new` CTE, writing only changes.
+def _outcome_code(inputs: _Inputs, agreement_id: int, passed: bool) -> str:
+    """rules.agreement_outcome of one agreement as SQL over a municipality's sets.
 
-    They define `changed`, `added` and `removed` (each RETURNING 1); the caller adds
-    them up. Two parameters: the computed-at stamp for updated and for added rows.
-    A FULL JOIN (always a hash or merge join, whatever the statistics say — a fresh,
-    never analysed table once got a nested loop over the CTE that ran for minutes)
-    pairs new and stored rows once.
+    `y` is a row of `_per_municipality`; the result is a code of `_KINDS`.
     """
+    masks = _requirement_masks(inputs, agreement_id)
+
+    def meets(kind: str) -> str:
+        """Some requirement of this agreement is in the municipality's set `kind`."""
+        terms = [
+            f"(y.{kind}_{w} & {_bigint(mask)}) <> 0"
+            for w, mask in enumerate(masks)
+            if mask
+        ]
+        return "(" + " OR ".join(terms) + ")" if terms else "(1 = 0)"
+
+    ahead = (
+        ""
+        if passed
+        else f"""
+            WHEN {meets("unplanned")} THEN 4
+            WHEN {meets("late")} THEN 5
+            WHEN {meets("expired")} THEN 6
+            ELSE 7"""
+    )
+    return f"""CASE
+            WHEN NOT {meets("remaining")} THEN 0
+            WHEN NOT {meets("missing")}
+                THEN CASE WHEN {meets("exempt")} THEN 2 ELSE 1 END
+            {"ELSE 3" if passed else ahead}
+        END"""
+
+
+def _outcome_columns(inputs: _Inputs, on: datetime.date) -> list[str]:
+    """The `outcome_<i>` columns of `_per_municipality`, one per agreement."""
+    return [
+        f"{_outcome_code(inputs, agreement_id, deadline < on)} AS outcome_{i}"
+        for i, (agreement_id, deadline) in enumerate(inputs.agreements)
+    ]
+
+
+def _compliance_select(inputs: _Inputs) -> str:
+    """The compliance rows of every active municipality, from its outcome codes.
+
+    Columns: municipality_id, agreement_id, status, reason, lapsed_on, exempted.
+    Parameters: `_compliance_params`.
+    """
+    n_req = len(inputs.requirements)
+    words = range(_words(n_req))
+    expired = ", ".join(f"expired_{w}" for w in words)
+    # One arm per agreement; its deadline is a parameter (typed as a date on
+    # both databases, which a literal is not).
+    arms = [
+        f"SELECT municipality_id, {int(agreement_id)} AS agreement_id, "
+        f"%s AS deadline, outcome_{i} AS code, {expired} FROM {_PER_M}"
+        for i, (agreement_id, _) in enumerate(inputs.agreements)
+    ] or [
+        f"SELECT municipality_id, CAST(NULL AS BIGINT) AS agreement_id, "
+        f"CAST(NULL AS DATE) AS deadline, 0 AS code, {expired} FROM {_PER_M} WHERE 1 = 0"
+    ]
+    kinds = _values(
+        ["code", "status", "reason", "exempted"],
+        [
+            [str(code), f"'{status}'", f"'{reason}'", "TRUE" if exempted else "FALSE"]
+            for code, status, reason, exempted in _KINDS
+        ],
+        "0, '', '', FALSE",
+    )
+    # The requirements one by one, for the earliest expired planned date.
+    requirements = _values(
+        ["agreement_id", "block_id", "word", "bit"],
+        [
+            [str(int(a)), str(int(b)), str(i // _WORD), _bigint(1 << (i % _WORD))]
+            for i, (a, b, _, _) in enumerate(inputs.requirements)
+        ],
+        "CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), 0, CAST(NULL AS BIGINT)",
+    )
+    expired_of_word = (
+        "CASE r.word "
+        + " ".join(f"WHEN {w} THEN o.expired_{w}" for w in words)
+        + " END"
+    )
     return f"""
-        diff AS MATERIALIZED (
-            SELECT c.id, n.municipality_id, n.agreement_id, n.status, n.reason,
-                n.lapsed_on, n.exempted
-            FROM new n
-            FULL JOIN {current} c
-                ON c.municipality_id = n.municipality_id
-                AND c.agreement_id = n.agreement_id
-            WHERE c.id IS NULL OR n.status IS NULL
-                OR ({_OUTCOME}) IS DISTINCT FROM
-                    (n.status, n.reason, n.lapsed_on, n.exempted)
-        ),
-        changed AS (
-            UPDATE {table} c SET status = d.status, reason = d.reason,
-                lapsed_on = d.lapsed_on, exempted = d.exempted, computed_at = %s
-            FROM diff d
-            WHERE c.id = d.id AND d.status IS NOT NULL
-            RETURNING 1
-        ),
-        added AS (
-            INSERT INTO {table} ({_OUTCOME_COLUMNS}, computed_at)
-            SELECT d.municipality_id, d.agreement_id, d.status, d.reason,
-                d.lapsed_on, d.exempted, %s
-            FROM diff d WHERE d.id IS NULL
-            RETURNING 1
-        ),
-        removed AS (
-            DELETE FROM {table} c USING diff d
-            WHERE c.id = d.id AND d.status IS NULL
-            RETURNING 1
-        )"""
+        SELECT o.municipality_id, o.agreement_id, k.status, k.reason,
+            CASE o.code
+                WHEN {_OVERDUE} THEN o.deadline
+                -- Plan expired: the earliest planned date of its expired blocks.
+                WHEN {_PLAN_EXPIRED} THEN (
+                    SELECT MIN(s.planned_date)
+                    FROM {_t(AdoptionStatus)} s
+                    INNER JOIN {requirements} r ON r.block_id = s.block_id
+                    WHERE s.municipality_id = o.municipality_id
+                        AND r.agreement_id = o.agreement_id
+                        AND ({expired_of_word} & r.bit) <> 0
+                )
+            END AS lapsed_on,
+            k.exempted
+        FROM ({" UNION ALL ".join(arms)}) o
+        INNER JOIN {kinds} k ON k.code = o.code
+    """
 
 
-def _write_compliance(
-    stamp: Any, on: datetime.date, municipality_id: int | None
+def _compliance_params(inputs: _Inputs) -> list[Any]:
+    # Date objects: psycopg sends them typed as dates; Django's SQLite backend
+    # adapts them to ISO text, as it stores dates.
+    return [deadline for _, deadline in inputs.agreements]
+
+
+def _build_table(inputs: _Inputs, on: datetime.date) -> None:
+    """Fill the recompute's temporary table (`_per_municipality`).
+
+    It holds every active municipality, also when one is recomputed: the
+    aggregates need them all. On PostgreSQL a plain CREATE TABLE … AS may read
+    with parallel workers (a statement with data-modifying CTEs never does);
+    one round trip (no parameters: the constants are literals); dropped at
+    commit, and a second recompute in the same transaction (nested atomic
+    blocks) replaces it. SQLite keeps it for the connection until the next
+    recompute.
+    """
+    select = _per_municipality(inputs, on)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"DROP TABLE IF EXISTS {_PER_M}; "
+                f"CREATE TEMPORARY TABLE {_PER_M} ON COMMIT DROP AS {select}"
+            )
+        else:
+            cursor.execute(f"DROP TABLE IF EXISTS temp.{_PER_M}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {_PER_M} AS {select}")
+
+
+# --- writing only what changed -------------------------------------------------
+
+
+def _sync(
+    model,
+    *,
+    pk: str,
+    keys: Sequence[str],
+    values: Sequence[str],
+    select: str,
+    params: Sequence[Any],
+    stamp: Any,
+    municipality_id: int | None,
 ) -> int:
-    """Bring AgreementCompliance in line with the computed statuses; return rows written.
+    """Bring `model`'s rows in line with `select`; return the rows written.
 
-    Only rows whose status changed are updated, missing ones inserted and
-    obsolete ones (merged municipalities) deleted, so a full recompute after a
-    few edits writes a few rows instead of all of them (10,000 municipalities ×
-    19 agreements = 190,000 rows). PostgreSQL does it in one statement with
-    data-modifying CTEs; SQLite with an upsert and a delete.
+    Only rows whose values differ are updated, missing ones inserted and
+    obsolete ones (former municipalities, removed agreements) deleted, so a
+    recompute after a few edits writes a few rows. With `municipality_id`
+    only that municipality's rows are compared. PostgreSQL: one statement with
+    data-modifying CTEs (a FULL JOIN, always a hash or merge join, pairs the
+    new and stored rows once); SQLite: an upsert and a delete.
     """
-    table = _t(AgreementCompliance)
+    table = _t(model)
     one = municipality_id is not None
-    select = _compliance_select(one_municipality=one, on=on)
-    # Raw SQL parameters get the backend's own representation (text on SQLite).
-    day = connection.ops.adapt_datefield_value(on)
-    select_params = _compliance_params(day, municipality_id)
-    scope = "AND c.municipality_id = %s" if one else ""
     scope_params = [municipality_id] if one else []
-    obsolete = f"""
-        SELECT c.id FROM {table} c
-        WHERE NOT EXISTS (
-            SELECT 1 FROM new n
-            WHERE n.municipality_id = c.municipality_id
-                AND n.agreement_id = c.agreement_id
-        ) {scope}
-    """
+    key_match = " AND ".join(f"c.{k} = n.{k}" for k in keys)
+    columns = ", ".join([*keys, *values])
+    stored = ", ".join(f"c.{v}" for v in values)
+    new = ", ".join(f"n.{v}" for v in values)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             current = (
@@ -355,141 +664,133 @@ def _write_compliance(
             )
             cursor.execute(
                 f"""
-                WITH new AS MATERIALIZED ({select}),
-                {_compliance_diff_ctes(table, current)}
+                WITH new AS ({select}),
+                diff AS MATERIALIZED (
+                    SELECT c.{pk} AS stored_pk, n.{keys[0]} IS NULL AS gone,
+                        {", ".join(f"n.{col}" for col in [*keys, *values])}
+                    FROM new n
+                    FULL JOIN {current} c ON {key_match}
+                    WHERE c.{pk} IS NULL OR n.{keys[0]} IS NULL
+                        OR ({stored}) IS DISTINCT FROM ({new})
+                ),
+                changed AS (
+                    UPDATE {table} c
+                    SET {", ".join(f"{v} = d.{v}" for v in values)}, computed_at = %s
+                    FROM diff d
+                    WHERE c.{pk} = d.stored_pk AND NOT d.gone
+                    RETURNING 1
+                ),
+                added AS (
+                    INSERT INTO {table} ({columns}, computed_at)
+                    SELECT {", ".join(f"d.{col}" for col in [*keys, *values])}, %s
+                    FROM diff d WHERE d.stored_pk IS NULL
+                    RETURNING 1
+                ),
+                removed AS (
+                    DELETE FROM {table} c USING diff d
+                    WHERE c.{pk} = d.stored_pk AND d.gone
+                    RETURNING 1
+                )
                 SELECT (SELECT COUNT(*) FROM changed) + (SELECT COUNT(*) FROM added)
                     + (SELECT COUNT(*) FROM removed)
                 """,
-                [*select_params, *scope_params, stamp, stamp],
+                [*params, *scope_params, stamp, stamp],
             )
             return int(cursor.fetchone()[0])
         cursor.execute(
             f"""
-            INSERT INTO {table} ({_OUTCOME_COLUMNS}, computed_at)
-            SELECT {_OUTCOME_COLUMNS}, %s FROM ({select}) q
+            INSERT INTO {table} ({columns}, computed_at)
+            SELECT {columns}, %s FROM ({select}) n
             WHERE true
-            ON CONFLICT (municipality_id, agreement_id) DO UPDATE
-                SET status = excluded.status, reason = excluded.reason,
-                    lapsed_on = excluded.lapsed_on, exempted = excluded.exempted,
+            ON CONFLICT ({", ".join(keys)}) DO UPDATE
+                SET {", ".join(f"{v} = excluded.{v}" for v in values)},
                     computed_at = excluded.computed_at
-                WHERE ({table}.status, {table}.reason, {table}.lapsed_on,
-                    {table}.exempted) IS NOT (excluded.status, excluded.reason,
-                    excluded.lapsed_on, excluded.exempted)
+                WHERE ({", ".join(f"{table}.{v}" for v in values)})
+                    IS NOT ({", ".join(f"excluded.{v}" for v in values)})
             """,
-            [stamp, *select_params],
+            [stamp, *params],
         )
         written = cursor.rowcount
-        # No WITH here: sqlite3 reports no rowcount for statements starting with it.
+        scope = "c.municipality_id = %s AND" if one else ""
         cursor.execute(
-            f"DELETE FROM {table} WHERE id IN "
-            f"({obsolete.replace('FROM new n', f'FROM ({select}) n')})",
-            [*select_params, *scope_params],
+            f"""
+            DELETE FROM {table} WHERE {pk} IN (
+                SELECT c.{pk} FROM {table} c
+                WHERE {scope} NOT EXISTS (SELECT 1 FROM ({select}) n WHERE {key_match})
+            )
+            """,
+            [*scope_params, *params],
         )
         return written + cursor.rowcount
 
 
-# --- scores --------------------------------------------------------------------
-
-
-def _active_blocks(on: datetime.date) -> tuple[list[int], float, dict[str, float]]:
-    """Ids of the blocks active on `on`, their total weight and the total per category."""
-    total = Decimal(0)
-    per_category: dict[str, Decimal] = {}
-    ids = []
-    for block_id, category, weight in (
-        BlockVersion.objects.in_force(on)
-        .filter(active=True)
-        .values_list("block_id", "block__category", "weight")
-    ):
-        ids.append(block_id)
-        total += weight
-        per_category[category] = per_category.get(category, Decimal(0)) + weight
-    return ids, float(total), {c: float(w) for c, w in per_category.items()}
-
-
-def _score_expr(total_weight: float, category: str | None) -> tuple[str, list[Any]]:
-    """100 × Σ w·v / (W − Σ w over not_applicable) for one municipality's rows."""
-    weight = f"CAST(b.weight AS {_float_type()})"
-    value = _level_case("s.level", {k: float(v) for k, v in LEVEL_VALUES.items()}, "0")
-    in_scope = "b.id IS NOT NULL"
-    params: list[Any] = []
-    if category is not None:
-        in_scope += " AND b.category = %s"
-    numerator = f"COALESCE(SUM(CASE WHEN {in_scope} AND s.level <> '{Level.NOT_APPLICABLE}' THEN {weight} * {value} END), 0)"
-    excluded = f"COALESCE(SUM(CASE WHEN {in_scope} AND s.level = '{Level.NOT_APPLICABLE}' THEN {weight} END), 0)"
-    denominator = f"(%s - {excluded})"
-    expr = (
-        f"CASE WHEN {denominator} > {_EMPTY_WEIGHT} "
-        f"THEN 100.0 * {numerator} / {denominator} END"
+def _write_compliance(inputs: _Inputs, stamp: Any, municipality_id: int | None) -> int:
+    one = municipality_id is not None
+    return _sync(
+        AgreementCompliance,
+        pk="id",
+        keys=["municipality_id", "agreement_id"],
+        values=["status", "reason", "lapsed_on", "exempted"],
+        select=f"""
+            SELECT * FROM ({_compliance_select(inputs)}) n
+            {"WHERE n.municipality_id = %s" if one else ""}
+        """,
+        params=[*_compliance_params(inputs), *([municipality_id] if one else [])],
+        stamp=stamp,
+        municipality_id=municipality_id,
     )
-    # Placeholders in order of appearance: denominator, numerator, denominator.
-    if category is not None:
-        params = [total_weight, category, category, total_weight, category]
-    else:
-        params = [total_weight, total_weight]
-    return expr, params
 
 
-def _score_insert(
-    *,
-    one_municipality: bool,
-    on: datetime.date,
-    total_weight: float,
-    category_weights: dict[str, float],
-) -> tuple[str, list[Any]]:
-    """INSERT … SELECT of MunicipalityScore rows, compliance counts included.
+def _write_scores(inputs: _Inputs, stamp: Any, municipality_id: int | None) -> int:
+    """Score rows from the pass, with the agreements counted from its outcome codes."""
+    one = municipality_id is not None
 
-    The weights are those of the block versions in force on `on`.
+    def count(*codes: int) -> str:
+        terms = [
+            f"CASE WHEN p.outcome_{i} IN ({', '.join(map(str, codes))}) THEN 1 ELSE 0 END"
+            for i in range(len(inputs.agreements))
+        ]
+        return " + ".join(terms) or "0"
+
+    def of(status: str) -> list[int]:
+        return [code for code, kind, _, _ in _KINDS if kind == status]
+
+    exempted = [code for code, _, _, exempt in _KINDS if exempt]
+    select = f"""
+        SELECT p.municipality_id, p.score, p.rank,
+            {count(*of(ComplianceStatus.MET))} AS agreements_met,
+            {count(*of(ComplianceStatus.ON_TRACK))} AS agreements_on_track,
+            {count(*of(ComplianceStatus.AT_RISK))} AS agreements_at_risk,
+            {count(*of(ComplianceStatus.OVERDUE))} AS agreements_overdue,
+            {count(*of(ComplianceStatus.NOT_APPLICABLE))} AS agreements_not_applicable,
+            {count(*exempted)} AS agreements_exempted,
+            p.category_scores, p.last_status_update,
+            '{_method_version()}' AS method_version
+        FROM {_PER_M} p
+        {"WHERE p.municipality_id = %s" if one else ""}
     """
-    score_sql, params = _score_expr(total_weight, None)
-    columns = [f"{score_sql} AS score"]
-    category_columns = []
-    for i, (category, weight) in enumerate(sorted(category_weights.items())):
-        expr, expr_params = _score_expr(weight, category)
-        columns.append(f"{expr} AS cat_{i}")
-        params.extend(expr_params)
-        category_columns.append((category, f"x.cat_{i}"))
-    where = "AND m.id = %s" if one_municipality else ""
-    rank = (
-        "NULL"
-        if one_municipality
-        else "CASE WHEN x.score IS NULL THEN NULL ELSE RANK() OVER ("
-        "ORDER BY CASE WHEN x.score IS NULL THEN 1 ELSE 0 END, x.score DESC) END"
+    return _sync(
+        MunicipalityScore,
+        pk="municipality_id",
+        keys=["municipality_id"],
+        values=[
+            "score",
+            "rank",
+            "agreements_met",
+            "agreements_on_track",
+            "agreements_at_risk",
+            "agreements_overdue",
+            "agreements_not_applicable",
+            "agreements_exempted",
+            "category_scores",
+            "last_status_update",
+            "method_version",
+        ],
+        select=select,
+        params=[municipality_id] if one else [],
+        stamp=stamp,
+        municipality_id=municipality_id,
     )
-    counts = ", ".join(
-        f"SUM(CASE WHEN status = '{status}' THEN 1 ELSE 0 END) AS {status}"
-        for status in ComplianceStatus.values
-    )
-    sql = f"""
-        INSERT INTO {_t(MunicipalityScore)} (
-            municipality_id, score, rank, agreements_met, agreements_on_track,
-            agreements_at_risk, agreements_overdue, agreements_not_applicable,
-            agreements_exempted, category_scores, last_status_update, computed_at,
-            method_version
-        )
-        SELECT x.municipality_id, x.score, {rank},
-            COALESCE(c.met, 0), COALESCE(c.on_track, 0), COALESCE(c.at_risk, 0),
-            COALESCE(c.overdue, 0), COALESCE(c.not_applicable, 0),
-            COALESCE(c.exempted, 0), {_json_object(category_columns)},
-            x.last_status_update, %s, '{_method_version()}'
-        FROM (
-            SELECT m.id AS municipality_id, {", ".join(columns)},
-                MAX(CASE WHEN b.id IS NOT NULL THEN s.updated_at END)
-                    AS last_status_update
-            FROM {_t(Municipality)} m
-            LEFT JOIN {_t(AdoptionStatus)} s ON s.municipality_id = m.id
-            LEFT JOIN ({_blocks_in_force(on)}) b ON b.id = s.block_id
-            WHERE m.active {where}
-            GROUP BY m.id
-        ) x
-        LEFT JOIN (
-            SELECT municipality_id, {counts},
-                SUM(CASE WHEN exempted THEN 1 ELSE 0 END) AS exempted
-            FROM {_t(AgreementCompliance)}
-            GROUP BY municipality_id
-        ) c ON c.municipality_id = x.municipality_id
-    """
-    return sql, params
 
 
 def _rerank() -> None:
@@ -512,20 +813,25 @@ def _rerank() -> None:
 # --- aggregates ----------------------------------------------------------------
 
 
-def _group_totals(block_ids: list[int], agreements: int) -> dict[GroupKey, GroupTotals]:
-    """Totals per (size class, province) from three GROUP BY queries."""
+def _group_totals(inputs: _Inputs) -> dict[GroupKey, GroupTotals]:
+    """Totals per (size class, province), counted from the temporary table.
+
+    Scores and "meets every agreement" from the written score rows; blocks in
+    use or not applicable and agreement statuses from the pass's block sets
+    and outcome codes: no second read of the status or compliance rows.
+    """
     groups: dict[GroupKey, GroupTotals] = {}
-    m, p = _t(Municipality), _t(Province)
-    active_blocks = set(block_ids)
+    p, pr = _PER_M, _t(Province)
+    agreements = len(inputs.agreements)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT m.size_class, p.slug, m.population, sc.score, sc.agreements_met,
+            SELECT p.size_class, pr.slug, p.population, sc.score, sc.agreements_met,
                 sc.agreements_not_applicable
-            FROM {m} m
-            INNER JOIN {p} p ON p.id = m.province_id
-            LEFT JOIN {_t(MunicipalityScore)} sc ON sc.municipality_id = m.id
-            WHERE m.active
+            FROM {p} p
+            INNER JOIN {pr} pr ON pr.id = p.province_id
+            LEFT JOIN {_t(MunicipalityScore)} sc
+                ON sc.municipality_id = p.municipality_id
             """
         )
         for size_class, province, population, score, met, na in cursor.fetchall():
@@ -534,49 +840,55 @@ def _group_totals(block_ids: list[int], agreements: int) -> dict[GroupKey, Group
             totals.population += population
             totals.scores.append(score)
             totals.all_met += meets_every_agreement(met or 0, na or 0, agreements)
-        cursor.execute(
-            f"""
-            SELECT m.size_class, p.slug, s.block_id, s.level,
-                COUNT(*), SUM(m.population)
-            FROM {_t(AdoptionStatus)} s
-            INNER JOIN {m} m ON m.id = s.municipality_id
-            INNER JOIN {p} p ON p.id = m.province_id
-            WHERE m.active AND s.level IN (%s, %s)
-            GROUP BY m.size_class, p.slug, s.block_id, s.level
-            """,
-            [Level.IN_USE.value, Level.NOT_APPLICABLE.value],
-        )
-        for size_class, province, block_id, level, count, population in cursor:
-            if block_id not in active_blocks:
-                continue
-            counts = groups[(size_class, province)].blocks.setdefault(
-                block_id, [0, 0, 0, 0]
+        # Per group: the municipalities per block state and per agreement outcome.
+        block_columns = []
+        for index in range(len(inputs.blocks)):
+            word, bit = divmod(index, _WORD)
+            for kind in ("in_use_blocks", "na_blocks"):
+                has = f"(p.{kind}_{word} & {_bigint(1 << bit)}) <> 0"
+                block_columns += [
+                    f"COUNT(*) FILTER (WHERE {has})",
+                    f"SUM(p.population) FILTER (WHERE {has})",
+                ]
+        outcome_columns = [
+            f"COUNT(*) FILTER (WHERE p.outcome_{i} = {code})"
+            for i in range(len(inputs.agreements))
+            for code, *_ in _KINDS
+        ]
+        if block_columns or outcome_columns:
+            cursor.execute(
+                f"""
+                SELECT p.size_class, pr.slug,
+                    {", ".join([*block_columns, *outcome_columns])}
+                FROM {p} p
+                INNER JOIN {pr} pr ON pr.id = p.province_id
+                GROUP BY p.size_class, pr.slug
+                """
             )
-            if level == Level.IN_USE:
-                counts[IN_USE] += count
-                counts[IN_USE_POP] += int(population)
-            else:
-                counts[NOT_APPLICABLE] += count
-                counts[NOT_APPLICABLE_POP] += int(population)
-        cursor.execute(
-            f"""
-            SELECT m.size_class, p.slug, c.agreement_id, c.status, c.exempted,
-                COUNT(*)
-            FROM {_t(AgreementCompliance)} c
-            INNER JOIN {m} m ON m.id = c.municipality_id
-            INNER JOIN {p} p ON p.id = m.province_id
-            WHERE m.active
-            GROUP BY m.size_class, p.slug, c.agreement_id, c.status, c.exempted
-            """
-        )
-        for size_class, province, agreement_id, status, exempted, count in cursor:
-            totals = groups[(size_class, province)]
-            key = (agreement_id, status)
-            totals.statuses[key] = totals.statuses.get(key, 0) + count
-            if exempted:
-                totals.exempted[agreement_id] = (
-                    totals.exempted.get(agreement_id, 0) + count
-                )
+            for size_class, province, *values in cursor.fetchall():
+                totals = groups[(size_class, province)]
+                for i, block_id in enumerate(inputs.block_ids):
+                    in_use, in_use_pop, na, na_pop = (
+                        int(v or 0) for v in values[4 * i : 4 * i + 4]
+                    )
+                    if in_use or na:
+                        counts = [0, 0, 0, 0]
+                        counts[IN_USE], counts[IN_USE_POP] = in_use, in_use_pop
+                        counts[NOT_APPLICABLE] = na
+                        counts[NOT_APPLICABLE_POP] = na_pop
+                        totals.blocks[block_id] = counts
+                outcomes = iter(values[len(block_columns) :])
+                for agreement_id in inputs.agreement_ids:
+                    for _code, status, _reason, exempt in _KINDS:
+                        n = int(next(outcomes) or 0)
+                        if not n:
+                            continue
+                        key = (agreement_id, str(status))
+                        totals.statuses[key] = totals.statuses.get(key, 0) + n
+                        if exempt:
+                            totals.exempted[agreement_id] = (
+                                totals.exempted.get(agreement_id, 0) + n
+                            )
     return groups
 
 
@@ -619,18 +931,12 @@ def insert_rows(model, columns: Sequence[str], records: Sequence[tuple]) -> int:
     return len(records)
 
 
-def _rewrite_aggregates(
-    block_ids: list[int],
-    stamp: Any,
-    agreement_ids: list[int] | None = None,
-    *,
-    groups: dict[GroupKey, GroupTotals] | None = None,
-) -> int:
-    if agreement_ids is None:
-        agreement_ids = list(ResultAgreement.objects.values_list("id", flat=True))
-    if groups is None:
-        groups = _group_totals(block_ids, len(agreement_ids))
-    rows = figure_rows(groups, block_ids=block_ids, agreement_ids=agreement_ids)
+def _rewrite_aggregates(inputs: _Inputs, stamp: Any) -> int:
+    rows = figure_rows(
+        _group_totals(inputs),
+        block_ids=inputs.block_ids,
+        agreement_ids=inputs.agreement_ids,
+    )
     Aggregate.objects.all().delete()
     return insert_rows(
         Aggregate,
@@ -642,8 +948,9 @@ def _rewrite_aggregates(
 # --- public API ----------------------------------------------------------------
 
 
-def recompute_all(*, today: datetime.date | None = None) -> dict[str, int]:
-    """Rewrite every score, compliance row and aggregate; return rows written."""
+def _recompute(
+    municipality_id: int | None, today: datetime.date | None
+) -> dict[str, int]:
     now = timezone.now()
     on = today or timezone.localdate(now)
     # Raw SQL parameters get the backend's own representation (text on SQLite).
@@ -652,52 +959,27 @@ def recompute_all(*, today: datetime.date | None = None) -> dict[str, int]:
     with transaction.atomic():
         _lock(own_transaction=own_transaction)
         data_changed()
-        block_ids, total_weight, category_weights = _active_blocks(on)
-        compliance = _write_compliance(stamp, on, None)
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {_t(MunicipalityScore)}")
-            sql, params = _score_insert(
-                one_municipality=False,
-                on=on,
-                total_weight=total_weight,
-                category_weights=category_weights,
-            )
-            cursor.execute(sql, [stamp, *params])
-            scores = cursor.rowcount
-        aggregates = _rewrite_aggregates(block_ids, stamp)
+        inputs = _read_inputs(on)
+        # Every active municipality, also for one: the aggregates need them all.
+        _build_table(inputs, on)
+        compliance = _write_compliance(inputs, stamp, municipality_id)
+        scores = _write_scores(inputs, stamp, municipality_id)
+        if municipality_id is not None:
+            _rerank()
+        aggregates = _rewrite_aggregates(inputs, stamp)
     return {"scores": scores, "compliance": compliance, "aggregates": aggregates}
+
+
+def recompute_all(*, today: datetime.date | None = None) -> dict[str, int]:
+    """Bring every score, compliance row and aggregate up to date; return rows written."""
+    return _recompute(None, today)
 
 
 def recompute_municipality(
     municipality_id: int, *, today: datetime.date | None = None
 ) -> dict[str, int]:
-    """Rewrite one municipality's score and compliance, re-rank, rewrite aggregates.
-
-    An inactive (merged) municipality loses its rows.
+    """Bring one municipality's score and compliance up to date, re-rank, rewrite
+    the aggregates; return rows written. An inactive (merged) municipality loses
+    its rows.
     """
-    now = timezone.now()
-    on = today or timezone.localdate(now)
-    # Raw SQL parameters get the backend's own representation (text on SQLite).
-    stamp = connection.ops.adapt_datetimefield_value(now)
-    own_transaction = not connection.in_atomic_block
-    with transaction.atomic():
-        _lock(own_transaction=own_transaction)
-        data_changed()
-        block_ids, total_weight, category_weights = _active_blocks(on)
-        compliance = _write_compliance(stamp, on, municipality_id)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"DELETE FROM {_t(MunicipalityScore)} WHERE municipality_id = %s",
-                [municipality_id],
-            )
-            sql, params = _score_insert(
-                one_municipality=True,
-                on=on,
-                total_weight=total_weight,
-                category_weights=category_weights,
-            )
-            cursor.execute(sql, [stamp, *params, municipality_id])
-            scores = cursor.rowcount
-        _rerank()
-        aggregates = _rewrite_aggregates(block_ids, stamp)
-    return {"scores": scores, "compliance": compliance, "aggregates": aggregates}
+    return _recompute(municipality_id, today)
