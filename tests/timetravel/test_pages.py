@@ -348,3 +348,26 @@ def test_agreement_list_shows_the_deadline_in_force_then(
     assert history.standings_on(datetime.date.fromisoformat(on)).deadlines == {
         world.agreement.pk: expected
     }
+
+
+def test_forecasts_on_a_past_date_see_only_the_history_until_then(client, world):
+    from scoring import projections
+    from scoring.dashboards import line_labels, snapshot_trend
+
+    block = BuildingBlock.objects.filter(active=True).order_by("pk").first()
+    with_peildatum = client.get(
+        f"/en/bouwstenen/{block.code}/?peildatum={MONTH_END.isoformat()}"
+    ).context["forecast_rows"]
+    today = client.get(f"/en/bouwstenen/{block.code}/").context["forecast_rows"]
+
+    def expected(until):
+        rows = snapshot_trend(Measure.IN_USE_SHARE, block=block, until=until)
+        forecasts = projections.forecasts_for(rows)
+        assert all(
+            f.last_month is None or until is None or f.last_month <= until
+            for f in forecasts.values()
+        )
+        return projections.forecast_rows(forecasts, line_labels())
+
+    assert with_peildatum == expected(MONTH_END)
+    assert today == expected(None)
