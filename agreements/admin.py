@@ -17,7 +17,7 @@ from agreements.models import (
     ResultAgreement,
 )
 from agreements.services import end_requirement, set_requirement
-from municipalities.admin import KingStaffAdminMixin, ReadOnlyAdminMixin
+from nupportal.admin_mixins import KingStaffAdminMixin, ReadOnlyAdminMixin
 from nupportal.validity import version_start_errors
 
 

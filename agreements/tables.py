@@ -9,7 +9,7 @@ import django_tables2 as tables
 
 from agreements.models import ResultAgreement
 from municipalities.tables import MunicipalityRowTable, NumberColumn, PercentColumn
-from municipalities.templatetags.portal import compliance_badge, localized_attr
+from nupportal.templatetags.portal import compliance_badge, localized_attr
 from scoring.models import AgreementCompliance
 
 

@@ -25,7 +25,7 @@ from buildingblocks.services import (
 )
 from buildingblocks.validation import StatusValues, validate_status
 from buildingblocks.versions import initial_versions, new_block_version
-from municipalities.admin import KingStaffAdminMixin, ReadOnlyAdminMixin
+from nupportal.admin_mixins import KingStaffAdminMixin, ReadOnlyAdminMixin
 from nupportal.validity import version_start_errors
 from scoring.tasks import enqueue_recompute_all
 

@@ -11,7 +11,7 @@ import django_tables2 as tables
 
 from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
 from municipalities.tables import MunicipalityRowTable, NumberColumn, PercentColumn
-from municipalities.templatetags.portal import level_badge, localized_attr
+from nupportal.templatetags.portal import level_badge, localized_attr
 
 
 class StatusChangeTable(tables.Table):

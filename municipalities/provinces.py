@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from agreements.models import ResultAgreement
 from buildingblocks.models import BuildingBlock
 from municipalities.models import Municipality, Province
-from municipalities.templatetags.portal import localized_attr
+from nupportal.templatetags.portal import localized_attr
 from scoring import charts, queries
 from scoring.charts import number
 from scoring.dashboards import (

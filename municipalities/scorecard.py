@@ -25,7 +25,7 @@ from buildingblocks.levels import Level
 from buildingblocks.models import AdoptionStatus, BuildingBlock
 from municipalities import queries
 from municipalities.models import Municipality
-from municipalities.templatetags.portal import localized_attr
+from nupportal.templatetags.portal import localized_attr
 from scoring import explain
 from scoring.models import Aggregate, Measure, MunicipalityScore, Scope
 from scoring.rules import BlockState

@@ -40,12 +40,12 @@ from municipalities.tables import (
     ProvinceSizeClassTable,
     ProvinceTable,
 )
-from municipalities.templatetags.portal import localized_attr
 from nupportal.columns import (
     Column,
     ColumnSet,
 )
 from nupportal.exports import SafeExportMixin
+from nupportal.templatetags.portal import localized_attr
 from scoring import projections, timetravel
 from scoring import queries as scoring_queries
 from scoring.charts import Series, line_chart

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from municipalities.admin import KingStaffAdminMixin
+from nupportal.admin_mixins import KingStaffAdminMixin
 from reports.models import ImportBatch, Report
 
 

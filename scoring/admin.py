@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from municipalities.admin import KingStaffAdminMixin, ReadOnlyAdminMixin
+from nupportal.admin_mixins import KingStaffAdminMixin, ReadOnlyAdminMixin
 from scoring.models import Aggregate, AgreementCompliance, MunicipalityScore, Snapshot
 
 

@@ -17,6 +17,7 @@ template `includes/chart.html` puts these in a <figure>.
 from __future__ import annotations
 
 import datetime
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -89,10 +90,14 @@ class Chart:
     row_links: list[str] = field(default_factory=list)
 
     @property
-    def linked_rows(self) -> list[tuple[str, list[str]]]:
-        """(link or '', cells) per table row, for includes/chart.html."""
+    def linked_rows(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """(link or '', [(column header, cell), …]) per table row, for
+        includes/chart.html: on a phone each cell shows under its header."""
         links = self.row_links or [""] * len(self.rows)
-        return list(zip(links, self.rows, strict=True))
+        return [
+            (link, list(itertools.zip_longest(self.headers, row, fillvalue="")))
+            for link, row in zip(links, self.rows, strict=True)
+        ]
 
 
 @dataclass

@@ -23,8 +23,8 @@ from buildingblocks.levels import Level
 from buildingblocks.models import AdoptionStatus, BuildingBlock
 from municipalities.models import Municipality, Province
 from municipalities.sizeclasses import SizeClass
-from municipalities.templatetags.portal import localized_attr
 from nupportal.formats import round_half_up
+from nupportal.templatetags.portal import localized_attr
 from scoring import charts, history, maps, projections, queries, timetravel
 from scoring.charts import Bar, Group, Series, StackRow, number, percent
 from scoring.distribution import Spread, spread, spreads_by

@@ -241,14 +241,10 @@ def test_statuses_are_written_only_by_the_status_service():
 # --- apps that import each other ----------------------------------------------------
 
 # Pairs of apps that import each other's functions or classes at module level
-# (models and constants left out: Django apps share those by design). Known debt:
-# the shared UI (admin mixins, template tags, charts) living in municipalities and
-# scoring (issue 20.5). Remove a pair once it is broken; a new pair fails.
-KNOWN_MUTUAL_APPS = {
-    # scoring.admin uses municipalities.admin's mixins, scoring.dashboards the
-    # template tag localized_attr; municipalities' pages use scoring's rules/charts.
-    ("municipalities", "scoring"),
-}
+# (models and constants left out: Django apps share those by design). The shared
+# UI (template tags, admin mixins) lives in nupportal so that no app needs
+# another's views or admin: none is known, and a new pair fails.
+KNOWN_MUTUAL_APPS: set[tuple[str, str]] = set()
 # Modules whose names other apps may import freely: schema and constants.
 SHARED_DEFINITIONS = {"models", "levels", "sizeclasses", "roles", "geography"}
 
@@ -265,4 +261,4 @@ def mutual_apps(graph: dict[str, set[str]]) -> set[tuple[str, str]]:
 
 
 def test_no_new_pair_of_apps_imports_each_other():
-    assert mutual_apps(import_graph(_modules())) <= KNOWN_MUTUAL_APPS
+    assert mutual_apps(import_graph(_modules())) == KNOWN_MUTUAL_APPS

@@ -15,7 +15,7 @@ from django.utils import translation
 
 import pytest
 
-from municipalities.templatetags.portal import level_badge, nav_items
+from nupportal.templatetags.portal import level_badge, nav_items
 from tests.factories import EditorMembershipFactory, UserFactory
 
 STATIC = Path(settings.BASE_DIR) / "static"

@@ -356,7 +356,10 @@ def test_box_plot_table_gives_count_and_five_numbers_rounded_half_up():
     assert chart.rows[1] == ["Large", "2", "55.0", "56.3", "57.5", "58.8", "60.0"]
     assert chart.rows[2] == ["One", "1", *["70.0"] * 5]
     assert chart.rows[3] == ["Empty", "0", *["–"] * 5]
-    assert chart.linked_rows[1] == ("/x/", chart.rows[1])
+    assert chart.linked_rows[1] == (
+        "/x/",
+        list(zip(chart.headers, chart.rows[1], strict=True)),
+    )
     assert chart.linked_rows[0][0] == ""
     assert ">median 30.0, n = 5</text>" in chart.svg
     assert ">no scores</text>" in chart.svg
