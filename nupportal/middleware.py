@@ -176,10 +176,11 @@ class ReferenceDateMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        from scoring import timetravel
+        from scoring import history, timetravel
 
         parsed = timetravel.of_request(request)
-        response = self.get_response(request)
+        with history.one_reference_load():
+            response = self.get_response(request)
         match = getattr(request, "resolver_match", None)
         if (
             parsed.on is None

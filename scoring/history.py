@@ -21,8 +21,10 @@ on leaves every earlier snapshot as it was.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -175,6 +177,27 @@ class RulesInForce:
     requirements: dict[int, list[tuple[int, str, int | None]]]
 
 
+# Within one request the reference data is read once: a page on a past date
+# needs both that day's figures and its standings, and each replays with it.
+_request_reference: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "nup_request_reference", default=None
+)
+
+
+@contextlib.contextmanager
+def one_reference_load() -> Iterator[None]:
+    """Inside the block every replay shares one read of the reference data.
+
+    For one request (nupportal.middleware.ReferenceDateMiddleware), never
+    longer: an edit of the reference data must be seen by the next request.
+    """
+    token = _request_reference.set([])
+    try:
+        yield
+    finally:
+        _request_reference.reset(token)
+
+
 @dataclass
 class _Reference:
     """Everything besides the statuses that the figures of a date depend on.
@@ -206,6 +229,17 @@ class _Reference:
 
     @classmethod
     def load(cls) -> _Reference:
+        """The reference data; read once per `one_reference_load()` block."""
+        memo = _request_reference.get()
+        if memo is not None and memo:
+            return memo[0]
+        reference = cls._read()
+        if memo is not None:
+            memo.append(reference)
+        return reference
+
+    @classmethod
+    def _read(cls) -> _Reference:
         municipalities = [
             _Municipality(
                 id=row[0],

@@ -139,3 +139,15 @@ def test_the_method_page_explains_time_travel(client, path, text):
     html = client.get(path).content.decode()
     assert f'<h2 id="time-travel">{text}</h2>' in html
     assert "peildatum=2014-12-31" in html
+
+
+@pytest.mark.django_db
+def test_one_request_reads_the_reference_data_once(django_assert_num_queries):
+    from scoring.history import _Reference, one_reference_load
+
+    with one_reference_load():
+        first = _Reference.load()
+        with django_assert_num_queries(0):
+            assert _Reference.load() is first
+    # Outside a request every call reads afresh: an edit is seen at once.
+    assert _Reference.load() is not first
