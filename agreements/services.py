@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from agreements.models import DeadlineRevision, Requirement, ResultAgreement
 from buildingblocks.models import BuildingBlock
 from nupportal.audit import audit
-from nupportal.validity import version_start_errors
+from nupportal.validity import start_version
 from scoring.rules import deadline_in_force
 from scoring.tasks import recompute_after_commit
 
@@ -113,16 +113,6 @@ def _versions_of(agreement_id: int, block_id: int) -> list[Requirement]:
     )
 
 
-def _check_start(
-    versions: list[Requirement], valid_from: datetime.date, today: datetime.date
-) -> None:
-    errors = version_start_errors(
-        [(v.valid_from, v.valid_until) for v in versions], valid_from, today
-    )
-    if errors:
-        raise ValidationError({"valid_from": errors})
-
-
 def _log(action: str, requirement: Requirement, when: datetime.date, user) -> None:
     audit(
         f"requirement_{action}",
@@ -153,37 +143,16 @@ def set_requirement(
     requirement in force already says this. Scores recompute after commit.
     """
     today = today or timezone.localdate()
-    versions = _versions_of(agreement.pk, block.pk)
-    _check_start(versions, valid_from, today)
-    latest = versions[-1] if versions else None
-    if (
-        latest is not None
-        and latest.valid_until is None
-        and (latest.minimum_level, latest.min_population)
-        == (minimum_level, min_population)
-    ):
+    requirement = start_version(
+        _versions_of(agreement.pk, block.pk),
+        valid_from=valid_from,
+        today=today,
+        values={"minimum_level": minimum_level, "min_population": min_population},
+        new=Requirement,
+        fixed={"agreement": agreement, "block": block},
+    )
+    if requirement is None:
         return None
-    if latest is not None and latest.valid_from == valid_from:
-        latest.minimum_level, latest.min_population = minimum_level, min_population
-        latest.valid_until = None
-        latest.full_clean()
-        latest.save()
-        requirement = latest
-    else:
-        if latest is not None and (
-            latest.valid_until is None or latest.valid_until > valid_from
-        ):
-            latest.valid_until = valid_from
-            latest.save(update_fields=["valid_until"])
-        requirement = Requirement(
-            agreement=agreement,
-            block=block,
-            minimum_level=minimum_level,
-            min_population=min_population,
-            valid_from=valid_from,
-        )
-        requirement.full_clean()
-        requirement.save()
     _log("set", requirement, valid_from, user)
     recompute_after_commit()
     return requirement

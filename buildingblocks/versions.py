@@ -14,13 +14,12 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from buildingblocks.models import BlockVersion, BuildingBlock, sync_current
 from nupportal.audit import audit
-from nupportal.validity import version_start_errors
+from nupportal.validity import start_version
 from scoring.tasks import recompute_after_commit
 
 
@@ -46,34 +45,16 @@ def new_block_version(
         .filter(block=block)
         .order_by("valid_from")
     )
-    errors = version_start_errors(
-        [(v.valid_from, v.valid_until) for v in versions], valid_from, today
+    version = start_version(
+        versions,
+        valid_from=valid_from,
+        today=today,
+        values={"weight": weight, "active": active},
+        new=BlockVersion,
+        fixed={"block": block},
     )
-    if errors:
-        raise ValidationError({"valid_from": errors})
-    latest = versions[-1] if versions else None
-    if (
-        latest is not None
-        and latest.valid_until is None
-        and (latest.weight, latest.active) == (weight, active)
-    ):
+    if version is None:
         return None
-    if latest is not None and latest.valid_from == valid_from:
-        latest.weight, latest.active, latest.valid_until = weight, active, None
-        latest.full_clean()
-        latest.save(update_fields=["weight", "active", "valid_until"])
-        version = latest
-    else:
-        if latest is not None and (
-            latest.valid_until is None or latest.valid_until > valid_from
-        ):
-            latest.valid_until = valid_from
-            latest.save(update_fields=["valid_until"])
-        version = BlockVersion(
-            block=block, weight=weight, active=active, valid_from=valid_from
-        )
-        version.full_clean()
-        version.save()
     sync_current([block.pk], today=today)
     block.refresh_from_db(fields=["weight", "active"])
     audit(

@@ -133,6 +133,53 @@ def version_start_errors(
     return errors
 
 
+def start_version(
+    versions: Sequence[ValidityPeriod],
+    *,
+    valid_from: datetime.date,
+    today: datetime.date,
+    values: dict[str, object],
+    new: type[ValidityPeriod],
+    fixed: dict[str, object],
+) -> ValidityPeriod | None:
+    """Give one item `values` from `valid_from` on: the one versioning step.
+
+    `versions` are the item's versions, oldest first (locked by the caller).
+    None when the open version already holds `values`; a version starting that
+    very day is corrected in place (it has no earlier period to keep); else the
+    latest version ends on `valid_from` and a new `new(**fixed, **values)`
+    starts there. Raises ValidationError (on `valid_from`) when it may not.
+    """
+    errors = version_start_errors(
+        [(v.valid_from, v.valid_until) for v in versions], valid_from, today
+    )
+    if errors:
+        raise ValidationError({"valid_from": errors})
+    latest = versions[-1] if versions else None
+    if (
+        latest is not None
+        and latest.valid_until is None
+        and all(getattr(latest, name) == value for name, value in values.items())
+    ):
+        return None
+    if latest is not None and latest.valid_from == valid_from:
+        for name, value in values.items():
+            setattr(latest, name, value)
+        latest.valid_until = None
+        latest.full_clean()
+        latest.save(update_fields=[*values, "valid_until"])
+        return latest
+    if latest is not None and (
+        latest.valid_until is None or latest.valid_until > valid_from
+    ):
+        latest.valid_until = valid_from
+        latest.save(update_fields=["valid_until"])
+    version = new(**fixed, **values, valid_from=valid_from)
+    version.full_clean()
+    version.save()
+    return version
+
+
 def validity_constraints(
     prefix: str, keys: Sequence[str]
 ) -> list[models.BaseConstraint]:
