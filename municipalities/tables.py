@@ -243,6 +243,7 @@ class ProvinceTable(SpreadColumnsMixin, tables.Table):
         order_by = ("province",)
         default = "—"
         attrs = {"class": "table table--provinces"}
+        empty_text = _("No provinces have been loaded.")
 
 
 class ProvinceMunicipalityTable(tables.Table):
@@ -274,6 +275,7 @@ class ProvinceMunicipalityTable(tables.Table):
         )
         default = "—"
         attrs = {"class": "table"}
+        empty_text = _("This province has no municipalities.")
 
     def render_size_class(self, value) -> str:
         return short_size_class(value)
@@ -292,6 +294,7 @@ class ProvinceBlockTable(tables.Table):
     class Meta:
         default = "—"
         attrs = {"class": "table"}
+        empty_text = _("No building blocks have been loaded.")
 
 
 class ProvinceAgreementTable(tables.Table):
@@ -307,6 +310,7 @@ class ProvinceAgreementTable(tables.Table):
     class Meta:
         default = "—"
         attrs = {"class": "table"}
+        empty_text = _("No result agreements have been loaded.")
 
 
 class ProvinceSizeClassTable(SpreadColumnsMixin, tables.Table):

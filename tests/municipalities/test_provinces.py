@@ -19,6 +19,7 @@ from nupportal.formats import format_percent, round_half_up
 from scoring.compute import recompute_all
 from scoring.distribution import spread
 from scoring.models import AgreementCompliance, ComplianceStatus, MunicipalityScore
+from tests.factories import ProvinceFactory
 from tests.municipalities.portal_world import add_municipalities, build_world
 from tests.scoring.conftest import TODAY
 from tests.scoring.conftest import build_world as build_scoring_world
@@ -311,3 +312,12 @@ def test_after_a_recompute_the_shares_equal_a_direct_count(client, db):
             re.S,
         ).group(1)
         assert re.findall(r"<td[^>]*>\s*([^<]*?)\s*</td>", row)[1] == expected
+
+
+def test_empty_portal_says_so_in_both_languages(client, db):
+    html = client.get("/provincies/").content.decode()
+    assert "Er zijn geen provincies geladen." in html
+    ProvinceFactory(name="Zeeland", slug="zeeland")
+    html = client.get("/en/provincies/zeeland/").content.decode()
+    assert "This province has no municipalities." in html
+    assert "No scores in Zeeland yet." in html
