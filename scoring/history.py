@@ -177,21 +177,23 @@ class RulesInForce:
     requirements: dict[int, list[tuple[int, str, int | None]]]
 
 
-# Within one request the reference data is read once: a page on a past date
-# needs both that day's figures and its standings, and each replays with it.
-_request_reference: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+# Within one request the reference data is read, and a day's standings are
+# replayed, once: a page on a past date needs that day's figures, its
+# standings for the scores and ranks, and its scores again for the spreads.
+_request_reference: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
     "nup_request_reference", default=None
 )
 
 
 @contextlib.contextmanager
 def one_reference_load() -> Iterator[None]:
-    """Inside the block every replay shares one read of the reference data.
+    """Inside the block every replay shares one read of the reference data, and
+    `standings_on` replays each (day, municipalities) once.
 
     For one request (nupportal.middleware.ReferenceDateMiddleware), never
     longer: an edit of the reference data must be seen by the next request.
     """
-    token = _request_reference.set([])
+    token = _request_reference.set({})
     try:
         yield
     finally:
@@ -231,11 +233,11 @@ class _Reference:
     def load(cls) -> _Reference:
         """The reference data; read once per `one_reference_load()` block."""
         memo = _request_reference.get()
-        if memo is not None and memo:
-            return memo[0]
+        if memo is not None and "reference" in memo:
+            return memo["reference"]
         reference = cls._read()
         if memo is not None:
-            memo.append(reference)
+            memo["reference"] = reference
         return reference
 
     @classmethod
@@ -803,6 +805,10 @@ def standings_on(
     result. A fixed number of queries, whatever the number of municipalities.
     """
     ids = None if municipality_ids is None else set(municipality_ids)
+    memo = _request_reference.get()
+    key = ("standings", on, None if ids is None else frozenset(ids))
+    if memo is not None and key in memo:
+        return memo[key]
     reference = _Reference.load()
     states = states_on(on, ids)
     deadlines = reference.deadlines_on(on)
@@ -828,6 +834,9 @@ def standings_on(
                 agreement_ids[i] for i, (_, exempted) in outcomes.items() if exempted
             ),
         )
-    return Reconstruction(
+    result = Reconstruction(
         standings=standings, deadlines=dict(zip(agreement_ids, deadlines, strict=True))
     )
+    if memo is not None:
+        memo[key] = result
+    return result

@@ -143,14 +143,17 @@ def test_clean_explains_an_overlap_and_an_empty_period_in_dutch():
         valid_from=D(2012, 1, 1),
         valid_until=D(2012, 1, 1),
     )
+    # The messages are lazy: read them in Dutch too, whatever an earlier test
+    # left active in this thread.
     with translation.override("nl"):
         with pytest.raises(ValidationError) as overlap:
             overlapping.clean()
         with pytest.raises(ValidationError) as period:
             empty.clean()
-    assert "overlapt" in str(overlap.value)
-    assert "1 jan 2011" in str(overlap.value)
-    assert "eindigen na" in str(period.value)
+        overlap_text, period_text = str(overlap.value), str(period.value)
+    assert "overlapt" in overlap_text
+    assert "1 jan 2011" in overlap_text
+    assert "eindigen na" in period_text
 
 
 # --- the recompute uses the versions in force on its day ---------------------------

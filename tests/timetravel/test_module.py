@@ -151,3 +151,16 @@ def test_one_request_reads_the_reference_data_once(django_assert_num_queries):
             assert _Reference.load() is first
     # Outside a request every call reads afresh: an edit is seen at once.
     assert _Reference.load() is not first
+
+
+@pytest.mark.django_db
+def test_one_request_replays_a_day_once(django_assert_num_queries):
+    from scoring.history import one_reference_load, standings_on
+
+    day = datetime.date(2014, 12, 30)
+    with one_reference_load():
+        first = standings_on(day)
+        with django_assert_num_queries(0):
+            assert standings_on(day) is first
+        assert standings_on(day, [1]) is not first
+    assert standings_on(day) is not first
