@@ -282,11 +282,3 @@ class TrendSerializer(serializers.Serializer):
     scope = serializers.ChoiceField(choices=SCOPE_CHOICES)
     key = serializers.CharField(allow_blank=True)
     results = TrendPointSerializer(many=True)
-
-
-class ProblemSerializer(serializers.Serializer):
-    """RFC 9457 problem details."""
-
-    status = serializers.IntegerField()
-    title = serializers.CharField()
-    detail = serializers.CharField()

@@ -599,12 +599,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _since(months: int) -> str:
-    today = time.localtime()
-    index = today.tm_year * 12 + today.tm_mon - 1 - months
-    return f"{index // 12}-{index % 12 + 1:02d}"
-
-
 def write(results: dict, output: Path) -> None:
     output.mkdir(parents=True, exist_ok=True)
     (output / "results.json").write_text(

@@ -7,7 +7,6 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import F
 from django.http import (
     HttpRequest,
@@ -45,6 +44,7 @@ from nupportal.columns import (
     ColumnSet,
 )
 from nupportal.exports import SafeExportMixin
+from nupportal.pagination import paginate
 from nupportal.templatetags.portal import localized_attr
 from scoring import projections, timetravel
 from scoring import queries as scoring_queries
@@ -55,16 +55,6 @@ from scoring.dashboards import (
     province_spread_chart,
 )
 from scoring.models import ComplianceStatus, Measure, MunicipalityScore, Scope
-
-
-def page_of(paginator: Paginator, number: str | None):
-    """The requested page; the first for nonsense, the last past the end."""
-    try:
-        return paginator.page(number or 1)
-    except PageNotAnInteger:
-        return paginator.page(1)
-    except EmptyPage:
-        return paginator.page(paginator.num_pages)
 
 
 class TableOptionsMixin:
@@ -159,8 +149,9 @@ class MunicipalityListView(
         RequestConfig(self.request, paginate=False).configure(table)
         if not self.is_export_request():
             per_page = self.get_options_form().rows_per_page()
-            table.paginator = Paginator(table.rows, per_page)
-            table.page = page_of(table.paginator, self.request.GET.get("page"))
+            table.paginator, table.page = paginate(
+                table.rows, per_page, self.request.GET.get("page")
+            )
         return table
 
 
@@ -609,8 +600,11 @@ class MatrixView(TableOptionsMixin, ColumnChoiceMixin, TemplateView):
             municipalities = filterset.qs.order_by(*self.sort_orders[sort])
         else:
             municipalities, past_levels = _matrix_on(on, filterset.qs, sort)
-        paginator = Paginator(municipalities, self.get_options_form().rows_per_page())
-        page = page_of(paginator, self.request.GET.get("page"))
+        paginator, page = paginate(
+            municipalities,
+            self.get_options_form().rows_per_page(),
+            self.request.GET.get("page"),
+        )
         blocks = self.shown_blocks(filterset.block_category())
         levels = (
             queries.levels_by_municipality(m.pk for m in page.object_list)

@@ -57,11 +57,6 @@ class ValidityPeriod(models.Model):
     class Meta:
         abstract = True
 
-    def in_force_on(self, on: datetime.date) -> bool:
-        from scoring.rules import in_force
-
-        return in_force(self.valid_from, self.valid_until, on)
-
     def clean(self) -> None:
         super().clean()
         if self.valid_from is None:

@@ -190,15 +190,6 @@ def _masks(indexes: Iterable[int], count: int) -> list[int]:
     return masks
 
 
-def _any(mask: str, bits: str, count: int) -> str:
-    """SQL: the set `mask` (columns mask_0, mask_1 …) shares a member with `bits`."""
-    return (
-        "("
-        + " OR ".join(f"({mask}_{w} & {bits}_{w}) <> 0" for w in range(_words(count)))
-        + ")"
-    )
-
-
 def _bigint(value: int) -> str:
     return f"CAST({int(value)} AS BIGINT)"
 

@@ -38,10 +38,6 @@ class Spread:
     def five_numbers(self) -> tuple[float, float, float, float, float]:
         return (self.minimum, self.q1, self.median, self.q3, self.maximum)
 
-    @property
-    def interquartile_range(self) -> float:
-        return self.q3 - self.q1
-
 
 def quantile(ordered: Sequence[float], p: float) -> float:
     """The p-quantile (0 ≤ p ≤ 1) of sorted, non-empty values, inclusive method."""

@@ -130,12 +130,6 @@ class Forecast:
     def ceiling(self) -> float | None:
         return None if self.params is None else self.params[0]
 
-    @property
-    def midpoint_month(self) -> datetime.date | None:
-        if self.params is None or self.origin is None:
-            return None
-        return add_months(self.origin, round(self.params[2]))
-
     def crossing(self, target: float) -> Crossing:
         return self.crossings.get(target, Crossing(target, CrossingKind.UNKNOWN))
 

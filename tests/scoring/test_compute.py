@@ -47,7 +47,7 @@ def expected_per_municipality(on=TODAY):
     }
     requirements = {}
     for r in Requirement.objects.all():
-        if r.block_id in counted and r.in_force_on(on):
+        if r.block_id in counted and rules.in_force(r.valid_from, r.valid_until, on):
             requirements.setdefault(r.agreement_id, []).append(r)
     result = {}
     for m in Municipality.objects.filter(active=True):
