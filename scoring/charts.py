@@ -108,6 +108,11 @@ class Bar:
     # Its own colour (e.g. a status); the default bar colour otherwise.
     fill: str = ""
 
+    @property
+    def text(self) -> str:
+        """The value as the chart writes it: its own text, else the number."""
+        return self.value_text or number(self.value)
+
 
 @dataclass
 class Group:
@@ -202,6 +207,26 @@ def _chart(
         ),
         headers=headers,
         rows=rows,
+    )
+
+
+def _bars_chart(
+    chart_id: str,
+    caption: str,
+    summary: str,
+    draw: Drawing,
+    bars: Sequence[Bar],
+    label_header: str,
+    value_header: str,
+) -> Chart:
+    """A chart of bars whose table lists each label with its value as written."""
+    return _chart(
+        chart_id,
+        caption,
+        summary,
+        draw,
+        headers=[label_header, value_header],
+        rows=[[b.label, b.text] for b in bars],
     )
 
 
@@ -323,7 +348,7 @@ def bar_chart(
 ) -> Chart:
     """Horizontal bars, one per label, with the value written at the end of each bar."""
     # Room right of the longest bar for its value text.
-    longest = max((len(b.value_text or number(b.value)) for b in bars), default=4)
+    longest = max((len(b.text) for b in bars), default=4)
     scale = max(max_value, 1e-9)
 
     def draw(width: int, narrow: bool) -> tuple[float, list[str]]:
@@ -335,7 +360,7 @@ def bar_chart(
         for i, bar in enumerate(bars):
             y = top + i * row_h + label_h
             bar_w = 0 if bar.value is None else area * min(bar.value, scale) / scale
-            text = bar.value_text or number(bar.value)
+            text = bar.text
             label = (
                 _row_label(bar_x, y - 4, bar.label, NARROW_LABEL_CHARS, "start")
                 if narrow
@@ -363,13 +388,8 @@ def bar_chart(
         body.append(_axis(bar_x, top - 3, bar_x, height - 4))
         return height, body
 
-    return _chart(
-        chart_id,
-        caption,
-        summary,
-        draw,
-        headers=[label_header, value_header],
-        rows=[[b.label, b.value_text or number(b.value)] for b in bars],
+    return _bars_chart(
+        chart_id, caption, summary, draw, bars, label_header, value_header
     )
 
 
@@ -495,7 +515,7 @@ def histogram(
                     BAR_STROKE,
                     round(x + (slot - 6) / 2, 1),
                     round(top + plot_h - h - 4, 1),
-                    b.value_text or number(b.value),
+                    b.text,
                     round(x + (slot - 6) / 2, 1),
                     height - bottom + 16,
                     label,
@@ -504,13 +524,8 @@ def histogram(
         body.append(_axis(left, top + plot_h, width - 8, top + plot_h))
         return height, body
 
-    return _chart(
-        chart_id,
-        caption,
-        summary,
-        draw,
-        headers=[label_header, value_header],
-        rows=[[b.label, b.value_text or number(b.value)] for b in bins],
+    return _bars_chart(
+        chart_id, caption, summary, draw, bins, label_header, value_header
     )
 
 
