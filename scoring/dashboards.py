@@ -319,20 +319,12 @@ def overview_context(
         Bar(size_class_label(c), by_class.get((Measure.MEAN_SCORE, None, c)))
         for c in SIZE_CLASS_ORDER
     ]
-    known = [b for b in gap_bars if b.value is not None]
-    gap_summary = (
+    gap_summary = _size_class_comparison(
         _(
-            "Municipalities with %(small)s inhabitants score %(small_score)s on average, "
-            "those with %(large)s inhabitants %(large_score)s."
-        )
-        % {
-            "small": known[0].label,
-            "small_score": number(known[0].value),
-            "large": known[-1].label,
-            "large_score": number(known[-1].value),
-        }
-        if len(known) >= 2
-        else _("Not enough municipalities to compare size classes.")
+            "Municipalities with %(small)s inhabitants score %(small_value)s on average, "
+            "those with %(large)s inhabitants %(large_value)s."
+        ),
+        [(b.label, number(b.value)) for b in gap_bars if b.value is not None],
     )
     gap_chart = charts.bar_chart(
         chart_id="chart-gap",
@@ -590,22 +582,16 @@ def block_context(
         )
         for c in SIZE_CLASS_ORDER
     ]
-    known = [b for b in class_bars if b.value is not None]
     class_chart = charts.bar_chart(
         chart_id="chart-block-size",
         caption=_("Share in use by size class (inhabitants)"),
-        summary=_(
-            "%(small_share)s of municipalities with %(small)s inhabitants use it, "
-            "%(large_share)s of those with %(large)s."
-        )
-        % {
-            "small_share": known[0].value_text,
-            "small": known[0].label,
-            "large_share": known[-1].value_text,
-            "large": known[-1].label,
-        }
-        if len(known) >= 2
-        else _("Not enough municipalities to compare size classes."),
+        summary=_size_class_comparison(
+            _(
+                "%(small_value)s of municipalities with %(small)s inhabitants use it, "
+                "%(large_value)s of those with %(large)s."
+            ),
+            [(b.label, b.value_text) for b in class_bars if b.value is not None],
+        ),
         bars=class_bars,
         label_header=_("Size class (inhabitants)"),
         value_header=_("Municipalities in use"),
@@ -853,6 +839,23 @@ def _middle_half(s: Spread | None) -> str:
     return _("%(q1)s to %(q3)s") % {"q1": number(s.q1, 1), "q3": number(s.q3, 1)}
 
 
+def _size_class_comparison(message: str, known: Sequence[tuple[str, str]]) -> str:
+    """`message` about the smallest and the largest size class that have a figure.
+
+    `known` holds (label, figure as written) from small to large; `message` names
+    them %(small)s, %(small_value)s, %(large)s and %(large_value)s.
+    """
+    if len(known) < 2:
+        return _("Not enough municipalities to compare size classes.")
+    (small, small_value), (large, large_value) = known[0], known[-1]
+    return message % {
+        "small": small,
+        "small_value": small_value,
+        "large": large,
+        "large_value": large_value,
+    }
+
+
 def size_class_spread_chart(
     rows: Sequence[queries.GroupedScore],
     *,
@@ -867,20 +870,16 @@ def size_class_spread_chart(
     boxes = [charts.Box(size_class_label(c), spreads.get(c)) for c in SIZE_CLASS_ORDER]
     if with_national:
         boxes.append(charts.Box(_("Netherlands"), spread(r.score for r in rows)))
-    known = [b for b in boxes[: len(SIZE_CLASS_ORDER)] if b.spread is not None]
-    summary = (
+    summary = _size_class_comparison(
         _(
             "The middle half of the municipalities with %(small)s inhabitants scores "
-            "%(small_range)s, of those with %(large)s inhabitants %(large_range)s."
-        )
-        % {
-            "small": known[0].label,
-            "small_range": _middle_half(known[0].spread),
-            "large": known[-1].label,
-            "large_range": _middle_half(known[-1].spread),
-        }
-        if len(known) >= 2
-        else _("Not enough municipalities to compare size classes.")
+            "%(small_value)s, of those with %(large)s inhabitants %(large_value)s."
+        ),
+        [
+            (b.label, _middle_half(b.spread))
+            for b in boxes[: len(SIZE_CLASS_ORDER)]
+            if b.spread is not None
+        ],
     )
     caption = (
         _("Spread of adoption scores by size class (inhabitants) in %(province)s")
