@@ -2,7 +2,9 @@
 
 Pure: plain values and a `random.Random` in, plain values out; no queries, no settings.
 The command loads the reference data, calls `generate_history_with_mergers` and
-`plan_deadline_revisions`, and writes what they return.
+`plan_deadline_revisions`, and writes what they return; this package names only
+what the command passes and reads, the parts live in `timeline`, `mergers` and
+`deadlines`.
 
 How the history is made
 -----------------------
@@ -31,96 +33,33 @@ municipality's history ends on its last day, and a municipality formed by a merg
 starts with the status the merger rule carries over from the merging ones.
 """
 
-from buildingblocks.demo.deadlines import (
-    LATEST_REASON,
-    POSTPONEMENT_REASONS,
-    AgreementInput,
-    RevisionPlan,
-    plan_deadline_revisions,
-)
+from buildingblocks.demo.deadlines import AgreementInput, plan_deadline_revisions
 from buildingblocks.demo.mergers import (
-    CATCH_UP_YEARS,
-    Carry,
     MergerInput,
     PlaceInput,
     State,
     generate_history_with_mergers,
 )
 from buildingblocks.demo.timeline import (
-    AMSTERDAM,
     BLOCK_PROFILES,
-    CAPACITY_LAG,
-    CAPACITY_YEARS,
-    DEFAULT_PROFILE,
-    EVIDENCE_PATHS,
-    EVIDENCE_SHARE,
     HISTORY_START,
-    HORIZON_YEAR,
-    LAGGARD_FINISHES,
-    LAGGARD_STARTS,
-    NOT_APPLICABLE_RULES,
-    SIZE_LAG_FACTOR,
-    SIZE_SHIFT,
-    SLIP_WEIGHTS,
     SYNTHETIC,
     BlockInput,
-    BlockProfile,
-    Change,
-    CurrentStatus,
     History,
-    Milestone,
     MunicipalityInput,
-    capacity_of,
-    cut_timeline,
-    draw_timeline,
-    month_start_after,
-    pair_rng,
-    status_note,
-    working_moment,
-    year_to_date,
 )
 
 __all__ = [
     "BLOCK_PROFILES",
-    "SIZE_SHIFT",
-    "SIZE_LAG_FACTOR",
-    "NOT_APPLICABLE_RULES",
-    "EVIDENCE_PATHS",
-    "AMSTERDAM",
+    "HISTORY_START",
+    "SYNTHETIC",
     "AgreementInput",
     "BlockInput",
-    "BlockProfile",
-    "CAPACITY_LAG",
-    "CAPACITY_YEARS",
-    "CATCH_UP_YEARS",
-    "Carry",
-    "Change",
-    "CurrentStatus",
-    "DEFAULT_PROFILE",
-    "EVIDENCE_SHARE",
-    "HISTORY_START",
-    "HORIZON_YEAR",
     "History",
-    "LAGGARD_FINISHES",
-    "LAGGARD_STARTS",
-    "LATEST_REASON",
     "MergerInput",
-    "Milestone",
     "MunicipalityInput",
-    "POSTPONEMENT_REASONS",
     "PlaceInput",
-    "RevisionPlan",
-    "SLIP_WEIGHTS",
-    "SYNTHETIC",
     "State",
-    "capacity_of",
-    "cut_timeline",
-    "draw_timeline",
     "generate_history_with_mergers",
-    "month_start_after",
-    "pair_rng",
     "plan_deadline_revisions",
-    "status_note",
-    "working_moment",
-    "year_to_date",
 ]
