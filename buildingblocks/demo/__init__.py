@@ -37,7 +37,6 @@ from buildingblocks.demo.deadlines import AgreementInput, plan_deadline_revision
 from buildingblocks.demo.mergers import (
     MergerInput,
     PlaceInput,
-    State,
     generate_history_with_mergers,
 )
 from buildingblocks.demo.timeline import (
@@ -59,7 +58,6 @@ __all__ = [
     "MergerInput",
     "MunicipalityInput",
     "PlaceInput",
-    "State",
     "generate_history_with_mergers",
     "plan_deadline_revisions",
 ]

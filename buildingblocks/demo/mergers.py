@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from buildingblocks.demo.timeline import (
     AMSTERDAM,
@@ -28,6 +29,7 @@ from buildingblocks.demo.timeline import (
     working_moment,
 )
 from buildingblocks.levels import LEVEL_RANK, Level
+from buildingblocks.validation import StatusValues
 
 
 @dataclass(frozen=True)
@@ -47,20 +49,18 @@ class MergerInput:
     merged_ids: tuple[int, ...]
 
 
-@dataclass(frozen=True)
-class State:
-    """A pair's status at a moment: what the merger rule reads and returns."""
+class Carry(Protocol):
+    """The project's carry-over rule (buildingblocks.mergers.carry_over).
 
-    level: str
-    planned_date: datetime.date | None = None
-    achieved_date: datetime.date | None = None
-    note: str = ""
+    Given by the command so that this module stays free of the database: (name,
+    status or None) of each merging municipality and the merger date in, the
+    successor's status out.
+    """
 
+    def __call__(
+        self, states: Sequence[tuple[str, StatusValues | None]], *, date: datetime.date
+    ) -> StatusValues: ...
 
-# The project's carry-over rule (buildingblocks.mergers.carry_over), given by the
-# command so that this module stays free of Django: (name, state or None) of each
-# merging municipality and the merger date in, the successor's state out.
-Carry = Callable[[Sequence[tuple[str, State | None]], datetime.date], State]
 
 # After a merger the successor gets back to where its own drawn timeline stood,
 # this many years later (the merger rule may have carried a lower level).
@@ -84,20 +84,20 @@ class _Track:
 
     municipality_id: int
     block_id: int
-    state: State | None
+    state: StatusValues | None
     pending: list[Milestone]
     changes: list[Change]
 
     def record(
         self,
-        to: State,
+        to: StatusValues,
         at: datetime.datetime,
         note: str,
         *,
         source: str = "seed",
         batch_id: str = "",
     ) -> None:
-        before = self.state or State("")
+        before = self.state or StatusValues("")
         self.changes.append(
             Change(
                 municipality_id=self.municipality_id,
@@ -124,14 +124,16 @@ class _Track:
         """
         while self.pending and self.pending[0].at < until:
             milestone = self.pending.pop(0)
-            state = self.state or State(Level.NOT_STARTED)
+            state = self.state or StatusValues(Level.NOT_STARTED)
             current, rank = _rank(state.level), _rank(milestone.level)
             # Not applicable is decided before anything started, and stays.
             if rank is None and state.level != Level.NOT_STARTED:
                 continue
             if current is None or (rank is not None and rank < current):
                 continue
-            to = State(milestone.level, milestone.planned_date, milestone.achieved_date)
+            to = StatusValues(
+                milestone.level, milestone.planned_date, milestone.achieved_date
+            )
             if (to.level, to.planned_date, to.achieved_date) == (
                 state.level,
                 state.planned_date,
@@ -140,13 +142,15 @@ class _Track:
                 continue
             if self.changes and milestone.at <= self.changes[-1].changed_at:
                 continue
-            to = State(to.level, to.planned_date, to.achieved_date, milestone.note)
+            to = StatusValues(
+                to.level, to.planned_date, to.achieved_date, milestone.note
+            )
             self.record(to, milestone.at, f"{SYNTHETIC}: {milestone.note.rstrip('.')}.")
 
 
 def _catch_up(
     timeline: list[Milestone],
-    carried: State,
+    carried: StatusValues,
     at: datetime.datetime,
     rng: random.Random,
 ) -> list[Milestone]:
@@ -235,7 +239,7 @@ def generate_history_with_mergers(
                 timeline, municipality.id, block.id, first_at, first_at
             )[0]
             track.changes.append(baseline)
-            track.state = State(
+            track.state = StatusValues(
                 baseline.to_level,
                 baseline.to_planned_date,
                 baseline.to_achieved_date,
@@ -263,7 +267,8 @@ def generate_history_with_mergers(
             continuing = successor.state is not None
             members = [*merged, merger.successor_id] if continuing else merged
             carried = carry(
-                [(name(i), tracks[(i, block.id)].state) for i in members], merger.date
+                [(name(i), tracks[(i, block.id)].state) for i in members],
+                date=merger.date,
             )
             successor.record(
                 carried,
@@ -298,7 +303,7 @@ def generate_history_with_mergers(
         if place.valid_until is not None or not track.changes:
             continue
         last_change = track.changes[-1]
-        state = track.state or State(Level.NOT_STARTED)
+        state = track.state or StatusValues(Level.NOT_STARTED)
         evidence = ""
         if state.level == Level.IN_USE and evidence_wanted[key]:
             code = block_codes[key[1]]

@@ -19,7 +19,6 @@ import pytest
 from agreements.models import DeadlineRevision, ResultAgreement
 from buildingblocks import demo
 from buildingblocks.levels import LEVEL_RANK, LEVEL_VALUES, Level
-from buildingblocks.management.commands.seed_demo import carry_state
 from buildingblocks.mergers import carry_over
 from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
 from buildingblocks.validation import StatusValues
@@ -763,7 +762,7 @@ def test_mergers_are_reproducible_and_independent_of_row_order():
             order,
             blocks[:: 1 if order is places else -1],
             mergers,
-            carry=carry_state,
+            carry=carry_over,
             rng=random.Random(seed_value),
             now=now,
         )

@@ -30,7 +30,6 @@ from buildingblocks import demo
 from buildingblocks.levels import Level
 from buildingblocks.mergers import carry_over
 from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
-from buildingblocks.validation import StatusValues
 from municipalities.models import EditorMembership, Merger, Municipality
 from municipalities.roles import KING_STAFF, MUNICIPAL_EDITOR, VDP, ensure_groups
 from municipalities.sizeclasses import SizeClass
@@ -102,7 +101,7 @@ class Command(BaseCommand):
         rng = random.Random(seed)
         mergers = demo_mergers({p.municipality.id for p in places})
         history = demo.generate_history_with_mergers(
-            places, blocks, mergers, carry=carry_state, rng=rng, now=now
+            places, blocks, mergers, carry=carry_over, rng=rng, now=now
         )
         with transaction.atomic():
             users = seed_users(self.stdout.write)
@@ -194,27 +193,6 @@ def demo_mergers(place_ids: set[int]) -> list[demo.MergerInput]:
         ).values_list("pk", "date", "successor_id")
         if successor_id in place_ids
     ]
-
-
-def carry_state(
-    states: Sequence[tuple[str, demo.State | None]], date: datetime.date
-) -> demo.State:
-    """The project's merger rule (buildingblocks.mergers.carry_over) on demo states."""
-    values = carry_over(
-        [
-            (
-                name,
-                StatusValues(s.level, s.planned_date, s.achieved_date, s.note)
-                if s
-                else None,
-            )
-            for name, s in states
-        ],
-        date=date,
-    )
-    return demo.State(
-        values.level, values.planned_date, values.achieved_date, values.note
-    )
 
 
 def seed_users(log: Callable[[str], object] = print) -> list[str]:
