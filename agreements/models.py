@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from buildingblocks.levels import Confidence, Level
-from nupportal.validity import ValidityPeriod, ValidityQuerySet, validity_constraints
+from nupportal.validity import ValidityPeriod, validity_constraints
 from scoring.rules import requirement_applies
 
 # Where no agreement-specific deadline is known, the end of the i-NUP programme.
@@ -126,8 +126,6 @@ class Requirement(ValidityPeriod):
             "this requirement. Leave empty when it applies to every municipality."
         ),
     )
-
-    objects = ValidityQuerySet.as_manager()
 
     class Meta:
         ordering = ["agreement__number", "block__order", "valid_from"]

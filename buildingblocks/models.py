@@ -14,7 +14,18 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from buildingblocks.levels import Category, Confidence, Level
-from nupportal.validity import ValidityPeriod, ValidityQuerySet, validity_constraints
+from nupportal.validity import ValidityPeriod, validity_constraints
+
+
+def weight_field(**options) -> models.DecimalField:
+    """A block's weight in the score, on the block (today's) and on each version."""
+    return models.DecimalField(
+        _("weight"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        **options,
+    )
 
 
 class BuildingBlock(models.Model):
@@ -39,13 +50,7 @@ class BuildingBlock(models.Model):
     owner = models.CharField(_("owner organisation"), max_length=200, blank=True)
     description = models.TextField(_("description"), blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
-    weight = models.DecimalField(
-        _("weight"),
-        max_digits=5,
-        decimal_places=2,
-        default=Decimal("1"),
-        validators=[MinValueValidator(Decimal("0.01"))],
-    )
+    weight = weight_field(default=Decimal("1"))
     active = models.BooleanField(_("active"), default=True)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     source = models.URLField(_("source"), max_length=400, blank=True)
@@ -94,15 +99,8 @@ class BlockVersion(ValidityPeriod):
         related_name="versions",
         verbose_name=_("building block"),
     )
-    weight = models.DecimalField(
-        _("weight"),
-        max_digits=5,
-        decimal_places=2,
-        validators=[MinValueValidator(Decimal("0.01"))],
-    )
+    weight = weight_field()
     active = models.BooleanField(_("active"))
-
-    objects = ValidityQuerySet.as_manager()
 
     class Meta:
         ordering = ["block__order", "block__code", "valid_from"]

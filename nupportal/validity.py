@@ -39,7 +39,8 @@ class ValidityPeriod(models.Model):
     """Abstract: a version valid from `valid_from` until (not including) `valid_until`.
 
     Subclasses name the fields that identify the thing versioned in
-    `VERSION_OF`, for the overlap check in clean().
+    `VERSION_OF`, for the overlap check in clean(); they inherit `objects`
+    with `in_force(on)` and `current()`.
     """
 
     VERSION_OF: tuple[str, ...] = ()
@@ -53,6 +54,8 @@ class ValidityPeriod(models.Model):
             "The first day this version no longer applies; empty while it is in force."
         ),
     )
+
+    objects = ValidityQuerySet.as_manager()
 
     class Meta:
         abstract = True
