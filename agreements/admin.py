@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.widgets import AdminDateWidget
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -17,36 +16,30 @@ from agreements.models import (
     ResultAgreement,
 )
 from agreements.services import end_requirement, set_requirement
-from nupportal.admin_mixins import KingStaffAdminMixin, ReadOnlyAdminMixin
-from nupportal.validity import version_start_errors
+from nupportal.admin_mixins import (
+    KingStaffAdminMixin,
+    ReadOnlyAdminMixin,
+    ReadOnlyInlineMixin,
+    VersionStartFormMixin,
+    version_start_field,
+)
 
 
-class RequirementInline(admin.TabularInline):
+class RequirementInline(ReadOnlyInlineMixin, admin.TabularInline):
     """Every version of the agreement's requirements, read-only here: a change is
     a new version from a date, made on the requirement's own page."""
 
     model = Requirement
     fields = ("block", "minimum_level", "min_population", "valid_from", "valid_until")
-    readonly_fields = fields
     ordering = ("block__order", "valid_from")
     show_change_link = True
-    can_delete = False
-    extra = 0
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
-class DeadlineRevisionInline(admin.TabularInline):
-    model = DeadlineRevision
-    fields = ("old_deadline", "new_deadline", "decided_on", "reason", "synthetic")
-    extra = 0
+class DeadlineRevisionInline(ReadOnlyInlineMixin, admin.TabularInline):
     # Read-only here: a new revision goes through the Deadline revision admin, which
     # uses agreements.services.record_revision (deadline follows, scores recompute).
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
+    model = DeadlineRevision
+    fields = ("old_deadline", "new_deadline", "decided_on", "reason", "synthetic")
 
 
 @admin.register(ResultAgreement)
@@ -98,15 +91,14 @@ class ResultAgreementAdmin(KingStaffAdminMixin, admin.ModelAdmin):
         return obj.revision_total
 
 
-class RequirementAdminForm(forms.ModelForm):
+class RequirementAdminForm(VersionStartFormMixin, forms.ModelForm):
     """A requirement is versioned: adding, changing or withdrawing one applies
     from a chosen date, and the figures of earlier dates keep what applied then."""
 
-    effective_from = forms.DateField(
-        label=_("Applies from"),
-        required=False,
-        widget=AdminDateWidget,
-        help_text=_(
+    start_field = "effective_from"
+    effective_from = version_start_field(
+        _("Applies from"),
+        _(
             "The date from which this requirement (or its change) applies, or "
             "from which it is withdrawn (empty: today). Earlier dates keep the "
             "previous version."
@@ -125,7 +117,7 @@ class RequirementAdminForm(forms.ModelForm):
     def clean(self) -> dict:
         data = super().clean()
         today = timezone.localdate()
-        start = data.get("effective_from") or today
+        start = self.version_start()
         # On a saved version, agreement and block are read-only (not in the data).
         agreement = data.get("agreement") or getattr(self.instance, "agreement", None)
         block = data.get("block") or getattr(self.instance, "block", None)
@@ -167,8 +159,7 @@ class RequirementAdminForm(forms.ModelForm):
                 return data
             # The model's checks see the version that will be made.
             self.instance.valid_from = start
-        for message in version_start_errors(versions, start, today):
-            self.add_error("effective_from", message)
+        self.check_version_start(versions)
         return data
 
 
@@ -211,7 +202,7 @@ class RequirementAdmin(KingStaffAdminMixin, admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change) -> None:
-        start = form.cleaned_data.get("effective_from") or timezone.localdate()
+        start = form.version_start()
         if change and form.cleaned_data.get("withdraw"):
             end_requirement(requirement=obj, valid_until=start, user=request.user)
             return

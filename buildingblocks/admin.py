@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.widgets import AdminDateWidget
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.utils import timezone
@@ -25,33 +24,31 @@ from buildingblocks.services import (
 )
 from buildingblocks.validation import StatusValues, validate_status
 from buildingblocks.versions import initial_versions, new_block_version
-from nupportal.admin_mixins import KingStaffAdminMixin, ReadOnlyAdminMixin
-from nupportal.validity import version_start_errors
+from nupportal.admin_mixins import (
+    KingStaffAdminMixin,
+    ReadOnlyAdminMixin,
+    ReadOnlyInlineMixin,
+    VersionStartFormMixin,
+    version_start_field,
+)
 from scoring.tasks import enqueue_recompute_all
 
 
-class BlockVersionInline(admin.TabularInline):
+class BlockVersionInline(ReadOnlyInlineMixin, admin.TabularInline):
     """The block's weight and flag over time; a change makes a new version (below)."""
 
     model = BlockVersion
     fields = ("valid_from", "valid_until", "weight", "active")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
     ordering = ("valid_from",)
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
-
-class BuildingBlockAdminForm(forms.ModelForm):
+class BuildingBlockAdminForm(VersionStartFormMixin, forms.ModelForm):
     """Weight and active flag are versioned: a change applies from a chosen date."""
 
-    versions_from = forms.DateField(
-        label=_("Weight and active flag apply from"),
-        required=False,
-        widget=AdminDateWidget,
-        help_text=_(
+    start_field = "versions_from"
+    versions_from = version_start_field(
+        _("Weight and active flag apply from"),
+        _(
             "A changed weight or active flag becomes a new version from this date "
             "(empty: today). Figures of earlier dates keep the previous version."
         ),
@@ -78,15 +75,12 @@ class BuildingBlockAdminForm(forms.ModelForm):
         data = super().clean()
         if not self.versioned_change():
             return data
-        today = timezone.localdate()
-        start = data.get("versions_from") or today
         versions = []
         if self.instance.pk:
             versions = list(
                 self.instance.versions.values_list("valid_from", "valid_until")
             )
-        for message in version_start_errors(versions, start, today):
-            self.add_error("versions_from", message)
+        self.check_version_start(versions)
         return data
 
     def versioned_change(self) -> bool:
@@ -131,7 +125,7 @@ class BuildingBlockAdmin(KingStaffAdminMixin, admin.ModelAdmin):
         return deleted, counts, perms_needed, protected
 
     def save_model(self, request, obj, form, change) -> None:
-        start = form.cleaned_data.get("versions_from") or timezone.localdate()
+        start = form.version_start()
         if not change:
             super().save_model(request, obj, form, change)
             initial_versions([obj], start)
