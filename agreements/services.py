@@ -105,14 +105,6 @@ def record_revision(
 # --- versions of requirements (issue 14) -----------------------------------------
 
 
-def _versions_of(agreement_id: int, block_id: int) -> list[Requirement]:
-    return list(
-        Requirement.objects.select_for_update()
-        .filter(agreement_id=agreement_id, block_id=block_id)
-        .order_by("valid_from")
-    )
-
-
 def _log(action: str, requirement: Requirement, when: datetime.date, user) -> None:
     audit(
         f"requirement_{action}",
@@ -144,12 +136,11 @@ def set_requirement(
     """
     today = today or timezone.localdate()
     requirement = start_version(
-        _versions_of(agreement.pk, block.pk),
+        Requirement,
+        of={"agreement": agreement, "block": block},
+        values={"minimum_level": minimum_level, "min_population": min_population},
         valid_from=valid_from,
         today=today,
-        values={"minimum_level": minimum_level, "min_population": min_population},
-        new=Requirement,
-        fixed={"agreement": agreement, "block": block},
     )
     if requirement is None:
         return None

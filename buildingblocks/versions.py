@@ -40,18 +40,12 @@ def new_block_version(
     recomputed after commit.
     """
     today = today or timezone.localdate()
-    versions = list(
-        BlockVersion.objects.select_for_update()
-        .filter(block=block)
-        .order_by("valid_from")
-    )
     version = start_version(
-        versions,
+        BlockVersion,
+        of={"block": block},
+        values={"weight": weight, "active": active},
         valid_from=valid_from,
         today=today,
-        values={"weight": weight, "active": active},
-        new=BlockVersion,
-        fixed={"block": block},
     )
     if version is None:
         return None

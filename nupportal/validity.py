@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import migrations, models
@@ -99,6 +100,9 @@ class ValidityPeriod(models.Model):
             )
 
 
+V = TypeVar("V", bound=ValidityPeriod)
+
+
 def version_start_errors(
     versions: list[tuple[datetime.date, datetime.date | None]],
     valid_from: datetime.date,
@@ -132,22 +136,25 @@ def version_start_errors(
 
 
 def start_version(
-    versions: Sequence[ValidityPeriod],
+    model: type[V],
     *,
+    of: dict[str, object],
+    values: dict[str, object],
     valid_from: datetime.date,
     today: datetime.date,
-    values: dict[str, object],
-    new: type[ValidityPeriod],
-    fixed: dict[str, object],
-) -> ValidityPeriod | None:
+) -> V | None:
     """Give one item `values` from `valid_from` on: the one versioning step.
 
-    `versions` are the item's versions, oldest first (locked by the caller).
-    None when the open version already holds `values`; a version starting that
-    very day is corrected in place (it has no earlier period to keep); else the
-    latest version ends on `valid_from` and a new `new(**fixed, **values)`
-    starts there. Raises ValidationError (on `valid_from`) when it may not.
+    `of` names the item (its `VERSION_OF` fields); its versions are locked, so
+    call this inside a transaction. None when the open version already holds
+    `values`; a version starting that very day is corrected in place (it has no
+    earlier period to keep); else the latest version ends on `valid_from` and a
+    new `model(**of, **values)` starts there. Raises ValidationError (on
+    `valid_from`) when it may not.
     """
+    versions = list(
+        model._default_manager.select_for_update().filter(**of).order_by("valid_from")
+    )
     errors = version_start_errors(
         [(v.valid_from, v.valid_until) for v in versions], valid_from, today
     )
@@ -172,7 +179,7 @@ def start_version(
     ):
         latest.valid_until = valid_from
         latest.save(update_fields=["valid_until"])
-    version = new(**fixed, **values, valid_from=valid_from)
+    version = model(**of, **values, valid_from=valid_from)
     version.full_clean()
     version.save()
     return version
