@@ -30,7 +30,9 @@ from scoring.projections import MissRule
 from scoring.rules import deadline_in_force
 
 
-class ResultAgreementListView(SafeExportMixin, SingleTableView):
+class ResultAgreementListView(
+    SafeExportMixin, timetravel.PastDateTableMixin, SingleTableView
+):
     """/resultaatafspraken/: every agreement with its deadline and compliance."""
 
     table_class = ResultAgreementTable
@@ -40,10 +42,7 @@ class ResultAgreementListView(SafeExportMixin, SingleTableView):
     def get_queryset(self):
         return agreement_rows()
 
-    def get_table_data(self):
-        on = timetravel.requested(self.request)
-        if on is None:
-            return super().get_table_data()
+    def rows_on(self, on: datetime.date) -> list[ResultAgreement]:
         return agreements_on(on)
 
 

@@ -64,7 +64,9 @@ from scoring.models import Measure, Scope
 # --- building-block pages (list: H4; detail: placeholder for H6) -------------
 
 
-class BuildingBlockListView(SafeExportMixin, SingleTableView):
+class BuildingBlockListView(
+    SafeExportMixin, timetravel.PastDateTableMixin, SingleTableView
+):
     """/bouwstenen/: every active block with its national figures; exportable."""
 
     table_class = BuildingBlockTable
@@ -75,10 +77,7 @@ class BuildingBlockListView(SafeExportMixin, SingleTableView):
     def get_queryset(self):
         return block_rows()
 
-    def get_table_data(self):
-        on = timetravel.requested(self.request)
-        if on is None:
-            return super().get_table_data()
+    def rows_on(self, on: datetime.date) -> list[BuildingBlock]:
         # That day's national figures in the columns block_rows() annotates.
         national = {
             (measure, block_id): value

@@ -77,7 +77,12 @@ class TableOptionsMixin:
 
 
 class MunicipalityListView(
-    SafeExportMixin, TableOptionsMixin, ColumnChoiceMixin, SingleTableMixin, FilterView
+    SafeExportMixin,
+    TableOptionsMixin,
+    ColumnChoiceMixin,
+    timetravel.PastDateTableMixin,
+    SingleTableMixin,
+    FilterView,
 ):
     """/gemeenten/: every active municipality, filtered, sorted, paginated, exportable."""
 
@@ -122,10 +127,7 @@ class MunicipalityListView(
             "on": timetravel.requested(self.request)
         }
 
-    def get_table_data(self):
-        on = timetravel.requested(self.request)
-        if on is None:
-            return super().get_table_data()
+    def rows_on(self, on: datetime.date) -> list[Municipality]:
         if not self.filterset.is_valid():
             return []
         # The municipalities of that day, with that day's figures in the columns

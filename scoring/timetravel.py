@@ -227,6 +227,20 @@ def requested(request: HttpRequest) -> datetime.date | None:
     return of_request(request).on
 
 
+class PastDateTableMixin:
+    """A table view that shows a past day's rows when the request asks for that day
+    (?peildatum): `rows_on(on)` in place of today's queryset."""
+
+    def get_table_data(self):
+        on = requested(self.request)
+        if on is None:
+            return super().get_table_data()
+        return self.rows_on(on)
+
+    def rows_on(self, on: datetime.date) -> list:
+        raise NotImplementedError
+
+
 def standings_of_request(request: HttpRequest) -> Reconstruction | None:
     """That day's standings for a request on a past date (replayed once), else None."""
     on = requested(request)
