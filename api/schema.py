@@ -1,8 +1,10 @@
 """What drf-spectacular's generated document needs to follow the NL API Design Rules.
 
-A postprocessing hook (SPECTACULAR_SETTINGS) adds what cannot be said per view:
-contact and licence, the server URL with the major version, the API-Version
-header on every response, and the problem+json error responses.
+Per view, `ApiSchema` reads what an `api.views.ApiView` declares (operation id,
+summary, parameters, response). A postprocessing hook (SPECTACULAR_SETTINGS)
+adds what cannot be said per view: contact and licence, the server URL with the
+major version, the API-Version header on every response, and the problem+json
+error responses.
 """
 
 from __future__ import annotations
@@ -10,6 +12,36 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes
+
+FORMAT_PARAMETER = OpenApiParameter(
+    "format",
+    OpenApiTypes.STR,
+    enum=["json", "csv"],
+    description="The representation; the same as Accept: application/json or text/csv.",
+)
+
+
+class ApiSchema(AutoSchema):
+    """The operation of an ApiView, from its class attributes: one place, not a
+    decorator per view."""
+
+    def get_operation_id(self) -> str:
+        return self.view.operation_id
+
+    def get_summary(self) -> str:
+        return self.view.summary
+
+    def get_override_parameters(self) -> list:
+        view = self.view
+        csv = [FORMAT_PARAMETER] if view.csv_rows else []
+        return [view.params_class, *view.path_parameters, *csv]
+
+    def get_response_serializers(self):
+        return self.view.response_class
+
 
 PROBLEM = {
     "type": "object",

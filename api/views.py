@@ -22,7 +22,7 @@ from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes
 from rest_framework import exceptions, serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -33,6 +33,7 @@ from agreements.models import Requirement, ResultAgreement
 from api import serializers as s
 from api.filters import ApiMunicipalityFilterSet
 from api.renderers import CSVRenderer
+from api.schema import ApiSchema
 from buildingblocks.levels import Level
 from buildingblocks.models import AdoptionStatus, BuildingBlock
 from municipalities import queries
@@ -58,13 +59,6 @@ SCOPE_NAMES = {
 }
 SCOPES_BY_NAME = {name: scope for scope, name in SCOPE_NAMES.items()}
 
-FORMAT_PARAMETER = OpenApiParameter(
-    "format",
-    OpenApiTypes.STR,
-    enum=["json", "csv"],
-    description="The representation; the same as Accept: application/json or text/csv.",
-)
-
 
 def params(serializer_class: type[serializers.Serializer], request: Request) -> dict:
     """The validated query parameters; a 400 problem names the bad ones."""
@@ -89,10 +83,32 @@ def status_counts(counts: dict[str, int]) -> dict[str, int]:
 
 
 class ApiView(APIView):
-    """GET only; JSON, and CSV where a view names its rows (`csv_rows`)."""
+    """One read-only resource: `params_class` validates the query (a 400 problem
+    names the bad parameters), `data()` builds plain dicts, `response_class`
+    shapes them. JSON, and CSV where the view names the key of its rows
+    (`csv_rows`). The OpenAPI operation is read from these attributes (ApiSchema).
+    """
 
     http_method_names = ["get", "head", "options"]
-    renderer_classes = [JSONRenderer]
+    schema = ApiSchema()
+    operation_id: str
+    summary: str
+    params_class: type[serializers.Serializer] = s.ReferenceDateSerializer
+    path_parameters: tuple[OpenApiParameter, ...] = ()
+    response_class: type[serializers.Serializer]
+    csv_rows: str | None = None
+
+    def get_renderers(self) -> list:
+        if self.csv_rows:
+            return [JSONRenderer(), CSVRenderer()]
+        return [JSONRenderer()]
+
+    def get(self, request: Request, **kwargs) -> Response:
+        data = self.data(request, params(self.params_class, request), **kwargs)
+        return Response(self.response_class(data).data)
+
+    def data(self, request: Request, p: dict, **kwargs) -> dict[str, Any]:
+        raise NotImplementedError
 
     def options(self, request, *args, **kwargs):
         # No metadata body: OPTIONS says which methods there are (and CORS preflight).
@@ -244,17 +260,13 @@ def _page_links(request: Request, page, size: int) -> dict[str, Any]:
 class MunicipalityListView(ApiView):
     """Municipalities with their score and agreement statuses, filtered as on /gemeenten/."""
 
-    renderer_classes = [JSONRenderer, CSVRenderer]
+    operation_id = "gemeenten_list"
+    summary = "Municipalities"
+    params_class = s.MunicipalityListParamsSerializer
+    response_class = s.MunicipalityPageSerializer
     csv_rows = "results"
 
-    @extend_schema(
-        operation_id="gemeenten_list",
-        summary="Municipalities",
-        parameters=[s.MunicipalityListParamsSerializer, FORMAT_PARAMETER],
-        responses={200: s.MunicipalityPageSerializer},
-    )
-    def get(self, request: Request) -> Response:
-        p = params(s.MunicipalityListParamsSerializer, request)
+    def data(self, request: Request, p: dict) -> dict[str, Any]:
         on = p.get("peildatum")
         size = p.get("paginaGrootte", s.DEFAULT_PAGE_SIZE)
         sort = p.get("sorteer", "naam")
@@ -286,7 +298,7 @@ class MunicipalityListView(ApiView):
                 _summary(request, m, standing.score, None, _counted(standing.statuses))
                 for m, standing in page.object_list
             ]
-        data = {
+        return {
             "peildatum": on,
             "count": paginator.count,
             "page": page.number,
@@ -294,7 +306,6 @@ class MunicipalityListView(ApiView):
             "_links": _page_links(request, page, size),
             "results": results,
         }
-        return Response(s.MunicipalityPageSerializer(data).data)
 
     def _page(self, paginator: Paginator, p: dict):
         try:
@@ -325,19 +336,16 @@ def _counted(statuses: dict[int, str]) -> dict[str, int]:
 class MunicipalityDetailView(ApiView):
     """One municipality: its status per building block and per agreement."""
 
-    @extend_schema(
-        operation_id="gemeenten_retrieve",
-        summary="One municipality",
-        parameters=[
-            s.ReferenceDateSerializer,
-            OpenApiParameter(
-                "cbsCode", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=r"^GM\d{4}$"
-            ),
-        ],
-        responses={200: s.MunicipalityDetailSerializer},
+    operation_id = "gemeenten_retrieve"
+    summary = "One municipality"
+    path_parameters = (
+        OpenApiParameter(
+            "cbsCode", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=r"^GM\d{4}$"
+        ),
     )
-    def get(self, request: Request, cbsCode: str) -> Response:  # noqa: N803
-        p = params(s.ReferenceDateSerializer, request)
+    response_class = s.MunicipalityDetailSerializer
+
+    def data(self, request: Request, p: dict, cbsCode: str) -> dict[str, Any]:  # noqa: N803
         on = p.get("peildatum")
         if not re.fullmatch(CBS_CODE_REGEX, cbsCode.upper()):
             raise exceptions.NotFound()
@@ -380,7 +388,7 @@ class MunicipalityDetailView(ApiView):
             ]
             compliance = standing.statuses
             deadlines = reconstruction.deadlines
-        data = {
+        return {
             **_summary(request, municipality, score, rank, _counted(compliance)),
             "peildatum": on,
             "populationDate": municipality.population_date,
@@ -396,7 +404,6 @@ class MunicipalityDetailView(ApiView):
                 for a in agreements
             ],
         }
-        return Response(s.MunicipalityDetailSerializer(data).data)
 
 
 def _status_row(block: BuildingBlock, status: AdoptionStatus | None, show_notes: bool):
@@ -451,35 +458,31 @@ def _block(block: BuildingBlock, national: dict[str, Any]) -> dict[str, Any]:
 
 
 class BlockListView(ApiView):
-    renderer_classes = [JSONRenderer, CSVRenderer]
+    """The active building blocks with their national share in use and coverage."""
+
+    operation_id = "bouwstenen_list"
+    summary = "Building blocks"
+    response_class = s.BlockListSerializer
     csv_rows = "results"
 
-    @extend_schema(
-        operation_id="bouwstenen_list",
-        summary="Building blocks",
-        parameters=[s.ReferenceDateSerializer, FORMAT_PARAMETER],
-        responses={200: s.BlockListSerializer},
-    )
-    def get(self, request: Request) -> Response:
-        on = params(s.ReferenceDateSerializer, request).get("peildatum")
+    def data(self, request: Request, p: dict) -> dict[str, Any]:
+        on = p.get("peildatum")
         national = _national(on)
         blocks = BuildingBlock.objects.filter(active=True)
-        data = {"peildatum": on, "results": [_block(b, national) for b in blocks]}
-        return Response(s.BlockListSerializer(data).data)
+        return {"peildatum": on, "results": [_block(b, national) for b in blocks]}
 
 
 class BlockDetailView(ApiView):
-    @extend_schema(
-        operation_id="bouwstenen_retrieve",
-        summary="One building block",
-        parameters=[s.ReferenceDateSerializer],
-        responses={200: s.BlockDetailSerializer},
-    )
-    def get(self, request: Request, code: str) -> Response:
-        on = params(s.ReferenceDateSerializer, request).get("peildatum")
+    """One active building block with its national share in use and coverage."""
+
+    operation_id = "bouwstenen_retrieve"
+    summary = "One building block"
+    response_class = s.BlockDetailSerializer
+
+    def data(self, request: Request, p: dict, code: str) -> dict[str, Any]:
+        on = p.get("peildatum")
         block = get_object_or_404(BuildingBlock, code=code, active=True)
-        data = {**_block(block, _national(on)), "peildatum": on}
-        return Response(s.BlockDetailSerializer(data).data)
+        return {**_block(block, _national(on)), "peildatum": on}
 
 
 # --- agreements ------------------------------------------------------------------------
@@ -540,44 +543,42 @@ def _agreements():
 
 
 class AgreementListView(ApiView):
-    @extend_schema(
-        operation_id="resultaatafspraken_list",
-        summary="Result agreements with deadlines and revisions",
-        parameters=[s.ReferenceDateSerializer],
-        responses={200: s.AgreementListSerializer},
-    )
-    def get(self, request: Request) -> Response:
-        on = params(s.ReferenceDateSerializer, request).get("peildatum")
+    """The result agreements: requirements, deadlines, revisions and compliance."""
+
+    operation_id = "resultaatafspraken_list"
+    summary = "Result agreements with deadlines and revisions"
+    response_class = s.AgreementListSerializer
+
+    def data(self, request: Request, p: dict) -> dict[str, Any]:
+        on = p.get("peildatum")
         national = _national(on)
-        data = {
+        return {
             "peildatum": on,
             "results": [_agreement(a, national, on) for a in _agreements()],
         }
-        return Response(s.AgreementListSerializer(data).data)
 
 
 class AgreementDetailView(ApiView):
-    @extend_schema(
-        operation_id="resultaatafspraken_retrieve",
-        summary="One result agreement",
-        parameters=[
-            s.ReferenceDateSerializer,
-            OpenApiParameter(
-                "number",
-                {"type": "integer", "minimum": 1, "maximum": AGREEMENT_NUMBER_MAX},
-                OpenApiParameter.PATH,
-            ),
-        ],
-        responses={200: s.AgreementDetailSerializer},
+    """One result agreement: requirements, deadline, revisions and compliance."""
+
+    operation_id = "resultaatafspraken_retrieve"
+    summary = "One result agreement"
+    path_parameters = (
+        OpenApiParameter(
+            "number",
+            {"type": "integer", "minimum": 1, "maximum": AGREEMENT_NUMBER_MAX},
+            OpenApiParameter.PATH,
+        ),
     )
-    def get(self, request: Request, number: int) -> Response:
-        on = params(s.ReferenceDateSerializer, request).get("peildatum")
+    response_class = s.AgreementDetailSerializer
+
+    def data(self, request: Request, p: dict, number: int) -> dict[str, Any]:
+        on = p.get("peildatum")
         if not 1 <= number <= AGREEMENT_NUMBER_MAX:
             # The column is a small integer: a larger number would fail in SQL.
             raise exceptions.NotFound()
         agreement = get_object_or_404(_agreements(), number=number)
-        data = {**_agreement(agreement, _national(on), on), "peildatum": on}
-        return Response(s.AgreementDetailSerializer(data).data)
+        return {**_agreement(agreement, _national(on), on), "peildatum": on}
 
 
 # --- figures and trends ------------------------------------------------------------------
@@ -586,14 +587,12 @@ class AgreementDetailView(ApiView):
 class FiguresView(ConditionalMixin, ApiView):
     """Aggregate figures for the country, each size class and each province."""
 
-    @extend_schema(
-        operation_id="cijfers_list",
-        summary="Aggregate figures: national, per size class, per province",
-        parameters=[s.FiguresParamsSerializer],
-        responses={200: s.FiguresSerializer},
-    )
-    def get(self, request: Request) -> Response:
-        p = params(s.FiguresParamsSerializer, request)
+    operation_id = "cijfers_list"
+    summary = "Aggregate figures: national, per size class, per province"
+    params_class = s.FiguresParamsSerializer
+    response_class = s.FiguresSerializer
+
+    def data(self, request: Request, p: dict) -> dict[str, Any]:
         on = p.get("peildatum")
         wanted = SCOPES_BY_NAME.get(p.get("schaal", ""))
         block_codes = dict(BuildingBlock.objects.values_list("pk", "code"))
@@ -635,23 +634,19 @@ class FiguresView(ConditionalMixin, ApiView):
                     ],
                 }
             )
-        return Response(s.FiguresSerializer({"peildatum": on, "results": results}).data)
+        return {"peildatum": on, "results": results}
 
 
 class TrendView(ConditionalMixin, ApiView):
     """Monthly figures from the snapshots: municipalities, mean and median score."""
 
-    renderer_classes = [JSONRenderer, CSVRenderer]
+    operation_id = "trends_list"
+    summary = "Monthly trend of one scope"
+    params_class = s.TrendParamsSerializer
+    response_class = s.TrendSerializer
     csv_rows = "results"
 
-    @extend_schema(
-        operation_id="trends_list",
-        summary="Monthly trend of one scope",
-        parameters=[s.TrendParamsSerializer, FORMAT_PARAMETER],
-        responses={200: s.TrendSerializer},
-    )
-    def get(self, request: Request) -> Response:
-        p = params(s.TrendParamsSerializer, request)
+    def data(self, request: Request, p: dict) -> dict[str, Any]:
         name = p.get("schaal", "nederland")
         scope = SCOPES_BY_NAME[name]
         key = "" if scope == Scope.NATIONAL else p.get("sleutel", "")
@@ -684,5 +679,4 @@ class TrendView(ConditionalMixin, ApiView):
             }
             for month, values in months.items()
         ]
-        data = {"scope": name, "key": key, "results": results}
-        return Response(s.TrendSerializer(data).data)
+        return {"scope": name, "key": key, "results": results}
