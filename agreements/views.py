@@ -46,7 +46,9 @@ class ResultAgreementListView(
         return agreements_on(on)
 
 
-class ResultAgreementDetailView(SafeExportMixin, SingleTableView):
+class ResultAgreementDetailView(
+    SafeExportMixin, timetravel.PastDateTableMixin, SingleTableView
+):
     """/resultaatafspraken/<number>/: what was agreed, the deadline and its
     postponements, compliance (trend and map) and the laggards (exportable)."""
 
@@ -95,13 +97,10 @@ class ResultAgreementDetailView(SafeExportMixin, SingleTableView):
             )
         return past
 
-    def get_table_data(self):
-        past = self._past()
-        if past is None:
-            return super().get_table_data()
+    def rows_on(self, on: datetime.date) -> list[AgreementCompliance]:
         # That day's laggards, as unsaved compliance rows (the municipality's id
         # as pk: the "what is missing" column reads it).
-        on = timetravel.requested(self.request)
+        past = self._past()
         return [
             AgreementCompliance(
                 id=municipality.pk,

@@ -120,7 +120,9 @@ class StatusExportView(LoginRequiredMixin, View):
         )
 
 
-class BuildingBlockDetailView(SafeExportMixin, SingleTableMixin, FilterView):
+class BuildingBlockDetailView(
+    SafeExportMixin, timetravel.PastDateTableMixin, SingleTableMixin, FilterView
+):
     """/bouwstenen/<code>/: what the block is, its levels, map and trend, and the
     municipalities per level (filterable, exportable)."""
 
@@ -145,16 +147,13 @@ class BuildingBlockDetailView(SafeExportMixin, SingleTableMixin, FilterView):
     def _past(self) -> timetravel.Reconstruction | None:
         return timetravel.standings_of_request(self.request)
 
-    def get_table_data(self):
-        past = self._past()
-        if past is None:
-            return super().get_table_data()
+    def rows_on(self, on: datetime.date) -> list[AdoptionStatus]:
         if not self.filterset.is_valid():
             return []
         # That day's state of this block, as unsaved status rows for the table.
+        past = self._past()
         level = self.filterset.form.cleaned_data.get("level")
         size_class = self.filterset.form.cleaned_data.get("size_class")
-        on = timetravel.requested(self.request)
         rows = []
         for municipality in timetravel.municipalities_on(on).order_by("name"):
             standing = past.standings.get(municipality.pk)
