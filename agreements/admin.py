@@ -15,7 +15,12 @@ from agreements.models import (
     Requirement,
     ResultAgreement,
 )
-from agreements.services import end_requirement, set_requirement
+from agreements.services import (
+    end_requirement,
+    record_revision,
+    revision_errors,
+    set_requirement,
+)
 from nupportal.admin_mixins import (
     KingStaffAdminMixin,
     ReadOnlyAdminMixin,
@@ -229,8 +234,6 @@ class DeadlineRevisionAdminForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if self.instance.pk is None and data.get("agreement"):
-            from agreements.services import revision_errors
-
             for field, messages in revision_errors(
                 agreement=data["agreement"],
                 new_deadline=data.get("new_deadline"),
@@ -283,8 +286,6 @@ class DeadlineRevisionAdmin(KingStaffAdminMixin, admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        from agreements.services import record_revision
-
         saved = record_revision(
             agreement=obj.agreement,
             new_deadline=obj.new_deadline,
