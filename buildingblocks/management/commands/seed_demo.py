@@ -346,16 +346,9 @@ def seed_deadline_revisions(
         rng=rng,
         today=today,
     )
+    # A plan carries exactly the revision's fields, like the history's dataclasses.
     revisions = DeadlineRevision.objects.bulk_create(
-        DeadlineRevision(
-            agreement_id=plan.agreement_id,
-            old_deadline=plan.old_deadline,
-            new_deadline=plan.new_deadline,
-            decided_on=plan.decided_on,
-            reason=plan.reason,
-            synthetic=True,
-        )
-        for plan in plans
+        DeadlineRevision(**vars(plan), synthetic=True) for plan in plans
     )
     latest = {plan.agreement_id: plan.new_deadline for plan in plans}
     for agreement in agreements:
