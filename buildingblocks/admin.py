@@ -1,4 +1,5 @@
-"""Admin for building blocks, adoption statuses and their (read-only) history."""
+"""Admin for building blocks, adoption statuses, their (read-only) history and the
+uploaded import files."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from buildingblocks.models import (
     AdoptionStatus,
     BlockVersion,
     BuildingBlock,
+    ImportBatch,
     StatusChange,
 )
 from buildingblocks.services import (
@@ -25,7 +27,11 @@ from buildingblocks.services import (
 )
 from buildingblocks.validation import StatusValues, validate_status
 from buildingblocks.versions import initial_versions, new_block_version
-from nupportal.admin_mixins import KingStaffAdminMixin, ReadOnlyAdminMixin
+from nupportal.admin_mixins import (
+    KingStaffAdminMixin,
+    ReadOnlyAdminMixin,
+    ViewAndDeleteAdminMixin,
+)
 from nupportal.validity import version_start_errors
 from scoring.tasks import enqueue_recompute_all
 
@@ -368,3 +374,26 @@ class StatusChangeAdmin(ReadOnlyAdminMixin, KingStaffAdminMixin, admin.ModelAdmi
     )
     date_hierarchy = "changed_at"
     actions = None
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(ViewAndDeleteAdminMixin, KingStaffAdminMixin, admin.ModelAdmin):
+    """Uploaded import files; previewed and applied on /import/, only looked at here."""
+
+    list_display = (
+        "filename",
+        "row_count",
+        "uploaded_by",
+        "created_at",
+        "applied_at",
+        "applied_by",
+        "changed_count",
+    )
+    list_filter = (("applied_at", admin.EmptyFieldListFilter), "created_at")
+    list_select_related = ("uploaded_by", "applied_by")
+    search_fields = ("filename", "checksum", "uploaded_by__username")
+    date_hierarchy = "created_at"
+    # The list's columns plus the ids; the uploaded rows themselves can be long,
+    # the import preview shows them.
+    fields = ("uid", "filename", "checksum", *list_display[1:])
+    readonly_fields = fields

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import io
-import re
 
 from django.urls import reverse
 from django.utils import translation
 
 import pytest
 
-from reports.models import ImportBatch, Report
+from buildingblocks.models import ImportBatch
 from tests.factories import BuildingBlockFactory, MunicipalityFactory
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +25,7 @@ def no_recompute(monkeypatch):
 def _upload(client, lines: list[str]) -> ImportBatch:
     data = io.BytesIO(("\n".join([HEADER, *lines]) + "\n").encode())
     data.name = "kwartaal.csv"
-    response = client.post(reverse("reports:import"), {"file": data})
+    response = client.post(reverse("buildingblocks:import"), {"file": data})
     assert response.status_code == 302
     return ImportBatch.objects.get()
 
@@ -47,7 +46,7 @@ def test_applied_page_shows_what_was_applied_and_the_message_once(
 
     with django_capture_on_commit_callbacks(execute=True):
         with translation.override("nl"):
-            apply_url = reverse("reports:import-apply", args=[batch.pk])
+            apply_url = reverse("buildingblocks:import-apply", args=[batch.pk])
             preview_url = batch.get_absolute_url()
         preview = client.get(f"/en{preview_url}")
         response = client.post(
@@ -70,25 +69,3 @@ def test_applied_page_shows_what_was_applied_and_the_message_once(
     assert "Would change" not in html
     assert html.count('class="import-applied"') == 2
     assert html.count("<h1") == 1
-
-
-def test_report_parameters_show_dates_per_language(client, king_user):
-    Report.objects.create(
-        kind=Report.Kind.PROGRESS,
-        parameters={"reference_date": "2026-11-29", "comparison_date": "2025-11-29"},
-        requested_by=king_user,
-    )
-    client.force_login(king_user)
-
-    english = client.get("/en/rapportages/").content.decode()
-    dutch = client.get("/rapportages/").content.decode()
-
-    def parameters(html: str) -> str:
-        return re.search(r'<p class="report-parameters">(.*?)</p>', html).group(1)
-
-    assert parameters(english) == (
-        "Reference date 29 November 2026, compared with 29 November 2025"
-    )
-    assert "29 november 2026" in parameters(dutch)
-    assert "29 november 2025" in parameters(dutch)
-    assert "2026-11-29" not in parameters(dutch)
