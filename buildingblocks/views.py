@@ -34,11 +34,11 @@ from buildingblocks.forms import (
 from buildingblocks.imports import (
     CLEAR_MARKER,
     COLUMNS,
+    FieldChange,
     ImportFileError,
     read_table,
     template_csv,
 )
-from buildingblocks.imports import FieldChange as ImportFieldChange
 from buildingblocks.levels import Category, Level
 from buildingblocks.models import (
     AdoptionStatus,
@@ -332,7 +332,11 @@ class StatusEditView(MunicipalityEditMixin, TemplateView):
 
 
 @dataclass(frozen=True)
-class FieldChange:
+class ShownChange:
+    """A changed status field as a page shows it: in the editor's note on what
+    someone else saved, and in the import preview."""
+
+    field: str
     label: str
     before: object
     after: object
@@ -342,7 +346,7 @@ class FieldChange:
 class ConflictDescription:
     """What someone else changed in one block since the form was loaded."""
 
-    changes: list[FieldChange]
+    changes: list[ShownChange]
     changed_by: str | None
     changed_at: datetime.datetime | None
 
@@ -356,7 +360,8 @@ def describe_conflict(
         if before != after:
             if name == "level":
                 before, after = _level_label(before), _level_label(after)
-            changes.append(FieldChange(str(form.fields[name].label), before, after))
+            label = str(form.fields[name].label)
+            changes.append(ShownChange(name, label, before, after))
     return ConflictDescription(changes, current.changed_by, current.changed_at)
 
 
@@ -592,12 +597,11 @@ def _versions_salt(batch: ImportBatch) -> str:
     return f"import-versions:{batch.uid}"
 
 
-def _shown(field: ImportFieldChange) -> tuple[str, str, str, str]:
-    """(label, column, old, new) as the preview shows a changed field: named and
-    written as the status editor does."""
-    return (
-        str(AdoptionStatusForm.base_fields[field.field].label),
+def _shown(field: FieldChange) -> ShownChange:
+    """A planned change named and written as the status editor does."""
+    return ShownChange(
         field.field,
+        str(AdoptionStatusForm.base_fields[field.field].label),
         _shown_value(field.field, field.old),
         _shown_value(field.field, field.new),
     )
