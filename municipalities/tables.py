@@ -284,32 +284,37 @@ class ProvinceMunicipalityTable(tables.Table):
         return str(SizeClass(value).label)
 
 
-class ProvinceBlockTable(tables.Table):
-    """Share of municipalities using each block, in the province and nationally."""
+class ProvinceShareTable(tables.Table):
+    """A share of the municipalities, in the province and nationally, per row."""
 
-    block = tables.Column(verbose_name=_("Building block"), linkify=_link)
     province_share = PercentColumn(verbose_name=_("In the province"))
     national_share = PercentColumn(verbose_name=_("Nationally"))
 
     class Meta:
+        # The subclass's own columns name the row; the two shares follow them.
+        sequence = ("...", "province_share", "national_share")
         default = "—"
         attrs = {"class": "table"}
+
+
+class ProvinceBlockTable(ProvinceShareTable):
+    """Share of municipalities using each block, in the province and nationally."""
+
+    block = tables.Column(verbose_name=_("Building block"), linkify=_link)
+
+    class Meta(ProvinceShareTable.Meta):
         empty_text = _("No building blocks have been loaded.")
 
 
-class ProvinceAgreementTable(tables.Table):
+class ProvinceAgreementTable(ProvinceShareTable):
     """Share of municipalities meeting each agreement, in the province and nationally."""
 
     agreement = tables.Column(
         verbose_name=_("Agreement"), linkify=_link, order_by=("number",)
     )
     deadline = tables.DateColumn(verbose_name=_("Deadline"), short=True)
-    province_share = PercentColumn(verbose_name=_("In the province"))
-    national_share = PercentColumn(verbose_name=_("Nationally"))
 
-    class Meta:
-        default = "—"
-        attrs = {"class": "table"}
+    class Meta(ProvinceShareTable.Meta):
         empty_text = _("No result agreements have been loaded.")
 
 
