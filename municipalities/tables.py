@@ -210,6 +210,10 @@ class ScoreColumn(NumberColumn):
         super().__init__(*args, decimal_pos=1, **kwargs)
 
 
+# The order the spread columns stand in, after a table's own leading columns.
+SPREAD_SEQUENCE = ("scored", "mean", "median", "minimum", "q1", "q3", "maximum")
+
+
 class SpreadColumnsMixin(tables.Table):
     """Count, mean and five-number summary of a group's scores."""
 
@@ -229,17 +233,7 @@ class ProvinceTable(SpreadColumnsMixin, tables.Table):
     municipalities = NumberColumn(verbose_name=_("Municipalities"))
 
     class Meta:
-        sequence = (
-            "province",
-            "municipalities",
-            "scored",
-            "mean",
-            "median",
-            "minimum",
-            "q1",
-            "q3",
-            "maximum",
-        )
+        sequence = ("province", "municipalities", *SPREAD_SEQUENCE)
         order_by = ("province",)
         default = "—"
         attrs = {"class": "table table--provinces"}
@@ -327,16 +321,6 @@ class ProvinceSizeClassTable(SpreadColumnsMixin, tables.Table):
     national_median = ScoreColumn(verbose_name=_("Median nationally"))
 
     class Meta:
-        sequence = (
-            "size_class",
-            "scored",
-            "mean",
-            "median",
-            "minimum",
-            "q1",
-            "q3",
-            "maximum",
-            "national_median",
-        )
+        sequence = ("size_class", *SPREAD_SEQUENCE, "national_median")
         default = "—"
         attrs = {"class": "table"}
