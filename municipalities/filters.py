@@ -54,6 +54,17 @@ class PairedFilterForm(forms.Form):
 PLACE_FILTERS = ("q", "province", "size_class")
 
 
+def _score_bound(label: str, lookup_expr: str) -> django_filters.NumberFilter:
+    """One end of the adoption score range, a number from 0 to 100."""
+    return django_filters.NumberFilter(
+        label=label,
+        field_name="adoption_score",
+        lookup_expr=lookup_expr,
+        min_value=0,
+        max_value=100,
+    )
+
+
 class PlaceAndLevelFilterSet(django_filters.FilterSet):
     """The filters the list and the matrix share: place, size class, a block's level.
 
@@ -114,20 +125,8 @@ class MunicipalityFilterSet(PlaceAndLevelFilterSet):
     q = django_filters.CharFilter(
         label=_("Name or CBS code"), method="search", max_length=100
     )
-    score_min = django_filters.NumberFilter(
-        label=_("Score at least"),
-        field_name="adoption_score",
-        lookup_expr="gte",
-        min_value=0,
-        max_value=100,
-    )
-    score_max = django_filters.NumberFilter(
-        label=_("Score at most"),
-        field_name="adoption_score",
-        lookup_expr="lte",
-        min_value=0,
-        max_value=100,
-    )
+    score_min = _score_bound(_("Score at least"), "gte")
+    score_max = _score_bound(_("Score at most"), "lte")
     agreement = django_filters.ModelChoiceFilter(
         label=_("Result agreement"),
         queryset=ResultAgreement.objects.all(),
