@@ -436,7 +436,7 @@ def page_urls() -> list[tuple[str, str, str]]:
         ),
         ("my municipality", reverse("buildingblocks:mine"), "editor"),
         ("reports", reverse("reports:list"), "king"),
-        ("import", reverse("reports:import"), "king"),
+        ("import", reverse("buildingblocks:import"), "king"),
         ("login", reverse("login"), "anonymous"),
         ("health", reverse("healthz"), "anonymous"),
         *past_page_urls(slug, block.code, agreement.number),

@@ -1,4 +1,5 @@
-"""Admin for building blocks, adoption statuses and their (read-only) history."""
+"""Admin for building blocks, adoption statuses, their (read-only) history and the
+uploaded import files."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from buildingblocks.models import (
     AdoptionStatus,
     BlockVersion,
     BuildingBlock,
+    ImportBatch,
     StatusChange,
 )
 from buildingblocks.services import (
@@ -29,6 +31,7 @@ from nupportal.admin_mixins import (
     ReadOnlyAdminMixin,
     ReadOnlyInlineMixin,
     VersionStartFormMixin,
+    ViewAndDeleteAdminMixin,
     version_start_field,
 )
 from scoring.tasks import enqueue_recompute_all
@@ -362,3 +365,26 @@ class StatusChangeAdmin(ReadOnlyAdminMixin, KingStaffAdminMixin, admin.ModelAdmi
     )
     date_hierarchy = "changed_at"
     actions = None
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(ViewAndDeleteAdminMixin, KingStaffAdminMixin, admin.ModelAdmin):
+    """Uploaded import files; previewed and applied on /import/, only looked at here."""
+
+    list_display = (
+        "filename",
+        "row_count",
+        "uploaded_by",
+        "created_at",
+        "applied_at",
+        "applied_by",
+        "changed_count",
+    )
+    list_filter = (("applied_at", admin.EmptyFieldListFilter), "created_at")
+    list_select_related = ("uploaded_by", "applied_by")
+    search_fields = ("filename", "checksum", "uploaded_by__username")
+    date_hierarchy = "created_at"
+    # The list's columns plus the ids; the uploaded rows themselves can be long,
+    # the import preview shows them.
+    fields = ("uid", "filename", "checksum", *list_display[1:])
+    readonly_fields = fields

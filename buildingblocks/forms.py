@@ -1,4 +1,5 @@
-"""The status editor: one AdoptionStatusForm per active building block, in a formset.
+"""The status editor: one AdoptionStatusForm per active building block, in a formset;
+and the upload of a bulk import file (ImportUploadForm).
 
 The forms only parse and validate (with the shared rules of
 `buildingblocks.validation`); saving goes through `buildingblocks.services`.
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -261,3 +263,34 @@ def initial_for(block: BuildingBlock, status: AdoptionStatus | None) -> dict:
         "version": status.version if status else 0,
         **{name: getattr(values, name) for name in STATUS_FIELDS},
     }
+
+
+class ImportUploadForm(forms.Form):
+    """The file of a bulk import; read and checked by the import view."""
+
+    file = forms.FileField(
+        label=_("File (CSV or XLSX)"),
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        ),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        # Refused on the declared size before a byte of it is parsed.
+        if upload.size > settings.NUP_UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than the limit of %(limit)s MB."),
+                params={
+                    "limit": round(settings.NUP_UPLOAD_MAX_BYTES / (1024 * 1024), 1)
+                },
+                code="too_large",
+            )
+        if not upload.name.lower().endswith((".csv", ".xlsx")):
+            raise forms.ValidationError(
+                _("Only CSV (.csv) and Excel (.xlsx) files can be imported."),
+                code="wrong_type",
+            )
+        return upload

@@ -27,7 +27,12 @@ from buildingblocks.imports import (
     normalise_cbs_code,
     plan_import,
 )
-from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
+from buildingblocks.models import (
+    AdoptionStatus,
+    BuildingBlock,
+    ImportBatch,
+    StatusChange,
+)
 from buildingblocks.services import (
     StaleStatuses,
     StatusWrite,
@@ -142,7 +147,7 @@ def _load_lookups(rows: list, *, lock: bool) -> dict:
 @transaction.atomic
 def apply_import(
     *,
-    batch,
+    batch: ImportBatch,
     user: AbstractBaseUser | None,
     today: datetime.date | None = None,
     seen_versions: Versions | None = None,
@@ -158,8 +163,6 @@ def apply_import(
     status was saved since that dry run raises ImportConflict naming the rows,
     and nothing is written.
     """
-    from reports.models import ImportBatch
-
     batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.applied_at is not None:
         raise ImportAlreadyApplied(batch.batch_id)

@@ -4,8 +4,9 @@ from buildingblocks import views
 
 app_name = "buildingblocks"
 
-# Two areas share this file: the building-block pages and the status editing
-# pages (editor, history, "my municipality"). Add to the section you own.
+# Three areas share this file: the building-block pages, the status editing
+# pages (editor, history, "my municipality") and the bulk import. Add to the
+# section you own.
 urlpatterns = [
     # building-block pages
     path("bouwstenen/", views.BuildingBlockListView.as_view(), name="list"),
@@ -30,5 +31,18 @@ urlpatterns = [
         "gemeenten/<slug:slug>/geschiedenis/",
         views.StatusChangeListView.as_view(),
         name="history",
+    ),
+    # the bulk import (KING staff)
+    path("import/", views.ImportView.as_view(), name="import"),
+    path(
+        "import/sjabloon.csv",
+        views.ImportTemplateView.as_view(),
+        name="import-template",
+    ),
+    path("import/<int:pk>/", views.ImportPreviewView.as_view(), name="import-preview"),
+    path(
+        "import/<int:pk>/toepassen/",
+        views.ImportApplyView.as_view(),
+        name="import-apply",
     ),
 ]

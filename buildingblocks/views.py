@@ -1,16 +1,20 @@
-"""Views of the buildingblocks app."""
+"""Views of the buildingblocks app: the block pages, the status editor and its
+history, and the bulk import."""
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core import signing
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect
-from django.utils import timezone
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.generic import TemplateView, View
@@ -18,15 +22,30 @@ from django.views.generic import TemplateView, View
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin, SingleTableView
 
+from buildingblocks import import_service
 from buildingblocks.deadlines import agreements_due
 from buildingblocks.filters import BlockStatusFilterSet, StatusChangeFilterSet
 from buildingblocks.forms import (
     AdoptionStatusForm,
     AdoptionStatusFormSet,
     BaseAdoptionStatusFormSet,
+    ImportUploadForm,
+)
+from buildingblocks.imports import (
+    CLEAR_MARKER,
+    COLUMNS,
+    FieldChange,
+    ImportFileError,
+    read_table,
+    template_csv,
 )
 from buildingblocks.levels import Category, Level
-from buildingblocks.models import AdoptionStatus, BuildingBlock, StatusChange
+from buildingblocks.models import (
+    AdoptionStatus,
+    BuildingBlock,
+    ImportBatch,
+    StatusChange,
+)
 from buildingblocks.services import (
     CurrentStatus,
     InvalidStatusEdit,
@@ -45,6 +64,7 @@ from buildingblocks.validation import STATUS_FIELDS, StatusValues
 from municipalities.columns import ColumnChoiceMixin, table_column_set
 from municipalities.models import Municipality
 from municipalities.permissions import (
+    KingStaffRequiredMixin,
     MunicipalityEditMixin,
     assigned_municipalities,
     can_edit_municipality,
@@ -56,7 +76,7 @@ from municipalities.roles import is_king_staff
 from nupportal.audit import audit
 from nupportal.columns import ColumnSet
 from nupportal.exports import SafeExportMixin
-from nupportal.pagination import pagination
+from nupportal.pagination import paginate, pagination
 from scoring import timetravel
 from scoring.dashboards import block_context
 from scoring.models import Measure, Scope
@@ -310,7 +330,11 @@ class StatusEditView(MunicipalityEditMixin, TemplateView):
 
 
 @dataclass(frozen=True)
-class FieldChange:
+class ShownChange:
+    """A changed status field as a page shows it: in the editor's note on what
+    someone else saved, and in the import preview."""
+
+    field: str
     label: str
     before: object
     after: object
@@ -320,7 +344,7 @@ class FieldChange:
 class ConflictDescription:
     """What someone else changed in one block since the form was loaded."""
 
-    changes: list[FieldChange]
+    changes: list[ShownChange]
     changed_by: str | None
     changed_at: datetime.datetime | None
 
@@ -334,7 +358,8 @@ def describe_conflict(
         if before != after:
             if name == "level":
                 before, after = _level_label(before), _level_label(after)
-            changes.append(FieldChange(str(form.fields[name].label), before, after))
+            label = str(form.fields[name].label)
+            changes.append(ShownChange(name, label, before, after))
     return ConflictDescription(changes, current.changed_by, current.changed_at)
 
 
@@ -434,3 +459,241 @@ class MyMunicipalityView(LoginRequiredMixin, TemplateView):
                 today=today,
             )
         return context
+
+
+# --- the bulk import (KING staff): upload, dry run, apply ---------------------
+
+# Rows of the file a page of the preview shows (with their errors or changes).
+PREVIEW_PER_PAGE = 100
+# Rows named in a conflict message; the rest are counted.
+CONFLICTS_NAMED = 20
+
+
+class ImportView(KingStaffRequiredMixin, View):
+    """Upload a file; it is read and checked, then the dry run is shown."""
+
+    template_name = "buildingblocks/importbatch_form.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self._render(ImportUploadForm())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = ImportUploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self._render(form, status=400)
+        upload = form.cleaned_data["file"]
+        data = upload.read(settings.NUP_UPLOAD_MAX_BYTES + 1)
+        try:
+            rows = read_table(
+                data,
+                upload.name,
+                max_bytes=settings.NUP_UPLOAD_MAX_BYTES,
+                max_rows=settings.NUP_IMPORT_MAX_ROWS,
+            )
+        except ImportFileError as exc:
+            form.add_error("file", str(exc))
+            return self._render(form, status=400)
+        batch = ImportBatch.objects.create(
+            filename=upload.name[:255],
+            checksum=hashlib.sha256(data).hexdigest(),
+            rows=[[number, raw] for number, raw in rows],
+            row_count=len(rows),
+            uploaded_by=request.user,
+        )
+        audit(
+            "import_uploaded",
+            request=request,
+            batch=batch.batch_id,
+            file=batch.filename,
+            rows=batch.row_count,
+            sha256=batch.checksum,
+        )
+        return redirect(batch)
+
+    def _render(self, form: ImportUploadForm, status: int = 200) -> HttpResponse:
+        context = {
+            "form": form,
+            "columns": COLUMNS,
+            "clear_marker": CLEAR_MARKER,
+            "max_mb": round(settings.NUP_UPLOAD_MAX_BYTES / (1024 * 1024), 1),
+            "max_rows": settings.NUP_IMPORT_MAX_ROWS,
+            "recent": ImportBatch.objects.select_related("uploaded_by", "applied_by")[
+                :10
+            ],
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+
+class ImportPreviewView(KingStaffRequiredMixin, View):
+    """The dry run of one uploaded batch, and the apply button; after the apply,
+    what it changed.
+
+    A GET of the stored batch, so paging (?page=) never asks for the file again;
+    each page shows a page of the rows with an error or a change, and the apply
+    button on every page applies the whole file.
+    """
+
+    template_name = "buildingblocks/importbatch_detail.html"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        batch = get_object_or_404(
+            ImportBatch.objects.select_related("uploaded_by", "applied_by"), pk=pk
+        )
+        if batch.applied_at is not None:
+            return self._render_applied(batch)
+        plan, versions = import_service.dry_run_with_versions(batch.rows)
+        # One row has either errors or a change, never both.
+        rows = sorted({e.row for e in plan.errors} | {c.row for c in plan.changes})
+        paginator, page = paginate(rows, PREVIEW_PER_PAGE, request.GET.get("page"))
+        shown = set(page.object_list)
+        changes = [c for c in plan.changes if c.row in shown]
+        names = dict(
+            Municipality.objects.filter(
+                cbs_code__in={c.cbs_code for c in changes}
+            ).values_list("cbs_code", "name")
+        )
+        context = {
+            "batch": batch,
+            "plan": plan,
+            "errors": [e for e in plan.errors if e.row in shown],
+            "changes": [
+                (
+                    change,
+                    names.get(change.cbs_code, ""),
+                    [_shown(field) for field in change.changes],
+                )
+                for change in changes
+            ],
+            "paginator": paginator,
+            "page_obj": page,
+            # The apply checks that no status changed since this dry run.
+            "seen_versions": signing.dumps(
+                versions, salt=_versions_salt(batch), compress=True
+            ),
+        }
+        return render(self.request, self.template_name, context)
+
+    def _render_applied(self, batch: ImportBatch) -> HttpResponse:
+        """What the apply did, from the history it wrote.
+
+        A new dry run would only say that nothing is left to change, so an
+        applied batch shows its own record instead.
+        """
+        applied = (
+            StatusChange.objects.filter(batch_id=batch.batch_id)
+            .select_related("municipality", "block")
+            .order_by("municipality__name", "block__code", "pk")
+        )
+        paginator, page = paginate(
+            applied, PREVIEW_PER_PAGE, self.request.GET.get("page")
+        )
+        context = {"batch": batch, "paginator": paginator, "page_obj": page}
+        return render(self.request, self.template_name, context)
+
+
+def _versions_salt(batch: ImportBatch) -> str:
+    return f"import-versions:{batch.uid}"
+
+
+def _shown(field: FieldChange) -> ShownChange:
+    """A planned change named and written as the status editor does."""
+    return ShownChange(
+        field.field,
+        str(AdoptionStatusForm.base_fields[field.field].label),
+        _shown_value(field.field, field.old),
+        _shown_value(field.field, field.new),
+    )
+
+
+def _shown_value(name: str, text: str) -> str:
+    if not text:
+        return ""
+    if name == "level":
+        return str(_level_label(text))
+    if name.endswith("_date"):
+        try:
+            return formats.date_format(datetime.date.fromisoformat(text), "DATE_FORMAT")
+        except ValueError:
+            return text
+    return text
+
+
+class ImportApplyView(KingStaffRequiredMixin, View):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        batch = get_object_or_404(ImportBatch, pk=pk)
+        try:
+            seen = signing.loads(
+                request.POST.get("seen_versions", ""), salt=_versions_salt(batch)
+            )
+        except signing.BadSignature:
+            seen = None
+        if not isinstance(seen, list) and batch.applied_at is None:
+            messages.error(
+                request,
+                _(
+                    "Nothing was changed: apply the file from its check page, "
+                    "after reviewing what would change."
+                ),
+            )
+            return redirect(batch)
+        try:
+            result = import_service.apply_import(
+                batch=batch, user=request.user, seen_versions=seen
+            )
+        except import_service.ImportConflict as exc:
+            named = exc.conflicts[:CONFLICTS_NAMED]
+            messages.error(
+                request,
+                _(
+                    "Nothing was changed: %(count)s statuses were saved by someone "
+                    "else after this check (rows %(rows)s). Review the new check "
+                    "below and apply again if it is still right."
+                )
+                % {
+                    "count": len(exc.conflicts),
+                    "rows": ", ".join(
+                        f"{c.row} ({c.cbs_code} {c.block_code})" for c in named
+                    )
+                    + (" …" if len(exc.conflicts) > len(named) else ""),
+                },
+            )
+            return redirect(batch)
+        except import_service.ImportAlreadyApplied:
+            messages.info(request, _("This file has already been applied."))
+            return redirect(batch)
+        except import_service.ImportHasErrors:
+            messages.error(
+                request,
+                _(
+                    "Nothing was changed: the file has errors. Correct them and upload it again."
+                ),
+            )
+            return redirect(batch)
+        audit(
+            "import_applied",
+            request=request,
+            batch=result.batch_id,
+            changed=result.changed,
+            unchanged=result.unchanged,
+        )
+        messages.success(
+            request,
+            _(
+                "Import applied: %(changed)s statuses changed, %(unchanged)s unchanged. "
+                "The scores are being recomputed."
+            )
+            % {"changed": result.changed, "unchanged": result.unchanged},
+        )
+        return redirect(batch)
+
+
+class ImportTemplateView(KingStaffRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        response = HttpResponse(
+            "\ufeff" + template_csv(timezone.localdate()),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = (
+            'attachment; filename="nup-import-template.csv"'
+        )
+        return response

@@ -54,17 +54,24 @@ class PairedFilterForm(forms.Form):
 PLACE_FILTERS = ("q", "province", "size_class")
 
 
-class MunicipalityFilterSet(django_filters.FilterSet):
-    """Filters of /gemeenten/: search, place, size, score, block level and agreements.
+def _score_bound(label: str, lookup_expr: str) -> django_filters.NumberFilter:
+    """One end of the adoption score range, a number from 0 to 100."""
+    return django_filters.NumberFilter(
+        label=label,
+        field_name="adoption_score",
+        lookup_expr=lookup_expr,
+        min_value=0,
+        max_value=100,
+    )
 
-    With a reference date `on` the score, level and agreement filters apply to
-    the figures rebuilt from the history (`matches`), not to today's columns;
-    the form, its validation and the place filters stay the same.
+
+class PlaceAndLevelFilterSet(django_filters.FilterSet):
+    """The filters the list and the matrix share: place, size class, a block's level.
+
+    Each subclass lists its own `Meta.fields`; that list, not the class
+    hierarchy, gives the order of the form's fields.
     """
 
-    q = django_filters.CharFilter(
-        label=_("Name or CBS code"), method="search", max_length=100
-    )
     province = django_filters.ModelChoiceFilter(
         label=_("Province"),
         queryset=Province.objects.all(),
@@ -75,20 +82,6 @@ class MunicipalityFilterSet(django_filters.FilterSet):
         label=_("Size class"),
         choices=SizeClass.choices,
         empty_label=_("All size classes"),
-    )
-    score_min = django_filters.NumberFilter(
-        label=_("Score at least"),
-        field_name="adoption_score",
-        lookup_expr="gte",
-        min_value=0,
-        max_value=100,
-    )
-    score_max = django_filters.NumberFilter(
-        label=_("Score at most"),
-        field_name="adoption_score",
-        lookup_expr="lte",
-        min_value=0,
-        max_value=100,
     )
     block = django_filters.ModelChoiceFilter(
         label=_("Building block"),
@@ -103,6 +96,37 @@ class MunicipalityFilterSet(django_filters.FilterSet):
         empty_label=_("Any level"),
         method="filter_paired",
     )
+
+    class Meta:
+        model = Municipality
+        fields = ["province", "size_class", "block", "level"]
+        form = PairedFilterForm
+
+    def filter_paired(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        # Applied once, in filter_queryset, where both halves of a pair are known.
+        return queryset
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        if data.get("block") and data.get("level"):
+            queryset = filter_block_level(queryset, data["block"], data["level"])
+        return queryset
+
+
+class MunicipalityFilterSet(PlaceAndLevelFilterSet):
+    """Filters of /gemeenten/: search, place, size, score, block level and agreements.
+
+    With a reference date `on` the score, level and agreement filters apply to
+    the figures rebuilt from the history (`matches`), not to today's columns;
+    the form, its validation and the place filters stay the same.
+    """
+
+    q = django_filters.CharFilter(
+        label=_("Name or CBS code"), method="search", max_length=100
+    )
+    score_min = _score_bound(_("Score at least"), "gte")
+    score_max = _score_bound(_("Score at most"), "lte")
     agreement = django_filters.ModelChoiceFilter(
         label=_("Result agreement"),
         queryset=ResultAgreement.objects.all(),
@@ -117,8 +141,7 @@ class MunicipalityFilterSet(django_filters.FilterSet):
         method="filter_paired",
     )
 
-    class Meta:
-        model = Municipality
+    class Meta(PlaceAndLevelFilterSet.Meta):
         fields = [
             "q",
             "province",
@@ -130,7 +153,6 @@ class MunicipalityFilterSet(django_filters.FilterSet):
             "agreement",
             "compliance",
         ]
-        form = PairedFilterForm
 
     def __init__(self, *args, on: datetime.date | None = None, **kwargs) -> None:
         self.on = on
@@ -142,10 +164,6 @@ class MunicipalityFilterSet(django_filters.FilterSet):
             return queryset
         return queryset.filter(Q(name__icontains=value) | Q(cbs_code__iexact=value))
 
-    def filter_paired(self, queryset: QuerySet, name: str, value) -> QuerySet:
-        # Applied once, in filter_queryset, where both halves of a pair are known.
-        return queryset
-
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         if self.on is not None:
             for name in PLACE_FILTERS:
@@ -154,8 +172,6 @@ class MunicipalityFilterSet(django_filters.FilterSet):
             return queryset
         queryset = super().filter_queryset(queryset)
         data = self.form.cleaned_data
-        if data.get("block") and data.get("level"):
-            queryset = filter_block_level(queryset, data["block"], data["level"])
         if data.get("compliance"):
             queryset = filter_compliance(
                 queryset, data.get("agreement"), data["compliance"]
@@ -207,60 +223,24 @@ def _has_status(standing: Standing, agreement, status: str) -> bool:
     return status in standing.statuses.values()
 
 
-class MatrixFilterSet(django_filters.FilterSet):
+class MatrixFilterSet(PlaceAndLevelFilterSet):
     """Filters of /matrix/: province, size class, a block's level (rows) and a category.
 
     The category narrows the columns, not the rows: the view reads it from
     `block_category()`.
     """
 
-    province = django_filters.ModelChoiceFilter(
-        label=_("Province"),
-        queryset=Province.objects.all(),
-        to_field_name="slug",
-        empty_label=_("All provinces"),
-    )
-    size_class = django_filters.ChoiceFilter(
-        label=_("Size class"),
-        choices=SizeClass.choices,
-        empty_label=_("All size classes"),
-    )
     category = django_filters.ChoiceFilter(
         label=_("Building block category"),
         choices=Category.choices,
         empty_label=_("All categories"),
         method="filter_columns",
     )
-    block = django_filters.ModelChoiceFilter(
-        label=_("Building block"),
-        queryset=BuildingBlock.objects.filter(active=True),
-        to_field_name="code",
-        empty_label=_("Any building block"),
-        method="filter_paired",
-    )
-    level = django_filters.ChoiceFilter(
-        label=_("Level"),
-        choices=LEVEL_FILTER_CHOICES,
-        empty_label=_("Any level"),
-        method="filter_paired",
-    )
 
-    class Meta:
-        model = Municipality
+    class Meta(PlaceAndLevelFilterSet.Meta):
         fields = ["province", "size_class", "category", "block", "level"]
-        form = PairedFilterForm
 
     def filter_columns(self, queryset: QuerySet, name: str, value) -> QuerySet:
-        return queryset
-
-    def filter_paired(self, queryset: QuerySet, name: str, value) -> QuerySet:
-        return queryset
-
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        queryset = super().filter_queryset(queryset)
-        data = self.form.cleaned_data
-        if data.get("block") and data.get("level"):
-            queryset = filter_block_level(queryset, data["block"], data["level"])
         return queryset
 
     def block_category(self) -> str:

@@ -17,6 +17,7 @@ a confusing replay after login.
 
 from __future__ import annotations
 
+from django.contrib.auth.mixins import AccessMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -111,4 +112,14 @@ class MunicipalityEditMixin:
             Municipality.objects.select_related("province"), slug=kwargs["slug"]
         )
         check_municipality_edit(request, self.municipality)
+        return super().dispatch(request, *args, **kwargs)
+
+
+class KingStaffRequiredMixin(AccessMixin):
+    """For KING staff's pages (reports, the import): anonymous users go to the login
+    page; logged-in users without the role get 403."""
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not is_king_staff(request.user):
+            return self.handle_no_permission()
         return super().dispatch(request, *args, **kwargs)

@@ -143,18 +143,21 @@ def _shares(province: Province) -> dict[tuple[str, str, int], float | None]:
     }
 
 
+def _province_and_national(shares: dict, measure: str, pk: int) -> dict[str, Any]:
+    """The two share columns of ProvinceShareTable for one block or agreement."""
+    return {
+        "province_share": shares.get((Scope.PROVINCE, measure, pk)),
+        "national_share": shares.get((Scope.NATIONAL, measure, pk)),
+    }
+
+
 def block_rows(blocks: Sequence[BuildingBlock], shares: dict) -> list[dict[str, Any]]:
     """Per active block: the share in use in the province and nationally."""
     return [
         {
             "block": localized_attr(block, "name"),
             "url": block.get_absolute_url(),
-            "province_share": shares.get(
-                (Scope.PROVINCE, Measure.IN_USE_SHARE, block.pk)
-            ),
-            "national_share": shares.get(
-                (Scope.NATIONAL, Measure.IN_USE_SHARE, block.pk)
-            ),
+            **_province_and_national(shares, Measure.IN_USE_SHARE, block.pk),
         }
         for block in blocks
     ]
@@ -170,12 +173,7 @@ def agreement_rows(
             "agreement": f"{agreement.number}. {localized_attr(agreement, 'title')}",
             "url": agreement.get_absolute_url(),
             "deadline": agreement.deadline,
-            "province_share": shares.get(
-                (Scope.PROVINCE, Measure.COMPLIANCE_SHARE, agreement.pk)
-            ),
-            "national_share": shares.get(
-                (Scope.NATIONAL, Measure.COMPLIANCE_SHARE, agreement.pk)
-            ),
+            **_province_and_national(shares, Measure.COMPLIANCE_SHARE, agreement.pk),
         }
         for agreement in agreements
     ]

@@ -210,6 +210,10 @@ class ScoreColumn(NumberColumn):
         super().__init__(*args, decimal_pos=1, **kwargs)
 
 
+# The order the spread columns stand in, after a table's own leading columns.
+SPREAD_SEQUENCE = ("scored", "mean", "median", "minimum", "q1", "q3", "maximum")
+
+
 class SpreadColumnsMixin(tables.Table):
     """Count, mean and five-number summary of a group's scores."""
 
@@ -229,17 +233,7 @@ class ProvinceTable(SpreadColumnsMixin, tables.Table):
     municipalities = NumberColumn(verbose_name=_("Municipalities"))
 
     class Meta:
-        sequence = (
-            "province",
-            "municipalities",
-            "scored",
-            "mean",
-            "median",
-            "minimum",
-            "q1",
-            "q3",
-            "maximum",
-        )
+        sequence = ("province", "municipalities", *SPREAD_SEQUENCE)
         order_by = ("province",)
         default = "—"
         attrs = {"class": "table table--provinces"}
@@ -284,32 +278,37 @@ class ProvinceMunicipalityTable(tables.Table):
         return str(SizeClass(value).label)
 
 
-class ProvinceBlockTable(tables.Table):
-    """Share of municipalities using each block, in the province and nationally."""
+class ProvinceShareTable(tables.Table):
+    """A share of the municipalities, in the province and nationally, per row."""
 
-    block = tables.Column(verbose_name=_("Building block"), linkify=_link)
     province_share = PercentColumn(verbose_name=_("In the province"))
     national_share = PercentColumn(verbose_name=_("Nationally"))
 
     class Meta:
+        # The subclass's own columns name the row; the two shares follow them.
+        sequence = ("...", "province_share", "national_share")
         default = "—"
         attrs = {"class": "table"}
+
+
+class ProvinceBlockTable(ProvinceShareTable):
+    """Share of municipalities using each block, in the province and nationally."""
+
+    block = tables.Column(verbose_name=_("Building block"), linkify=_link)
+
+    class Meta(ProvinceShareTable.Meta):
         empty_text = _("No building blocks have been loaded.")
 
 
-class ProvinceAgreementTable(tables.Table):
+class ProvinceAgreementTable(ProvinceShareTable):
     """Share of municipalities meeting each agreement, in the province and nationally."""
 
     agreement = tables.Column(
         verbose_name=_("Agreement"), linkify=_link, order_by=("number",)
     )
     deadline = tables.DateColumn(verbose_name=_("Deadline"), short=True)
-    province_share = PercentColumn(verbose_name=_("In the province"))
-    national_share = PercentColumn(verbose_name=_("Nationally"))
 
-    class Meta:
-        default = "—"
-        attrs = {"class": "table"}
+    class Meta(ProvinceShareTable.Meta):
         empty_text = _("No result agreements have been loaded.")
 
 
@@ -322,16 +321,6 @@ class ProvinceSizeClassTable(SpreadColumnsMixin, tables.Table):
     national_median = ScoreColumn(verbose_name=_("Median nationally"))
 
     class Meta:
-        sequence = (
-            "size_class",
-            "scored",
-            "mean",
-            "median",
-            "minimum",
-            "q1",
-            "q3",
-            "maximum",
-            "national_median",
-        )
+        sequence = ("size_class", *SPREAD_SEQUENCE, "national_median")
         default = "—"
         attrs = {"class": "table"}

@@ -41,14 +41,19 @@ class KingStaffAdminMixin:
         )
 
 
-class ReadOnlyAdminMixin:
-    """For rows the portal derives or appends itself: viewable, never edited by hand."""
+class ViewAndDeleteAdminMixin:
+    """For rows a portal page makes (reports, import batches): looked at here, and
+    old ones deleted, but made and changed only through that page."""
 
     def has_add_permission(self, request, *args) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ReadOnlyAdminMixin(ViewAndDeleteAdminMixin):
+    """For rows the portal derives or appends itself: viewable, never edited by hand."""
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

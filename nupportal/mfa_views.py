@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -25,6 +26,9 @@ from nupportal.mfa import (
     safe_next,
     secret_for_display,
 )
+
+# The page title (registration/account_page.html) of the login step and the setup.
+TWO_STEP_TITLE = gettext_lazy("Two-step verification")
 
 
 @never_cache
@@ -58,7 +62,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "registration/otp_verify.html",
-        {"form": form, "next": safe_next(request)},
+        {"page_title": TWO_STEP_TITLE, "form": form, "next": safe_next(request)},
     )
 
 
@@ -67,7 +71,11 @@ def _show_recovery_codes(request: HttpRequest, codes: list[str]) -> HttpResponse
     return render(
         request,
         "registration/otp_recovery_codes.html",
-        {"codes": codes, "next": safe_next(request)},
+        {
+            "page_title": _("Your recovery codes"),
+            "codes": codes,
+            "next": safe_next(request),
+        },
     )
 
 
@@ -94,7 +102,7 @@ def setup(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "registration/otp_setup.html",
-            {"active": True, "required": required},
+            {"page_title": TWO_STEP_TITLE, "active": True, "required": required},
         )
 
     device = pending_totp_device(user)
@@ -114,6 +122,7 @@ def setup(request: HttpRequest) -> HttpResponse:
         request,
         "registration/otp_setup.html",
         {
+            "page_title": TWO_STEP_TITLE,
             "active": False,
             "required": required,
             "form": form,

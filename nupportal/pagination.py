@@ -36,13 +36,15 @@ def pagination(per_page: int) -> dict[str, Any]:
 
 
 def page_of(paginator: Paginator, number: str | None) -> Page:
-    """The requested page; the first for nonsense, the last past the end."""
+    """The requested page; the first for nonsense or below 1, the last past the end."""
     try:
         return paginator.page(number or 1)
     except PageNotAnInteger:
         return paginator.page(1)
     except EmptyPage:
-        return paginator.page(paginator.num_pages)
+        # Zero and negative numbers are before the start, the rest past the end.
+        before_start = int(number or 1) < 1
+        return paginator.page(1 if before_start else paginator.num_pages)
 
 
 def paginate(items: Any, per_page: int, number: str | None) -> tuple[Paginator, Page]:

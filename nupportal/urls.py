@@ -30,7 +30,7 @@ urlpatterns = [
 
 
 def _account_view(view, template: str, title, **kwargs):
-    """One of Django's password views with the portal's template and page title.
+    """One of Django's login and password views with the portal's template and title.
 
     Own template names (not Django's registration/password_*): the admin keeps
     its own password pages.
@@ -51,7 +51,9 @@ urlpatterns += i18n_patterns(
     path("open-data/", api_views.OpenDataView.as_view(), name="open-data"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        _account_view(
+            auth_views.LoginView, "login", _("Log in"), redirect_authenticated_user=True
+        ),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from nupportal.admin_mixins import KingStaffAdminMixin
-from reports.models import ImportBatch, Report
+from nupportal.admin_mixins import KingStaffAdminMixin, ViewAndDeleteAdminMixin
+from reports.models import Report
 
 
 @admin.register(Report)
-class ReportAdmin(KingStaffAdminMixin, admin.ModelAdmin):
+class ReportAdmin(ViewAndDeleteAdminMixin, KingStaffAdminMixin, admin.ModelAdmin):
+    """Requested on /rapportages/, which queues the generation task; looked at here."""
+
     list_display = (
         "kind",
         "state",
@@ -34,49 +36,3 @@ class ReportAdmin(KingStaffAdminMixin, admin.ModelAdmin):
         "started_at",
         "finished_at",
     )
-
-    # Requested on /rapportages/, which queues the generation task; staff may only
-    # look at reports and delete old ones here.
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
-@admin.register(ImportBatch)
-class ImportBatchAdmin(KingStaffAdminMixin, admin.ModelAdmin):
-    """Uploaded import files; previewed and applied on /import/, only looked at here."""
-
-    list_display = (
-        "filename",
-        "row_count",
-        "uploaded_by",
-        "created_at",
-        "applied_at",
-        "applied_by",
-        "changed_count",
-    )
-    list_filter = (("applied_at", admin.EmptyFieldListFilter), "created_at")
-    list_select_related = ("uploaded_by", "applied_by")
-    search_fields = ("filename", "checksum", "uploaded_by__username")
-    date_hierarchy = "created_at"
-    # The uploaded rows themselves can be long; the import preview shows them.
-    fields = (
-        "uid",
-        "filename",
-        "checksum",
-        "row_count",
-        "uploaded_by",
-        "created_at",
-        "applied_at",
-        "applied_by",
-        "changed_count",
-    )
-    readonly_fields = fields
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False

@@ -1,11 +1,10 @@
-"""Forms of the reports app: requesting a report and uploading an import file."""
+"""Forms of the reports app: requesting a report, searching the reminder preview."""
 
 from __future__ import annotations
 
 import datetime
 
 from django import forms
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -89,35 +88,6 @@ def _one_year_before(day: datetime.date) -> datetime.date:
         return day.replace(year=day.year - 1)
     except ValueError:  # 29 February
         return day.replace(year=day.year - 1, day=28)
-
-
-class ImportUploadForm(forms.Form):
-    file = forms.FileField(
-        label=_("File (CSV or XLSX)"),
-        widget=forms.ClearableFileInput(
-            attrs={
-                "accept": ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-            }
-        ),
-    )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        # Refused on the declared size before a byte of it is parsed.
-        if upload.size > settings.NUP_UPLOAD_MAX_BYTES:
-            raise forms.ValidationError(
-                _("The file is larger than the limit of %(limit)s MB."),
-                params={
-                    "limit": round(settings.NUP_UPLOAD_MAX_BYTES / (1024 * 1024), 1)
-                },
-                code="too_large",
-            )
-        if not upload.name.lower().endswith((".csv", ".xlsx")):
-            raise forms.ValidationError(
-                _("Only CSV (.csv) and Excel (.xlsx) files can be imported."),
-                code="wrong_type",
-            )
-        return upload
 
 
 class ReminderFilterForm(forms.Form):

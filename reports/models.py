@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -80,54 +78,3 @@ class Report(models.Model):
     def storage_name(self) -> str:
         """Where the file is stored: type and date, plus the id so names never collide."""
         return f"reports/{self.kind.replace('_', '-')}-{self.report_date}-{self.pk}.{self.extension}"
-
-
-class ImportBatch(models.Model):
-    """An uploaded import file, kept between the dry run and the apply.
-
-    Holds the rows as read from the file (text per column, with their row
-    numbers), not the planned changes: the dry run and the apply both check the
-    rows against the statuses as they are at that moment.
-    """
-
-    uid = models.UUIDField(
-        _("batch id"), default=uuid.uuid4, unique=True, editable=False
-    )
-    filename = models.CharField(_("file name"), max_length=255)
-    checksum = models.CharField(_("SHA-256 of the file"), max_length=64, db_index=True)
-    rows = models.JSONField(_("rows"), default=list)
-    row_count = models.PositiveIntegerField(_("rows"), default=0)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-        verbose_name=_("uploaded by"),
-    )
-    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
-    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
-    applied_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("applied by"),
-    )
-    changed_count = models.PositiveIntegerField(_("statuses changed"), default=0)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        verbose_name = _("import batch")
-        verbose_name_plural = _("import batches")
-
-    def __str__(self) -> str:
-        return f"{self.filename} ({self.created_at:%Y-%m-%d %H:%M})"
-
-    def get_absolute_url(self) -> str:
-        return reverse("reports:import-preview", kwargs={"pk": self.pk})
-
-    @property
-    def batch_id(self) -> str:
-        """The id written into StatusChange.batch_id."""
-        return f"import-{self.uid.hex}"

@@ -26,16 +26,4 @@ urlpatterns = [
         views.scorecard_request,
         name="scorecard",
     ),
-    path("import/", views.ImportView.as_view(), name="import"),
-    path(
-        "import/sjabloon.csv",
-        views.ImportTemplateView.as_view(),
-        name="import-template",
-    ),
-    path("import/<int:pk>/", views.ImportPreviewView.as_view(), name="import-preview"),
-    path(
-        "import/<int:pk>/toepassen/",
-        views.ImportApplyView.as_view(),
-        name="import-apply",
-    ),
 ]

@@ -1,4 +1,4 @@
-"""KING staff pages: reports on demand and the bulk import.
+"""KING staff pages: reports on demand and the reminder plan.
 
 Every view here is for KING staff (anonymous → login, other roles → 403), except
 that a municipality's editors may request, follow and download the scorecard PDF
@@ -7,14 +7,8 @@ of their own municipality.
 
 from __future__ import annotations
 
-import datetime
-import hashlib
-
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.mixins import AccessMixin
 from django.contrib.auth.views import redirect_to_login
-from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import (
@@ -26,9 +20,8 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -37,47 +30,15 @@ from django_tables2 import SingleTableMixin
 
 from agreements.models import ReminderLog
 from agreements.reminders import REMINDER_INTERVAL, kept_mail_folder, plan_reminders
-from buildingblocks import import_service
-from buildingblocks.imports import (
-    CLEAR_MARKER,
-    COLUMNS,
-    FieldChange,
-    ImportFileError,
-    read_table,
-    template_csv,
-)
-from buildingblocks.levels import Level
-from buildingblocks.models import StatusChange
 from municipalities.models import Municipality
+from municipalities.permissions import KingStaffRequiredMixin
 from municipalities.roles import is_king_staff
 from nupportal.audit import audit
 from nupportal.pagination import pagination
-from reports.forms import ImportUploadForm, ReminderFilterForm, ReportRequestForm
-from reports.models import ImportBatch, Report
+from reports.forms import ReminderFilterForm, ReportRequestForm
+from reports.models import Report
 from reports.tables import PlannedReminderTable, ReportTable
 from reports.tasks import enqueue_report
-
-# Shown on the page; beyond this the preview says how many more there are.
-PREVIEW_LIMIT = 500
-# The preview names the fields as the status editor does.
-FIELD_LABELS = {
-    "level": gettext_lazy("Level"),
-    "planned_date": gettext_lazy("Planned date"),
-    "achieved_date": gettext_lazy("Achieved date"),
-    "note": gettext_lazy("Note"),
-    "evidence_url": gettext_lazy("Evidence"),
-}
-# Rows named in a conflict message; the rest are counted.
-CONFLICTS_NAMED = 20
-
-
-class KingStaffRequiredMixin(AccessMixin):
-    """Anonymous users go to the login page; logged-in users without the role get 403."""
-
-    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not is_king_staff(request.user):
-            return self.handle_no_permission()
-        return super().dispatch(request, *args, **kwargs)
 
 
 def _may_see_report(user, report: Report) -> bool:
@@ -340,233 +301,3 @@ class ReminderPreviewView(KingStaffRequiredMixin, View):
             "mail_folder": kept_mail_folder(),
         }
         return render(request, self.template_name, context)
-
-
-# --- Import -----------------------------------------------------------------
-
-
-class ImportView(KingStaffRequiredMixin, View):
-    """Upload a file; it is read and checked, then the dry run is shown."""
-
-    template_name = "reports/import_form.html"
-
-    def get(self, request: HttpRequest) -> HttpResponse:
-        return self._render(ImportUploadForm())
-
-    def post(self, request: HttpRequest) -> HttpResponse:
-        form = ImportUploadForm(request.POST, request.FILES)
-        if not form.is_valid():
-            return self._render(form, status=400)
-        upload = form.cleaned_data["file"]
-        data = upload.read(settings.NUP_UPLOAD_MAX_BYTES + 1)
-        try:
-            rows = read_table(
-                data,
-                upload.name,
-                max_bytes=settings.NUP_UPLOAD_MAX_BYTES,
-                max_rows=settings.NUP_IMPORT_MAX_ROWS,
-            )
-        except ImportFileError as exc:
-            form.add_error("file", str(exc))
-            return self._render(form, status=400)
-        batch = ImportBatch.objects.create(
-            filename=upload.name[:255],
-            checksum=hashlib.sha256(data).hexdigest(),
-            rows=[[number, raw] for number, raw in rows],
-            row_count=len(rows),
-            uploaded_by=request.user,
-        )
-        audit(
-            "import_uploaded",
-            request=request,
-            batch=batch.batch_id,
-            file=batch.filename,
-            rows=batch.row_count,
-            sha256=batch.checksum,
-        )
-        return redirect(batch)
-
-    def _render(self, form: ImportUploadForm, status: int = 200) -> HttpResponse:
-        context = {
-            "form": form,
-            "columns": COLUMNS,
-            "clear_marker": CLEAR_MARKER,
-            "max_mb": round(settings.NUP_UPLOAD_MAX_BYTES / (1024 * 1024), 1),
-            "max_rows": settings.NUP_IMPORT_MAX_ROWS,
-            "recent": ImportBatch.objects.select_related("uploaded_by", "applied_by")[
-                :10
-            ],
-        }
-        return render(self.request, self.template_name, context, status=status)
-
-
-class ImportPreviewView(KingStaffRequiredMixin, View):
-    """The dry run of one uploaded batch, and the apply button."""
-
-    template_name = "reports/import_preview.html"
-
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        batch = get_object_or_404(
-            ImportBatch.objects.select_related("uploaded_by", "applied_by"), pk=pk
-        )
-        return self._render(batch)
-
-    def _render(self, batch: ImportBatch, status: int = 200) -> HttpResponse:
-        if batch.applied_at is not None:
-            return self._render_applied(batch, status)
-        plan, versions = import_service.dry_run_with_versions(batch.rows)
-        codes = {c.cbs_code for c in plan.changes[:PREVIEW_LIMIT]}
-        names = dict(
-            Municipality.objects.filter(cbs_code__in=codes).values_list(
-                "cbs_code", "name"
-            )
-        )
-        context = {
-            "batch": batch,
-            "plan": plan,
-            "errors": plan.errors[:PREVIEW_LIMIT],
-            "more_errors": max(0, len(plan.errors) - PREVIEW_LIMIT),
-            "changes": [
-                (
-                    change,
-                    names.get(change.cbs_code, ""),
-                    [_shown(field) for field in change.changes],
-                )
-                for change in plan.changes[:PREVIEW_LIMIT]
-            ],
-            "more_changes": max(0, len(plan.changes) - PREVIEW_LIMIT),
-            # The apply checks that no status changed since this dry run.
-            "seen_versions": signing.dumps(
-                versions, salt=_versions_salt(batch), compress=True
-            ),
-        }
-        return render(self.request, self.template_name, context, status=status)
-
-    def _render_applied(self, batch: ImportBatch, status: int) -> HttpResponse:
-        """What the apply did, from the history it wrote.
-
-        A new dry run would only say that nothing is left to change, so an
-        applied batch shows its own record instead.
-        """
-        applied = StatusChange.objects.filter(batch_id=batch.batch_id).select_related(
-            "municipality", "block"
-        )
-        context = {
-            "batch": batch,
-            "applied_changes": applied.order_by("municipality__name", "block__code")[
-                :PREVIEW_LIMIT
-            ],
-            "more_changes": max(0, batch.changed_count - PREVIEW_LIMIT),
-        }
-        return render(self.request, self.template_name, context, status=status)
-
-
-def _versions_salt(batch: ImportBatch) -> str:
-    return f"import-versions:{batch.uid}"
-
-
-def _shown(field: FieldChange) -> tuple[str, str, str, str]:
-    """(label, column, old, new) as the preview shows a changed field."""
-    return (
-        str(FIELD_LABELS.get(field.field, field.field)),
-        field.field,
-        _shown_value(field.field, field.old),
-        _shown_value(field.field, field.new),
-    )
-
-
-def _shown_value(name: str, text: str) -> str:
-    if not text:
-        return ""
-    if name == "level":
-        try:
-            return str(Level(text).label)
-        except ValueError:
-            return text
-    if name.endswith("_date"):
-        try:
-            return formats.date_format(datetime.date.fromisoformat(text), "DATE_FORMAT")
-        except ValueError:
-            return text
-    return text
-
-
-class ImportApplyView(KingStaffRequiredMixin, View):
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        batch = get_object_or_404(ImportBatch, pk=pk)
-        try:
-            seen = signing.loads(
-                request.POST.get("seen_versions", ""), salt=_versions_salt(batch)
-            )
-        except signing.BadSignature:
-            seen = None
-        if not isinstance(seen, list) and batch.applied_at is None:
-            messages.error(
-                request,
-                _(
-                    "Nothing was changed: apply the file from its check page, "
-                    "after reviewing what would change."
-                ),
-            )
-            return redirect(batch)
-        try:
-            result = import_service.apply_import(
-                batch=batch, user=request.user, seen_versions=seen
-            )
-        except import_service.ImportConflict as exc:
-            named = exc.conflicts[:CONFLICTS_NAMED]
-            messages.error(
-                request,
-                _(
-                    "Nothing was changed: %(count)s statuses were saved by someone "
-                    "else after this check (rows %(rows)s). Review the new check "
-                    "below and apply again if it is still right."
-                )
-                % {
-                    "count": len(exc.conflicts),
-                    "rows": ", ".join(
-                        f"{c.row} ({c.cbs_code} {c.block_code})" for c in named
-                    )
-                    + (" …" if len(exc.conflicts) > len(named) else ""),
-                },
-            )
-            return redirect(batch)
-        except import_service.ImportAlreadyApplied:
-            messages.info(request, _("This file has already been applied."))
-            return redirect(batch)
-        except import_service.ImportHasErrors:
-            messages.error(
-                request,
-                _(
-                    "Nothing was changed: the file has errors. Correct them and upload it again."
-                ),
-            )
-            return redirect(batch)
-        audit(
-            "import_applied",
-            request=request,
-            batch=result.batch_id,
-            changed=result.changed,
-            unchanged=result.unchanged,
-        )
-        messages.success(
-            request,
-            _(
-                "Import applied: %(changed)s statuses changed, %(unchanged)s unchanged. "
-                "The scores are being recomputed."
-            )
-            % {"changed": result.changed, "unchanged": result.unchanged},
-        )
-        return redirect(batch)
-
-
-class ImportTemplateView(KingStaffRequiredMixin, View):
-    def get(self, request: HttpRequest) -> HttpResponse:
-        response = HttpResponse(
-            "\ufeff" + template_csv(timezone.localdate()),
-            content_type="text/csv; charset=utf-8",
-        )
-        response["Content-Disposition"] = (
-            'attachment; filename="nup-import-template.csv"'
-        )
-        return response

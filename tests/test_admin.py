@@ -13,11 +13,11 @@ from django.utils import timezone
 import pytest
 
 from buildingblocks.levels import Level
-from buildingblocks.models import AdoptionStatus, StatusChange
+from buildingblocks.models import AdoptionStatus, ImportBatch, StatusChange
 from buildingblocks.services import StatusConflict, StatusEdit, save_statuses
 from buildingblocks.validation import StatusValues
 from municipalities.models import ColumnPreference, Merger
-from reports.models import ImportBatch, Report
+from reports.models import Report
 from scoring.models import (
     Aggregate,
     AgreementCompliance,

@@ -101,7 +101,7 @@ def test_role_dependent_navigation(client, king_user):
     client.force_login(king_user)
     king = page(client)
 
-    for name in ("reports:list", "reports:import", "admin:index"):
+    for name in ("reports:list", "buildingblocks:import", "admin:index"):
         link = f'href="{english_url(name)}"'
         assert link in main_nav(king), name
         assert link not in anonymous, name

@@ -35,7 +35,7 @@ _NAV = (
     (_("Matrix"), "municipalities:matrix", None),
     (_("My municipality"), "buildingblocks:mine", is_editor),
     (_("Reports"), "reports:list", is_king_staff),
-    (_("Import"), "reports:import", is_king_staff),
+    (_("Import"), "buildingblocks:import", is_king_staff),
     (_("Administration"), "admin:index", lambda user: user.is_staff),
     (_("Two-step verification"), "mfa-setup", lambda user: user.is_authenticated),
 )

@@ -28,9 +28,8 @@ from buildingblocks.imports import (
     template_csv,
 )
 from buildingblocks.levels import Level
-from buildingblocks.models import AdoptionStatus, StatusChange
+from buildingblocks.models import AdoptionStatus, ImportBatch, StatusChange
 from buildingblocks.validation import StatusValues
-from reports.models import ImportBatch
 from tests.buildingblocks.test_imports import (
     LIMITS,
     TODAY,
@@ -193,7 +192,9 @@ def test_the_downloaded_template_passes_its_own_dry_run(client, king_user, curre
     client.force_login(king_user)
 
     response = upload(
-        client, "sjabloon.csv", client.get(reverse("reports:import-template")).content
+        client,
+        "sjabloon.csv",
+        client.get(reverse("buildingblocks:import-template")).content,
     )
     preview = client.get(response["Location"])
 
@@ -324,7 +325,7 @@ def test_the_apply_page_names_the_conflicting_rows(client, king_user, two_status
 
     batch = ImportBatch.objects.get()
     result = client.post(
-        reverse("reports:import-apply", args=[batch.pk]),
+        reverse("buildingblocks:import-apply", args=[batch.pk]),
         {"seen_versions": preview.context["seen_versions"]},
         follow=True,
     )
@@ -344,7 +345,8 @@ def test_an_apply_without_the_dry_run_it_was_reviewed_on_changes_nothing(
 
     for token in ("", "forged"):
         client.post(
-            reverse("reports:import-apply", args=[batch.pk]), {"seen_versions": token}
+            reverse("buildingblocks:import-apply", args=[batch.pk]),
+            {"seen_versions": token},
         )
 
     assert StatusChange.objects.count() == 0
@@ -357,7 +359,7 @@ def test_the_import_page_documents_the_clear_marker_and_groups_numbers(
 ):
     client.force_login(king_user)
     with translation.override("nl"):
-        html = client.get(reverse("reports:import")).content.decode()
+        html = client.get(reverse("buildingblocks:import")).content.decode()
 
     assert "Een lege cel laat dat veld ongewijzigd" in html
     assert f"<code>{CLEAR_MARKER}</code>" in html

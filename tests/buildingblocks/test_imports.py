@@ -28,9 +28,8 @@ from buildingblocks.imports import (
     template_csv,
 )
 from buildingblocks.levels import Level
-from buildingblocks.models import AdoptionStatus, StatusChange
+from buildingblocks.models import AdoptionStatus, ImportBatch, StatusChange
 from buildingblocks.validation import StatusValues
-from reports.models import ImportBatch
 from tests.factories import (
     AdoptionStatusFactory,
     BuildingBlockFactory,
@@ -466,7 +465,7 @@ def test_a_municipality_merged_after_upload_makes_apply_refuse(
 
 def upload(client, name: str, data: bytes):
     return client.post(
-        reverse("reports:import"), {"file": io.BytesIO(data) | _named(name)}
+        reverse("buildingblocks:import"), {"file": io.BytesIO(data) | _named(name)}
     )
 
 
@@ -491,15 +490,20 @@ def test_upload_dry_run_and_apply_from_the_browser(
     response = upload(client, "kwartaal.csv", data)
     batch = ImportBatch.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("reports:import-preview", args=[batch.pk])
+    assert response["Location"] == reverse(
+        "buildingblocks:import-preview", args=[batch.pk]
+    )
     preview = client.get(response["Location"])
     assert preview.status_code == 200
     assert preview.context["plan"].ok
     assert len(preview.context["plan"].changes) == 1
-    assert reverse("reports:import-apply", args=[batch.pk]).encode() in preview.content
+    assert (
+        reverse("buildingblocks:import-apply", args=[batch.pk]).encode()
+        in preview.content
+    )
     with django_capture_on_commit_callbacks(execute=True):
         applied = client.post(
-            reverse("reports:import-apply", args=[batch.pk]),
+            reverse("buildingblocks:import-apply", args=[batch.pk]),
             {"seen_versions": preview.context["seen_versions"]},
         )
     assert applied.status_code == 302
@@ -524,11 +528,11 @@ def test_preview_of_a_bad_file_lists_errors_and_offers_no_apply(
     assert b"import-apply" not in response.content
     batch = ImportBatch.objects.get()
     assert (
-        reverse("reports:import-apply", args=[batch.pk]).encode()
+        reverse("buildingblocks:import-apply", args=[batch.pk]).encode()
         not in response.content
     )
     # Posting anyway changes nothing.
-    client.post(reverse("reports:import-apply", args=[batch.pk]))
+    client.post(reverse("buildingblocks:import-apply", args=[batch.pk]))
     assert AdoptionStatus.objects.count() == 0
 
 
@@ -551,7 +555,7 @@ def test_bad_uploads_are_refused_with_a_message(client, king_user, name, data):
 
 def test_template_download(client, king_user):
     client.force_login(king_user)
-    response = client.get(reverse("reports:import-template"))
+    response = client.get(reverse("buildingblocks:import-template"))
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment")
     rows = read_table(response.content, "t.csv", **LIMITS)

@@ -65,7 +65,7 @@ def _device(user) -> TOTPDevice:
 
 STAFF_PAGES = (
     "reports:list",
-    "reports:import",
+    "buildingblocks:import",
     "admin:index",
     "admin:auth_user_changelist",
 )

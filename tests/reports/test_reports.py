@@ -300,15 +300,11 @@ def test_editor_may_request_and_download_own_scorecard_only(
 
 @pytest.fixture
 def objects(db, report_data):
-    from reports.models import ImportBatch
-
-    report = make(Report.Kind.COMPLIANCE)
-    batch = ImportBatch.objects.create(filename="x.csv", checksum="x", rows=[])
-    return {"report": report, "batch": batch}
+    return {"report": make(Report.Kind.COMPLIANCE)}
 
 
 def _urls(objects):
-    r, b = objects["report"].pk, objects["batch"].pk
+    r = objects["report"].pk
     return [
         ("get", reverse("reports:list")),
         ("post", reverse("reports:list")),
@@ -316,11 +312,6 @@ def _urls(objects):
         ("get", reverse("reports:status", args=[r])),
         ("get", reverse("reports:download", args=[r])),
         ("post", reverse("reports:delete", args=[r])),
-        ("get", reverse("reports:import")),
-        ("post", reverse("reports:import")),
-        ("get", reverse("reports:import-template")),
-        ("get", reverse("reports:import-preview", args=[b])),
-        ("post", reverse("reports:import-apply", args=[b])),
         ("get", "/en/rapportages/"),
     ]
 

@@ -19,8 +19,8 @@ from django.utils import timezone
 import pytest
 
 from buildingblocks.levels import Level
-from buildingblocks.models import AdoptionStatus, StatusChange
-from reports.models import ImportBatch, Report
+from buildingblocks.models import AdoptionStatus, ImportBatch, StatusChange
+from reports.models import Report
 from tests.buildingblocks.editing import make_blocks
 from tests.factories import (
     AdoptionStatusFactory,

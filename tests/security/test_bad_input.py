@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from buildingblocks.levels import Level
-from reports.models import ImportBatch
+from buildingblocks.models import ImportBatch
 from tests.buildingblocks.editing import form_data, prefix_of
 from tests.security.conftest import Portal
 
@@ -163,7 +163,7 @@ LOGGED_IN_PAGES = {
     ),
     "buildingblocks:mine": ("editor_a", {}, ["gemeente", "page"]),
     "reports:list": ("king", {}, ["page", "sort", "per_page"]),
-    "reports:import": ("king", {}, ["page"]),
+    "buildingblocks:import": ("king", {}, ["page"]),
 }
 
 
@@ -406,7 +406,7 @@ def _xlsx(rows: list[list[object]]) -> bytes:
 
 def _upload(client, content: bytes, name: str):
     upload = SimpleUploadedFile(name, content, content_type="application/octet-stream")
-    return client.post(rev("reports:import"), {"file": upload})
+    return client.post(rev("buildingblocks:import"), {"file": upload})
 
 
 def _follow_preview(client, response, sent) -> None:
@@ -569,7 +569,7 @@ def test_hostile_file_names(portal, name):
     client = portal.client("king")
     response = _upload(client, _csv([HEADER, GOOD_ROW]), name)
     _follow_preview(client, response, [name])
-    import_page = client.get(rev("reports:import"))
+    import_page = client.get(rev("buildingblocks:import"))
     assert_safe(import_page, [name])
 
 
@@ -579,7 +579,7 @@ def test_an_oversized_upload_is_refused_before_it_is_parsed(portal, settings):
     content = _csv([HEADER] + [GOOD_ROW] * 1000)
     assert len(content) > 10_000
     with (
-        mock.patch("reports.views.read_table") as read_table,
+        mock.patch("buildingblocks.views.read_table") as read_table,
         mock.patch("buildingblocks.imports._read_csv") as read_csv,
         mock.patch("openpyxl.load_workbook") as load_workbook,
     ):

@@ -27,8 +27,8 @@ from django.utils import translation
 import pytest
 
 from buildingblocks.levels import Level
-from buildingblocks.models import AdoptionStatus, StatusChange
-from reports.models import ImportBatch, Report
+from buildingblocks.models import AdoptionStatus, ImportBatch, StatusChange
+from reports.models import Report
 from tests.buildingblocks.editing import change, form_data
 from tests.security.conftest import ROLES, Portal, fingerprint
 
@@ -96,10 +96,10 @@ ACCESS: dict[str, str] = {
     "reports:retry": STAFF_ONLY,  # like the detail page: a scorecard also for its editors
     "reports:reminders": STAFF_ONLY,
     "reports:reminder-preview": STAFF_ONLY,
-    "reports:import": STAFF_ONLY,
-    "reports:import-template": STAFF_ONLY,
-    "reports:import-preview": STAFF_ONLY,
-    "reports:import-apply": STAFF_ONLY,
+    "buildingblocks:import": STAFF_ONLY,
+    "buildingblocks:import-template": STAFF_ONLY,
+    "buildingblocks:import-preview": STAFF_ONLY,
+    "buildingblocks:import-apply": STAFF_ONLY,
     "admin:*": ADMIN,
     # The development media server (nupportal/urls.py, DEBUG only).
     "media/<path:path>": DEBUG_ONLY,
@@ -124,8 +124,8 @@ SAMPLES: dict[str, Callable[[Portal], dict[str, Any]]] = {
     "reports:retry": lambda p: {"pk": p.report.pk},
     "reports:scorecard": lambda p: {"slug": p.a.slug},
     "reports:reminder-preview": lambda p: {"slug": p.a.slug},
-    "reports:import-preview": lambda p: {"pk": p.batch.pk},
-    "reports:import-apply": lambda p: {"pk": p.batch.pk},
+    "buildingblocks:import-preview": lambda p: {"pk": p.batch.pk},
+    "buildingblocks:import-apply": lambda p: {"pk": p.batch.pk},
     "media/<path:path>": lambda p: {"path": p.report.file.name},
     # A link that was never sent: the page must explain, and change nothing.
     "password_reset_confirm": lambda p: {"uidb64": "MQ", "token": "not-a-token"},
@@ -269,7 +269,7 @@ def valid_post(key: str, portal: Portal) -> dict[str, Any]:
         return change(data, "digid", level=Level.IN_USE)
     if key == "reports:list":
         return {"kind": Report.Kind.FULL_CSV}
-    if key == "reports:import":
+    if key == "buildingblocks:import":
         return {"file": _import_file()}
     return {}
 
@@ -542,7 +542,7 @@ def test_an_editor_cannot_request_another_municipalitys_scorecard(portal):
 
 
 def test_an_import_is_applied_by_staff_only_and_once(portal):
-    url = rev("reports:import-apply", pk=portal.batch.pk)
+    url = rev("buildingblocks:import-apply", pk=portal.batch.pk)
     king = portal.client("king")
     # Applied from the dry run the user saw (its status versions go along).
     seen = king.get(portal.batch.get_absolute_url()).context["seen_versions"]

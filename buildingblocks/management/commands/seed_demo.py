@@ -51,12 +51,13 @@ DEMO_EDITORS: tuple[tuple[str | None, tuple[str, ...]], ...] = (
 )
 
 # Model permissions of king_staff in the admin: manage reference data, users and
-# memberships, statuses and reports; read the history and the scores.
+# memberships, statuses, reports and import batches; read the history and the
+# scores.
 KING_STAFF_MANAGE = {
     "municipalities": None,  # every model of the app
     "agreements": None,
     "reports": None,
-    "buildingblocks": ("buildingblock", "adoptionstatus"),
+    "buildingblocks": ("buildingblock", "adoptionstatus", "importbatch"),
     "auth": ("user",),
 }
 KING_STAFF_VIEW = {
