@@ -88,17 +88,40 @@ def _status_text(status: str | None) -> str:
     return str(ComplianceStatus(status).label)
 
 
-def compliance_workbook(report, out: IO[bytes], progress: Progress) -> None:
-    """A national sheet, one sheet per province, and the agreements with deadlines."""
-    data = queries.compliance_data()
-    progress(10)
-    header = [
+def _municipality_header() -> list[str]:
+    """The first columns of a row per municipality: who it is and its score."""
+    return [
         _("CBS code"),
         _("Municipality"),
         _("Province"),
         _("Size class"),
         _("Adoption score"),
         _("Adoption score (exact)"),
+    ]
+
+
+# Column widths of those first columns.
+MUNICIPALITY_WIDTHS = [10, 28, 16, 14, 10, 10]
+
+
+def _municipality_cells(municipality, score: float | None) -> list[Any]:
+    """The cells under `_municipality_header`: the score rounded, then exact."""
+    return [
+        municipality.cbs_code,
+        municipality.name,
+        municipality.province.name,
+        municipality.get_size_class_display(),
+        display_value(score, 1),
+        score,
+    ]
+
+
+def compliance_workbook(report, out: IO[bytes], progress: Progress) -> None:
+    """A national sheet, one sheet per province, and the agreements with deadlines."""
+    data = queries.compliance_data()
+    progress(10)
+    header = [
+        *_municipality_header(),
         *[
             _("%(number)s. %(title)s (deadline %(deadline)s)")
             % {
@@ -113,18 +136,13 @@ def compliance_workbook(report, out: IO[bytes], progress: Progress) -> None:
         _("Overdue"),
         _("Method version"),
     ]
-    widths = [10, 28, 16, 14, 10, 10, *[22] * len(data.agreements), 8, 8, 8, 8]
+    widths = [*MUNICIPALITY_WIDTHS, *[22] * len(data.agreements), 8, 8, 8, 8]
 
     def row(m) -> list[Any]:
         statuses = [data.statuses.get((m.pk, a.pk)) for a in data.agreements]
         score = data.scores.get(m.pk)
         return [
-            m.cbs_code,
-            m.name,
-            m.province.name,
-            m.get_size_class_display(),
-            display_value(score, 1),
-            score,
+            *_municipality_cells(m, score),
             *[_status_text(s) for s in statuses],
             statuses.count(ComplianceStatus.MET),
             statuses.count(ComplianceStatus.AT_RISK),
@@ -217,31 +235,21 @@ def laggards_workbook(report, out: IO[bytes], progress: Progress) -> None:
     write_table(
         summary,
         [
-            _("CBS code"),
-            _("Municipality"),
-            _("Province"),
-            _("Size class"),
-            _("Adoption score"),
-            _("Adoption score (exact)"),
+            *_municipality_header(),
             _("Agreements overdue"),
             _("Agreements at risk"),
             _("Editors' e-mail"),
         ],
         (
             [
-                lag.municipality.cbs_code,
-                lag.municipality.name,
-                lag.municipality.province.name,
-                lag.municipality.get_size_class_display(),
-                display_value(lag.score, 1),
-                lag.score,
+                *_municipality_cells(lag.municipality, lag.score),
                 sum(s == ComplianceStatus.OVERDUE for _a, s, _m in lag.agreements),
                 sum(s == ComplianceStatus.AT_RISK for _a, s, _m in lag.agreements),
                 "; ".join(lag.emails),
             ]
             for lag in laggards
         ),
-        widths=[10, 28, 16, 14, 10, 10, 10, 10, 50],
+        widths=[*MUNICIPALITY_WIDTHS, 10, 10, 50],
         decimals={4: 1},
     )
     progress(60)
