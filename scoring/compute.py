@@ -528,8 +528,8 @@ def _outcome_columns(inputs: _Inputs, on: datetime.date) -> list[str]:
     ]
 
 
-def _compliance_select(inputs: _Inputs) -> str:
-    """The compliance rows of every active municipality, from its outcome codes.
+def _compliance_select(inputs: _Inputs, source: str = _PER_M) -> str:
+    """The compliance rows of the municipalities in `source`, from their outcome codes.
 
     Columns: municipality_id, agreement_id, status, reason, lapsed_on, exempted.
     Parameters: `_compliance_params`.
@@ -541,11 +541,11 @@ def _compliance_select(inputs: _Inputs) -> str:
     # both databases, which a literal is not).
     arms = [
         f"SELECT municipality_id, {int(agreement_id)} AS agreement_id, "
-        f"%s AS deadline, outcome_{i} AS code, {expired} FROM {_PER_M}"
+        f"%s AS deadline, outcome_{i} AS code, {expired} FROM {source}"
         for i, (agreement_id, _) in enumerate(inputs.agreements)
     ] or [
         f"SELECT municipality_id, CAST(NULL AS BIGINT) AS agreement_id, "
-        f"CAST(NULL AS DATE) AS deadline, 0 AS code, {expired} FROM {_PER_M} WHERE 1 = 0"
+        f"CAST(NULL AS DATE) AS deadline, 0 AS code, {expired} FROM {source} WHERE 1 = 0"
     ]
     kinds = _values(
         ["code", "status", "reason", "exempted"],
@@ -611,7 +611,11 @@ def _build_table(inputs: _Inputs, on: datetime.date) -> None:
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"DROP TABLE IF EXISTS {_PER_M}; "
-                f"CREATE TEMPORARY TABLE {_PER_M} ON COMMIT DROP AS {select}"
+                f"CREATE TEMPORARY TABLE {_PER_M} ON COMMIT DROP AS {select}; "
+                # Autovacuum never sees a temporary table: without statistics
+                # the planner guesses ~16,000 rows for each of its subsets and
+                # scans the stored compliance rows where an index would do.
+                f"ANALYZE {_PER_M}"
             )
         else:
             cursor.execute(f"DROP TABLE IF EXISTS temp.{_PER_M}")
@@ -631,31 +635,46 @@ def _sync(
     params: Sequence[Any],
     stamp: Any,
     municipality_id: int | None,
+    ctes: str = "",
+    scope_ids: str = "",
 ) -> int:
     """Bring `model`'s rows in line with `select`; return the rows written.
 
     Only rows whose values differ are updated, missing ones inserted and
     obsolete ones (former municipalities, removed agreements) deleted, so a
     recompute after a few edits writes a few rows. With `municipality_id`
-    only that municipality's rows are compared. PostgreSQL: one statement with
-    data-modifying CTEs (a FULL JOIN, always a hash or merge join, pairs the
-    new and stored rows once); SQLite: an upsert and a delete.
+    only that municipality's rows are compared; with `scope_ids` (a SELECT of
+    municipality ids, which may read `ctes`: common table expressions without
+    parameters, also visible to `select`) only the rows of those.
+    PostgreSQL: one statement with data-modifying CTEs (a FULL JOIN, always a
+    hash or merge join, pairs the new and stored rows once); SQLite: an
+    upsert and a delete.
     """
     table = _t(model)
     one = municipality_id is not None
     scope_params = [municipality_id] if one else []
+    scope = ""
+    if one:
+        scope = "municipality_id = %s"
+    elif scope_ids and connection.vendor == "postgresql":
+        # An array, not IN: the planner cannot tell how few ids there are and
+        # would hash every stored row; with an array it looks them up by index.
+        scope = f"municipality_id = ANY(ARRAY({scope_ids}))"
+    elif scope_ids:
+        scope = f"municipality_id IN ({scope_ids})"
+    # SQLite: inside the statement, which Python's sqlite3 then still counts
+    # (it reports no rowcount for a statement that starts with WITH).
+    with_ = f"WITH {ctes}" if ctes else ""
     key_match = " AND ".join(f"c.{k} = n.{k}" for k in keys)
     columns = ", ".join([*keys, *values])
     stored = ", ".join(f"c.{v}" for v in values)
     new = ", ".join(f"n.{v}" for v in values)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            current = (
-                f"(SELECT * FROM {table} WHERE municipality_id = %s)" if one else table
-            )
+            current = f"(SELECT * FROM {table} WHERE {scope})" if scope else table
             cursor.execute(
                 f"""
-                WITH new AS ({select}),
+                WITH {f"{ctes}," if ctes else ""} new AS ({select}),
                 diff AS MATERIALIZED (
                     SELECT c.{pk} AS stored_pk, n.{keys[0]} IS NULL AS gone,
                         {", ".join(f"n.{col}" for col in [*keys, *values])}
@@ -691,7 +710,7 @@ def _sync(
         cursor.execute(
             f"""
             INSERT INTO {table} ({columns}, computed_at)
-            SELECT {columns}, %s FROM ({select}) n
+            {with_} SELECT {columns}, %s FROM ({select}) n
             WHERE true
             ON CONFLICT ({", ".join(keys)}) DO UPDATE
                 SET {", ".join(f"{v} = excluded.{v}" for v in values)},
@@ -702,12 +721,11 @@ def _sync(
             [stamp, *params],
         )
         written = cursor.rowcount
-        scope = "c.municipality_id = %s AND" if one else ""
         cursor.execute(
             f"""
             DELETE FROM {table} WHERE {pk} IN (
-                SELECT c.{pk} FROM {table} c
-                WHERE {scope} NOT EXISTS (SELECT 1 FROM ({select}) n WHERE {key_match})
+                {with_} SELECT c.{pk} FROM {table} c
+                WHERE {f"c.{scope} AND" if scope else ""} NOT EXISTS (SELECT 1 FROM ({select}) n WHERE {key_match})
             )
             """,
             [*scope_params, *params],
@@ -715,20 +733,127 @@ def _sync(
         return written + cursor.rowcount
 
 
+# Outcome codes packed per municipality, 4 bits each (code + 1, so that a
+# missing row, 0, differs from every code): 15 agreements to a 60-bit word.
+_PACKED = 15
+
+
+def _packed_outcomes(inputs: _Inputs) -> list[str]:
+    """Per word, the municipality's outcome codes (`_PER_M` row `p`) packed."""
+    n = len(inputs.agreements)
+    return [
+        " + ".join(
+            f"(p.outcome_{i} + 1) * {_bigint(16 ** (i % _PACKED))}"
+            for i in range(w * _PACKED, min(n, (w + 1) * _PACKED))
+        )
+        for w in range(-(-n // _PACKED))
+    ]
+
+
+def _stored_code(inputs: _Inputs) -> str:
+    """The `_KINDS` code (+ 1) of stored compliance row `c`; NULL for a row no rule gives.
+
+    An overdue row lapsed on its agreement's deadline, a plan-expired one on
+    a planned date (which one is not checked here: see
+    `_stale_municipalities`), any other on none. One branch per status, so
+    that a row is compared with the kinds of its own status only.
+    """
+    on_deadline = " ".join(
+        f"WHEN {int(agreement_id)} THEN c.lapsed_on = {_date(deadline)}"
+        for agreement_id, deadline in inputs.agreements
+    )
+    branches: dict[str, list[str]] = {}
+    for code, status, reason, exempted in _KINDS:
+        lapsed = {
+            _OVERDUE: f"CASE c.agreement_id {on_deadline} END" if on_deadline else "",
+            _PLAN_EXPIRED: "c.lapsed_on IS NOT NULL",
+        }.get(code, "c.lapsed_on IS NULL")
+        branches.setdefault(str(status), []).append(
+            f"WHEN c.reason = '{reason}' AND {'' if exempted else 'NOT '}c.exempted "
+            f"AND {lapsed or '1 = 0'} THEN {code + 1}"
+        )
+    whens = " ".join(
+        f"WHEN '{status}' THEN CASE {' '.join(kinds)} END"
+        for status, kinds in branches.items()
+    )
+    return f"CASE c.status {whens} END"
+
+
+def _stale_municipalities(inputs: _Inputs) -> str:
+    """The municipalities whose stored compliance rows may differ from the pass's.
+
+    Every stored row is read (a row changed behind the recompute's back is
+    repaired), but compared per municipality: its number of rows and its
+    rows' codes, packed as `_packed_outcomes` packs the new ones (a row of a
+    removed agreement adds nothing to the codes but counts as a row). That
+    is cheaper than decoding and pairing every row; the municipalities it
+    picks are compared row by row, and so are those with a plan-expired
+    outcome (its date is not in the code) and former municipalities.
+    """
+    n = len(inputs.agreements)
+    words = _packed_outcomes(inputs)
+    code = _stored_code(inputs)
+    sums = []
+    for w in range(len(words)):
+        members = list(enumerate(inputs.agreements))[w * _PACKED : (w + 1) * _PACKED]
+        weight = " ".join(
+            f"WHEN {int(a)} THEN {_bigint(16 ** (i % _PACKED))}"
+            for i, (a, _) in members
+        )
+        term = f"(CASE c.agreement_id {weight} END) * {code}"
+        if len(words) > 1:
+            # Each row's code is decided once, in the sum of its own word.
+            ids = ", ".join(str(int(a)) for _, (a, _) in members)
+            term = f"CASE WHEN c.agreement_id IN ({ids}) THEN {term} END"
+        sums.append(f"SUM({term}) AS codes_{w}")
+    differs = [
+        "s.municipality_id IS NULL",
+        f"s.stored_rows <> {n}",
+        *(f"COALESCE(s.codes_{w}, -1) <> {packed}" for w, packed in enumerate(words)),
+        *(f"p.outcome_{i} = {_PLAN_EXPIRED}" for i in range(n)),
+    ]
+    return f"""
+        SELECT m.id AS municipality_id FROM {_t(Municipality)} m WHERE NOT m.active
+        UNION ALL
+        SELECT p.municipality_id FROM {_PER_M} p
+        LEFT JOIN (
+            SELECT c.municipality_id, COUNT(*) AS stored_rows
+                {"".join(f", {column}" for column in sums)}
+            FROM {_t(AgreementCompliance)} c
+            GROUP BY c.municipality_id
+        ) s ON s.municipality_id = p.municipality_id
+        WHERE {" OR ".join(differs)}
+    """
+
+
 def _write_compliance(inputs: _Inputs, stamp: Any, municipality_id: int | None) -> int:
     one = municipality_id is not None
+    if one:
+        select = f"""
+            SELECT * FROM ({_compliance_select(inputs)}) n
+            WHERE n.municipality_id = %s
+        """
+        ctes = ""
+    else:
+        select = _compliance_select(inputs, source="stale_codes")
+        ctes = f"""
+            stale AS ({_stale_municipalities(inputs)}),
+            stale_codes AS (
+                SELECT p.* FROM {_PER_M} p
+                WHERE p.municipality_id IN (SELECT municipality_id FROM stale)
+            )
+        """
     return _sync(
         AgreementCompliance,
         pk="id",
         keys=["municipality_id", "agreement_id"],
         values=["status", "reason", "lapsed_on", "exempted"],
-        select=f"""
-            SELECT * FROM ({_compliance_select(inputs)}) n
-            {"WHERE n.municipality_id = %s" if one else ""}
-        """,
+        select=select,
         params=[*_compliance_params(inputs), *([municipality_id] if one else [])],
         stamp=stamp,
         municipality_id=municipality_id,
+        ctes=ctes,
+        scope_ids="" if one else "SELECT municipality_id FROM stale",
     )
 
 
