@@ -46,13 +46,10 @@ from buildingblocks.levels import LEVEL_RANK, LEVEL_VALUES, Level
 from buildingblocks.models import AdoptionStatus, BlockVersion
 from municipalities.models import Municipality, Province
 from scoring.figures import (
-    IN_USE,
-    IN_USE_POP,
-    NOT_APPLICABLE,
-    NOT_APPLICABLE_POP,
     FigureRow,
     GroupKey,
     GroupTotals,
+    add_block_counts,
     figure_rows,
 )
 from scoring.method_version import METHOD_VERSION
@@ -595,8 +592,11 @@ def _compliance_params(inputs: _Inputs) -> list[Any]:
     return [deadline for _, deadline in inputs.agreements]
 
 
-def _build_table(inputs: _Inputs, on: datetime.date) -> None:
+def _build_table(inputs: _Inputs, on: datetime.date, *, full: bool) -> None:
     """Fill the recompute's temporary table (`_per_municipality`).
+
+    For a full recompute each row also says whether the municipality's stored
+    compliance rows may differ (`compliance_stale`, `_stored_compliance_check`).
 
     It holds every active municipality, also when one is recomputed: the
     aggregates need them all. On PostgreSQL a plain CREATE TABLE … AS may read
@@ -607,15 +607,19 @@ def _build_table(inputs: _Inputs, on: datetime.date) -> None:
     recompute.
     """
     select = _per_municipality(inputs, on)
+    if full:
+        # Read with the statuses, in parallel on PostgreSQL.
+        summary, differs = _stored_compliance_check(inputs)
+        select = f"""
+            SELECT p.*, {differs} AS compliance_stale
+            FROM ({select}) p
+            LEFT JOIN ({summary}) s ON s.municipality_id = p.municipality_id
+        """
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"DROP TABLE IF EXISTS {_PER_M}; "
-                f"CREATE TEMPORARY TABLE {_PER_M} ON COMMIT DROP AS {select}; "
-                # Autovacuum never sees a temporary table: without statistics
-                # the planner guesses ~16,000 rows for each of its subsets and
-                # scans the stored compliance rows where an index would do.
-                f"ANALYZE {_PER_M}"
+                f"CREATE TEMPORARY TABLE {_PER_M} ON COMMIT DROP AS {select}"
             )
         else:
             cursor.execute(f"DROP TABLE IF EXISTS temp.{_PER_M}")
@@ -779,8 +783,8 @@ def _stored_code(inputs: _Inputs) -> str:
     return f"CASE c.status {whens} END"
 
 
-def _stale_municipalities(inputs: _Inputs) -> str:
-    """The municipalities whose stored compliance rows may differ from the pass's.
+def _stored_compliance_check(inputs: _Inputs) -> tuple[str, str]:
+    """Which municipalities' stored compliance rows may differ from the pass's.
 
     Every stored row is read (a row changed behind the recompute's back is
     repaired), but compared per municipality: its number of rows and its
@@ -788,7 +792,10 @@ def _stale_municipalities(inputs: _Inputs) -> str:
     removed agreement adds nothing to the codes but counts as a row). That
     is cheaper than decoding and pairing every row; the municipalities it
     picks are compared row by row, and so are those with a plan-expired
-    outcome (its date is not in the code) and former municipalities.
+    outcome (its date is not in the code).
+
+    Returns the stored rows summed per municipality (`s`) and the condition,
+    over `s` and the pass's row `p`, that its rows differ.
     """
     n = len(inputs.agreements)
     words = _packed_outcomes(inputs)
@@ -806,24 +813,19 @@ def _stale_municipalities(inputs: _Inputs) -> str:
             ids = ", ".join(str(int(a)) for _, (a, _) in members)
             term = f"CASE WHEN c.agreement_id IN ({ids}) THEN {term} END"
         sums.append(f"SUM({term}) AS codes_{w}")
+    summary = f"""
+        SELECT c.municipality_id, COUNT(*) AS stored_rows
+            {"".join(f", {column}" for column in sums)}
+        FROM {_t(AgreementCompliance)} c
+        GROUP BY c.municipality_id
+    """
     differs = [
         "s.municipality_id IS NULL",
         f"s.stored_rows <> {n}",
         *(f"COALESCE(s.codes_{w}, -1) <> {packed}" for w, packed in enumerate(words)),
         *(f"p.outcome_{i} = {_PLAN_EXPIRED}" for i in range(n)),
     ]
-    return f"""
-        SELECT m.id AS municipality_id FROM {_t(Municipality)} m WHERE NOT m.active
-        UNION ALL
-        SELECT p.municipality_id FROM {_PER_M} p
-        LEFT JOIN (
-            SELECT c.municipality_id, COUNT(*) AS stored_rows
-                {"".join(f", {column}" for column in sums)}
-            FROM {_t(AgreementCompliance)} c
-            GROUP BY c.municipality_id
-        ) s ON s.municipality_id = p.municipality_id
-        WHERE {" OR ".join(differs)}
-    """
+    return summary, f"({' OR '.join(differs)})"
 
 
 def _write_compliance(inputs: _Inputs, stamp: Any, municipality_id: int | None) -> int:
@@ -836,8 +838,14 @@ def _write_compliance(inputs: _Inputs, stamp: Any, municipality_id: int | None) 
         ctes = ""
     else:
         select = _compliance_select(inputs, source="stale_codes")
+        # Former municipalities lose their rows.
         ctes = f"""
-            stale AS ({_stale_municipalities(inputs)}),
+            stale AS (
+                SELECT m.id AS municipality_id FROM {_t(Municipality)} m
+                WHERE NOT m.active
+                UNION ALL
+                SELECT p.municipality_id FROM {_PER_M} p WHERE p.compliance_stale
+            ),
             stale_codes AS (
                 SELECT p.* FROM {_PER_M} p
                 WHERE p.municipality_id IN (SELECT municipality_id FROM stale)
@@ -872,13 +880,10 @@ def _write_scores(inputs: _Inputs, stamp: Any, municipality_id: int | None) -> i
         return [code for code, kind, _, _ in _KINDS if kind == status]
 
     exempted = [code for code, _, _, exempt in _KINDS if exempt]
+    counts = MunicipalityScore.agreement_count_fields()
     select = f"""
         SELECT p.municipality_id, p.score, p.rank,
-            {count(*of(ComplianceStatus.MET))} AS agreements_met,
-            {count(*of(ComplianceStatus.ON_TRACK))} AS agreements_on_track,
-            {count(*of(ComplianceStatus.AT_RISK))} AS agreements_at_risk,
-            {count(*of(ComplianceStatus.OVERDUE))} AS agreements_overdue,
-            {count(*of(ComplianceStatus.NOT_APPLICABLE))} AS agreements_not_applicable,
+            {"".join(f"{count(*of(s))} AS {field}, " for s, field in counts.items())}
             {count(*exempted)} AS agreements_exempted,
             p.category_scores, p.last_status_update,
             '{_method_version()}' AS method_version
@@ -892,11 +897,7 @@ def _write_scores(inputs: _Inputs, stamp: Any, municipality_id: int | None) -> i
         values=[
             "score",
             "rank",
-            "agreements_met",
-            "agreements_on_track",
-            "agreements_at_risk",
-            "agreements_overdue",
-            "agreements_not_applicable",
+            *counts.values(),
             "agreements_exempted",
             "category_scores",
             "last_status_update",
@@ -988,11 +989,9 @@ def _group_totals(inputs: _Inputs) -> dict[GroupKey, GroupTotals]:
                         int(v or 0) for v in values[4 * i : 4 * i + 4]
                     )
                     if in_use or na:
-                        counts = [0, 0, 0, 0]
-                        counts[IN_USE], counts[IN_USE_POP] = in_use, in_use_pop
-                        counts[NOT_APPLICABLE] = na
-                        counts[NOT_APPLICABLE_POP] = na_pop
-                        totals.blocks[block_id] = counts
+                        add_block_counts(
+                            totals.blocks, block_id, in_use, na, in_use_pop, na_pop
+                        )
                 outcomes = iter(values[len(block_columns) :])
                 for agreement_id in inputs.agreement_ids:
                     for _code, status, _reason, exempt in _KINDS:
@@ -1077,7 +1076,7 @@ def _recompute(
         data_changed()
         inputs = _read_inputs(on)
         # Every active municipality, also for one: the aggregates need them all.
-        _build_table(inputs, on)
+        _build_table(inputs, on, full=municipality_id is None)
         compliance = _write_compliance(inputs, stamp, municipality_id)
         scores = _write_scores(inputs, stamp, municipality_id)
         if municipality_id is not None:
