@@ -191,12 +191,14 @@ def _bigint(value: int) -> str:
     return f"CAST({int(value)} AS BIGINT)"
 
 
-def _real(value: float | None) -> str:
+def _real(value: float | None, float_type: str = "") -> str:
+    """A double literal; `float_type` (`_float_type()`) saves the lookup in a loop."""
+    float_type = float_type or _float_type()
     if value is None:
-        return f"CAST(NULL AS {_float_type()})"
+        return f"CAST(NULL AS {float_type})"
     if not math.isfinite(value):
         raise ValueError(value)
-    return f"CAST({value!r} AS {_float_type()})"  # repr round-trips the double
+    return f"CAST({value!r} AS {float_type})"  # repr round-trips the double
 
 
 def _date(value: datetime.date) -> str:
@@ -242,6 +244,11 @@ def _lookup(inputs: _Inputs, categories: list[str]) -> str:
     inputs (LEVEL_VALUES, LEVEL_RANK) are read in one place.
     """
     n_req, n_blocks = len(inputs.requirements), len(inputs.blocks)
+    float_type = _float_type()  # thousands of literals: the vendor read once
+
+    def real(value: float | None) -> str:
+        return _real(value, float_type)
+
     columns = ["key", "num", "na"]
     columns += [f"{kind}_{i}" for i in range(len(categories)) for kind in ("num", "na")]
     for kind in ("met", "dropped", "open"):
@@ -265,10 +272,10 @@ def _lookup(inputs: _Inputs, categories: list[str]) -> str:
                 if applicable
                 and LEVEL_RANK[level] >= LEVEL_RANK[inputs.requirements[i][2]]
             ]
-            row = [str(block_id * 8 + _LEVEL_NUMBERS[level]), _real(num), _real(na)]
+            row = [str(block_id * 8 + _LEVEL_NUMBERS[level]), real(num), real(na)]
             for c in categories:
-                row += [_real(num if c == category else None)]
-                row += [_real(na if c == category else None)]
+                row += [real(num if c == category else None)]
+                row += [real(na if c == category else None)]
             for members in (
                 met,
                 [] if applicable else own,
