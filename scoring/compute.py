@@ -9,9 +9,11 @@ number of municipalities. One path on SQLite and PostgreSQL alike (issue 20):
    scores, the sets of requirements (integer bit masks) that are remaining,
    missing, exempt, unplanned, planned late or expired, and from those sets
    each agreement's outcome as a small code (`_outcome_code`, the SQL form of
-   rules.agreement_outcome, one column per agreement);
-2. compliance rows from the codes (`_compliance_select`), written only where
-   they differ from the stored ones;
+   rules.agreement_outcome, one column per agreement); for a full recompute
+   the same statement sums the stored compliance rows per municipality
+   (`_stored_compliance_check`) and marks those whose rows may differ;
+2. compliance rows from the codes (`_compliance_select`) of those
+   municipalities, written only where they differ from the stored ones;
 3. score rows from the temporary table (agreements counted from the codes),
    written only where they differ;
 4. aggregates counted per (size class, province) from the temporary table and
