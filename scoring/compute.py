@@ -768,7 +768,7 @@ def _stored_code(inputs: _Inputs) -> str:
 
     An overdue row lapsed on its agreement's deadline, a plan-expired one on
     a planned date (which one is not checked here: see
-    `_stale_municipalities`), any other on none. One branch per status, so
+    `_stored_compliance_check`), any other on none. One branch per status, so
     that a row is compared with the kinds of its own status only.
     """
     on_deadline = " ".join(
