@@ -37,7 +37,7 @@ from buildingblocks.levels import Level
 from buildingblocks.models import BlockVersion, StatusChange
 from municipalities.models import Municipality
 from scoring import rules
-from scoring.compute import FIGURE_COLUMNS, figure_record, insert_rows
+from scoring.figure_writes import FIGURE_COLUMNS, figure_record, insert_rows
 from scoring.figures import (
     FigureRow,
     GroupKey,
