@@ -14,10 +14,7 @@ class MunicipalityScoreAdmin(ReadOnlyAdminMixin, KingStaffAdminMixin, admin.Mode
         "municipality",
         "score",
         "rank",
-        "agreements_met",
-        "agreements_on_track",
-        "agreements_at_risk",
-        "agreements_overdue",
+        *MunicipalityScore.agreement_count_fields().values(),
         "computed_at",
         "method_version",
     )

@@ -9,9 +9,11 @@ number of municipalities. One path on SQLite and PostgreSQL alike (issue 20):
    scores, the sets of requirements (integer bit masks) that are remaining,
    missing, exempt, unplanned, planned late or expired, and from those sets
    each agreement's outcome as a small code (`_outcome_code`, the SQL form of
-   rules.agreement_outcome, one column per agreement);
-2. compliance rows from the codes (`_compliance_select`), written only where
-   they differ from the stored ones;
+   rules.agreement_outcome, one column per agreement); for a full recompute
+   the same statement sums the stored compliance rows per municipality
+   (`_stored_compliance_check`) and marks those whose rows may differ;
+2. compliance rows from the codes (`_compliance_select`) of those
+   municipalities, written only where they differ from the stored ones;
 3. score rows from the temporary table (agreements counted from the codes),
    written only where they differ;
 4. aggregates counted per (size class, province) from the temporary table and
@@ -45,16 +47,8 @@ from agreements.models import Requirement, ResultAgreement
 from buildingblocks.levels import LEVEL_RANK, LEVEL_VALUES, Level
 from buildingblocks.models import AdoptionStatus, BlockVersion
 from municipalities.models import Municipality, Province
-from scoring.figures import (
-    IN_USE,
-    IN_USE_POP,
-    NOT_APPLICABLE,
-    NOT_APPLICABLE_POP,
-    FigureRow,
-    GroupKey,
-    GroupTotals,
-    figure_rows,
-)
+from scoring.figure_writes import FIGURE_COLUMNS, figure_record, insert_rows
+from scoring.figures import GroupKey, GroupTotals, add_block_counts, figure_rows
 from scoring.method_version import METHOD_VERSION
 from scoring.models import (
     Aggregate,
@@ -194,12 +188,14 @@ def _bigint(value: int) -> str:
     return f"CAST({int(value)} AS BIGINT)"
 
 
-def _real(value: float | None) -> str:
+def _real(value: float | None, float_type: str = "") -> str:
+    """A double literal; `float_type` (`_float_type()`) saves the lookup in a loop."""
+    float_type = float_type or _float_type()
     if value is None:
-        return f"CAST(NULL AS {_float_type()})"
+        return f"CAST(NULL AS {float_type})"
     if not math.isfinite(value):
         raise ValueError(value)
-    return f"CAST({value!r} AS {_float_type()})"  # repr round-trips the double
+    return f"CAST({value!r} AS {float_type})"  # repr round-trips the double
 
 
 def _date(value: datetime.date) -> str:
@@ -245,6 +241,11 @@ def _lookup(inputs: _Inputs, categories: list[str]) -> str:
     inputs (LEVEL_VALUES, LEVEL_RANK) are read in one place.
     """
     n_req, n_blocks = len(inputs.requirements), len(inputs.blocks)
+    float_type = _float_type()  # thousands of literals: the vendor read once
+
+    def real(value: float | None) -> str:
+        return _real(value, float_type)
+
     columns = ["key", "num", "na"]
     columns += [f"{kind}_{i}" for i in range(len(categories)) for kind in ("num", "na")]
     for kind in ("met", "dropped", "open"):
@@ -268,10 +269,10 @@ def _lookup(inputs: _Inputs, categories: list[str]) -> str:
                 if applicable
                 and LEVEL_RANK[level] >= LEVEL_RANK[inputs.requirements[i][2]]
             ]
-            row = [str(block_id * 8 + _LEVEL_NUMBERS[level]), _real(num), _real(na)]
+            row = [str(block_id * 8 + _LEVEL_NUMBERS[level]), real(num), real(na)]
             for c in categories:
-                row += [_real(num if c == category else None)]
-                row += [_real(na if c == category else None)]
+                row += [real(num if c == category else None)]
+                row += [real(na if c == category else None)]
             for members in (
                 met,
                 [] if applicable else own,
@@ -528,8 +529,8 @@ def _outcome_columns(inputs: _Inputs, on: datetime.date) -> list[str]:
     ]
 
 
-def _compliance_select(inputs: _Inputs) -> str:
-    """The compliance rows of every active municipality, from its outcome codes.
+def _compliance_select(inputs: _Inputs, source: str = _PER_M) -> str:
+    """The compliance rows of the municipalities in `source`, from their outcome codes.
 
     Columns: municipality_id, agreement_id, status, reason, lapsed_on, exempted.
     Parameters: `_compliance_params`.
@@ -541,11 +542,11 @@ def _compliance_select(inputs: _Inputs) -> str:
     # both databases, which a literal is not).
     arms = [
         f"SELECT municipality_id, {int(agreement_id)} AS agreement_id, "
-        f"%s AS deadline, outcome_{i} AS code, {expired} FROM {_PER_M}"
+        f"%s AS deadline, outcome_{i} AS code, {expired} FROM {source}"
         for i, (agreement_id, _) in enumerate(inputs.agreements)
     ] or [
         f"SELECT municipality_id, CAST(NULL AS BIGINT) AS agreement_id, "
-        f"CAST(NULL AS DATE) AS deadline, 0 AS code, {expired} FROM {_PER_M} WHERE 1 = 0"
+        f"CAST(NULL AS DATE) AS deadline, 0 AS code, {expired} FROM {source} WHERE 1 = 0"
     ]
     kinds = _values(
         ["code", "status", "reason", "exempted"],
@@ -595,8 +596,11 @@ def _compliance_params(inputs: _Inputs) -> list[Any]:
     return [deadline for _, deadline in inputs.agreements]
 
 
-def _build_table(inputs: _Inputs, on: datetime.date) -> None:
+def _build_table(inputs: _Inputs, on: datetime.date, *, full: bool) -> None:
     """Fill the recompute's temporary table (`_per_municipality`).
+
+    For a full recompute each row also says whether the municipality's stored
+    compliance rows may differ (`compliance_stale`, `_stored_compliance_check`).
 
     It holds every active municipality, also when one is recomputed: the
     aggregates need them all. On PostgreSQL a plain CREATE TABLE … AS may read
@@ -607,6 +611,14 @@ def _build_table(inputs: _Inputs, on: datetime.date) -> None:
     recompute.
     """
     select = _per_municipality(inputs, on)
+    if full:
+        # Read with the statuses, in parallel on PostgreSQL.
+        summary, differs = _stored_compliance_check(inputs)
+        select = f"""
+            SELECT p.*, {differs} AS compliance_stale
+            FROM ({select}) p
+            LEFT JOIN ({summary}) s ON s.municipality_id = p.municipality_id
+        """
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -631,31 +643,46 @@ def _sync(
     params: Sequence[Any],
     stamp: Any,
     municipality_id: int | None,
+    ctes: str = "",
+    scope_ids: str = "",
 ) -> int:
     """Bring `model`'s rows in line with `select`; return the rows written.
 
     Only rows whose values differ are updated, missing ones inserted and
     obsolete ones (former municipalities, removed agreements) deleted, so a
     recompute after a few edits writes a few rows. With `municipality_id`
-    only that municipality's rows are compared. PostgreSQL: one statement with
-    data-modifying CTEs (a FULL JOIN, always a hash or merge join, pairs the
-    new and stored rows once); SQLite: an upsert and a delete.
+    only that municipality's rows are compared; with `scope_ids` (a SELECT of
+    municipality ids, which may read `ctes`: common table expressions without
+    parameters, also visible to `select`) only the rows of those.
+    PostgreSQL: one statement with data-modifying CTEs (a FULL JOIN, always a
+    hash or merge join, pairs the new and stored rows once); SQLite: an
+    upsert and a delete.
     """
     table = _t(model)
     one = municipality_id is not None
     scope_params = [municipality_id] if one else []
+    scope = ""
+    if one:
+        scope = "municipality_id = %s"
+    elif scope_ids and connection.vendor == "postgresql":
+        # An array, not IN: the planner cannot tell how few ids there are and
+        # would hash every stored row; with an array it looks them up by index.
+        scope = f"municipality_id = ANY(ARRAY({scope_ids}))"
+    elif scope_ids:
+        scope = f"municipality_id IN ({scope_ids})"
+    # SQLite: inside the statement, which Python's sqlite3 then still counts
+    # (it reports no rowcount for a statement that starts with WITH).
+    with_ = f"WITH {ctes}" if ctes else ""
     key_match = " AND ".join(f"c.{k} = n.{k}" for k in keys)
     columns = ", ".join([*keys, *values])
     stored = ", ".join(f"c.{v}" for v in values)
     new = ", ".join(f"n.{v}" for v in values)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            current = (
-                f"(SELECT * FROM {table} WHERE municipality_id = %s)" if one else table
-            )
+            current = f"(SELECT * FROM {table} WHERE {scope})" if scope else table
             cursor.execute(
                 f"""
-                WITH new AS ({select}),
+                WITH {f"{ctes}," if ctes else ""} new AS ({select}),
                 diff AS MATERIALIZED (
                     SELECT c.{pk} AS stored_pk, n.{keys[0]} IS NULL AS gone,
                         {", ".join(f"n.{col}" for col in [*keys, *values])}
@@ -691,7 +718,7 @@ def _sync(
         cursor.execute(
             f"""
             INSERT INTO {table} ({columns}, computed_at)
-            SELECT {columns}, %s FROM ({select}) n
+            {with_} SELECT {columns}, %s FROM ({select}) n
             WHERE true
             ON CONFLICT ({", ".join(keys)}) DO UPDATE
                 SET {", ".join(f"{v} = excluded.{v}" for v in values)},
@@ -702,12 +729,11 @@ def _sync(
             [stamp, *params],
         )
         written = cursor.rowcount
-        scope = "c.municipality_id = %s AND" if one else ""
         cursor.execute(
             f"""
             DELETE FROM {table} WHERE {pk} IN (
-                SELECT c.{pk} FROM {table} c
-                WHERE {scope} NOT EXISTS (SELECT 1 FROM ({select}) n WHERE {key_match})
+                {with_} SELECT c.{pk} FROM {table} c
+                WHERE {f"c.{scope} AND" if scope else ""} NOT EXISTS (SELECT 1 FROM ({select}) n WHERE {key_match})
             )
             """,
             [*scope_params, *params],
@@ -715,20 +741,131 @@ def _sync(
         return written + cursor.rowcount
 
 
+# Outcome codes packed per municipality, 4 bits each (code + 1, so that a
+# missing row, 0, differs from every code): 15 agreements to a 60-bit word.
+_PACKED = 15
+
+
+def _packed_outcomes(inputs: _Inputs) -> list[str]:
+    """Per word, the municipality's outcome codes (`_PER_M` row `p`) packed."""
+    n = len(inputs.agreements)
+    return [
+        " + ".join(
+            f"(p.outcome_{i} + 1) * {_bigint(16 ** (i % _PACKED))}"
+            for i in range(w * _PACKED, min(n, (w + 1) * _PACKED))
+        )
+        for w in range(-(-n // _PACKED))
+    ]
+
+
+def _stored_code(inputs: _Inputs) -> str:
+    """The `_KINDS` code (+ 1) of stored compliance row `c`; NULL for a row no rule gives.
+
+    An overdue row lapsed on its agreement's deadline, a plan-expired one on
+    a planned date (which one is not checked here: see
+    `_stored_compliance_check`), any other on none. One branch per status, so
+    that a row is compared with the kinds of its own status only.
+    """
+    on_deadline = " ".join(
+        f"WHEN {int(agreement_id)} THEN c.lapsed_on = {_date(deadline)}"
+        for agreement_id, deadline in inputs.agreements
+    )
+    branches: dict[str, list[str]] = {}
+    for code, status, reason, exempted in _KINDS:
+        lapsed = {
+            _OVERDUE: f"CASE c.agreement_id {on_deadline} END" if on_deadline else "",
+            _PLAN_EXPIRED: "c.lapsed_on IS NOT NULL",
+        }.get(code, "c.lapsed_on IS NULL")
+        branches.setdefault(str(status), []).append(
+            f"WHEN c.reason = '{reason}' AND {'' if exempted else 'NOT '}c.exempted "
+            f"AND {lapsed or '1 = 0'} THEN {code + 1}"
+        )
+    whens = " ".join(
+        f"WHEN '{status}' THEN CASE {' '.join(kinds)} END"
+        for status, kinds in branches.items()
+    )
+    return f"CASE c.status {whens} END"
+
+
+def _stored_compliance_check(inputs: _Inputs) -> tuple[str, str]:
+    """Which municipalities' stored compliance rows may differ from the pass's.
+
+    Every stored row is read (a row changed behind the recompute's back is
+    repaired), but compared per municipality: its number of rows and its
+    rows' codes, packed as `_packed_outcomes` packs the new ones (a row of a
+    removed agreement adds nothing to the codes but counts as a row). That
+    is cheaper than decoding and pairing every row; the municipalities it
+    picks are compared row by row, and so are those with a plan-expired
+    outcome (its date is not in the code).
+
+    Returns the stored rows summed per municipality (`s`) and the condition,
+    over `s` and the pass's row `p`, that its rows differ.
+    """
+    n = len(inputs.agreements)
+    words = _packed_outcomes(inputs)
+    code = _stored_code(inputs)
+    sums = []
+    for w in range(len(words)):
+        members = list(enumerate(inputs.agreements))[w * _PACKED : (w + 1) * _PACKED]
+        weight = " ".join(
+            f"WHEN {int(a)} THEN {_bigint(16 ** (i % _PACKED))}"
+            for i, (a, _) in members
+        )
+        term = f"(CASE c.agreement_id {weight} END) * {code}"
+        if len(words) > 1:
+            # Each row's code is decided once, in the sum of its own word.
+            ids = ", ".join(str(int(a)) for _, (a, _) in members)
+            term = f"CASE WHEN c.agreement_id IN ({ids}) THEN {term} END"
+        sums.append(f"SUM({term}) AS codes_{w}")
+    summary = f"""
+        SELECT c.municipality_id, COUNT(*) AS stored_rows
+            {"".join(f", {column}" for column in sums)}
+        FROM {_t(AgreementCompliance)} c
+        GROUP BY c.municipality_id
+    """
+    differs = [
+        "s.municipality_id IS NULL",
+        f"s.stored_rows <> {n}",
+        *(f"COALESCE(s.codes_{w}, -1) <> {packed}" for w, packed in enumerate(words)),
+        *(f"p.outcome_{i} = {_PLAN_EXPIRED}" for i in range(n)),
+    ]
+    return summary, f"({' OR '.join(differs)})"
+
+
 def _write_compliance(inputs: _Inputs, stamp: Any, municipality_id: int | None) -> int:
     one = municipality_id is not None
+    if one:
+        select = f"""
+            SELECT * FROM ({_compliance_select(inputs)}) n
+            WHERE n.municipality_id = %s
+        """
+        ctes = ""
+    else:
+        select = _compliance_select(inputs, source="stale_codes")
+        # Former municipalities lose their rows.
+        ctes = f"""
+            stale AS (
+                SELECT m.id AS municipality_id FROM {_t(Municipality)} m
+                WHERE NOT m.active
+                UNION ALL
+                SELECT p.municipality_id FROM {_PER_M} p WHERE p.compliance_stale
+            ),
+            stale_codes AS (
+                SELECT p.* FROM {_PER_M} p
+                WHERE p.municipality_id IN (SELECT municipality_id FROM stale)
+            )
+        """
     return _sync(
         AgreementCompliance,
         pk="id",
         keys=["municipality_id", "agreement_id"],
         values=["status", "reason", "lapsed_on", "exempted"],
-        select=f"""
-            SELECT * FROM ({_compliance_select(inputs)}) n
-            {"WHERE n.municipality_id = %s" if one else ""}
-        """,
+        select=select,
         params=[*_compliance_params(inputs), *([municipality_id] if one else [])],
         stamp=stamp,
         municipality_id=municipality_id,
+        ctes=ctes,
+        scope_ids="" if one else "SELECT municipality_id FROM stale",
     )
 
 
@@ -747,13 +884,10 @@ def _write_scores(inputs: _Inputs, stamp: Any, municipality_id: int | None) -> i
         return [code for code, kind, _, _ in _KINDS if kind == status]
 
     exempted = [code for code, _, _, exempt in _KINDS if exempt]
+    counts = MunicipalityScore.agreement_count_fields()
     select = f"""
         SELECT p.municipality_id, p.score, p.rank,
-            {count(*of(ComplianceStatus.MET))} AS agreements_met,
-            {count(*of(ComplianceStatus.ON_TRACK))} AS agreements_on_track,
-            {count(*of(ComplianceStatus.AT_RISK))} AS agreements_at_risk,
-            {count(*of(ComplianceStatus.OVERDUE))} AS agreements_overdue,
-            {count(*of(ComplianceStatus.NOT_APPLICABLE))} AS agreements_not_applicable,
+            {"".join(f"{count(*of(s))} AS {field}, " for s, field in counts.items())}
             {count(*exempted)} AS agreements_exempted,
             p.category_scores, p.last_status_update,
             '{_method_version()}' AS method_version
@@ -767,11 +901,7 @@ def _write_scores(inputs: _Inputs, stamp: Any, municipality_id: int | None) -> i
         values=[
             "score",
             "rank",
-            "agreements_met",
-            "agreements_on_track",
-            "agreements_at_risk",
-            "agreements_overdue",
-            "agreements_not_applicable",
+            *counts.values(),
             "agreements_exempted",
             "category_scores",
             "last_status_update",
@@ -863,11 +993,9 @@ def _group_totals(inputs: _Inputs) -> dict[GroupKey, GroupTotals]:
                         int(v or 0) for v in values[4 * i : 4 * i + 4]
                     )
                     if in_use or na:
-                        counts = [0, 0, 0, 0]
-                        counts[IN_USE], counts[IN_USE_POP] = in_use, in_use_pop
-                        counts[NOT_APPLICABLE] = na
-                        counts[NOT_APPLICABLE_POP] = na_pop
-                        totals.blocks[block_id] = counts
+                        add_block_counts(
+                            totals.blocks, block_id, in_use, na, in_use_pop, na_pop
+                        )
                 outcomes = iter(values[len(block_columns) :])
                 for agreement_id in inputs.agreement_ids:
                     for _code, status, _reason, exempt in _KINDS:
@@ -881,45 +1009,6 @@ def _group_totals(inputs: _Inputs) -> dict[GroupKey, GroupTotals]:
                                 totals.exempted.get(agreement_id, 0) + n
                             )
     return groups
-
-
-FIGURE_COLUMNS = (
-    "scope",
-    "key",
-    "measure",
-    "block_id",
-    "agreement_id",
-    "status",
-    "value",
-)
-
-
-def figure_record(row: FigureRow) -> tuple[Any, ...]:
-    """A figure row with plain strings (choices enums are not sent to the driver)."""
-    scope, key, measure, block, agreement, status, value = row
-    return (str(scope), key, str(measure), block, agreement, str(status), value)
-
-
-def insert_rows(model, columns: Sequence[str], records: Sequence[tuple]) -> int:
-    """Insert many rows in one statement: COPY on PostgreSQL, executemany elsewhere."""
-    if not records:
-        return 0
-    table = _t(model)
-    column_list = ", ".join(connection.ops.quote_name(c) for c in columns)
-    with connection.cursor() as cursor:
-        raw = getattr(cursor, "cursor", None)
-        if connection.vendor == "postgresql" and hasattr(raw, "copy"):
-            # COPY is the fast path for the ~10⁵ snapshot rows of 15 years.
-            with raw.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
-                for record in records:
-                    copy.write_row(record)
-        else:
-            placeholders = ", ".join(["%s"] * len(columns))
-            cursor.executemany(
-                f"INSERT INTO {table} ({column_list}) VALUES ({placeholders})",
-                records,
-            )
-    return len(records)
 
 
 def _rewrite_aggregates(inputs: _Inputs, stamp: Any) -> int:
@@ -952,7 +1041,7 @@ def _recompute(
         data_changed()
         inputs = _read_inputs(on)
         # Every active municipality, also for one: the aggregates need them all.
-        _build_table(inputs, on)
+        _build_table(inputs, on, full=municipality_id is None)
         compliance = _write_compliance(inputs, stamp, municipality_id)
         scores = _write_scores(inputs, stamp, municipality_id)
         if municipality_id is not None:

@@ -37,15 +37,12 @@ from buildingblocks.levels import Level
 from buildingblocks.models import BlockVersion, StatusChange
 from municipalities.models import Municipality
 from scoring import rules
-from scoring.compute import FIGURE_COLUMNS, figure_record, insert_rows
+from scoring.figure_writes import FIGURE_COLUMNS, figure_record, insert_rows
 from scoring.figures import (
-    IN_USE,
-    IN_USE_POP,
-    NOT_APPLICABLE,
-    NOT_APPLICABLE_POP,
     FigureRow,
     GroupKey,
     GroupTotals,
+    add_block_counts,
     figure_rows,
 )
 from scoring.method_version import METHOD_VERSION
@@ -119,6 +116,28 @@ def _count_outcomes(
         if exempted:
             agreement_id = agreement_ids[i]
             totals.exempted[agreement_id] = totals.exempted.get(agreement_id, 0) + sign
+
+
+def _count_blocks(
+    blocks: dict[int, list[int]],
+    block_ids: list[int],
+    levels: list[rules.BlockState],
+    population: int,
+    sign: int,
+) -> None:
+    """Count one municipality's blocks in use or not applicable (sign −1: uncount)."""
+    for block_id, state in zip(block_ids, levels, strict=True):
+        if state.level == Level.IN_USE:
+            add_block_counts(
+                blocks, block_id, in_use=sign, in_use_population=sign * population
+            )
+        elif state.level == Level.NOT_APPLICABLE:
+            add_block_counts(
+                blocks,
+                block_id,
+                not_applicable=sign,
+                not_applicable_population=sign * population,
+            )
 
 
 def _meets_every_agreement(outcomes: dict[int, Outcome]) -> bool:
@@ -443,15 +462,7 @@ def figures_on(on: datetime.date) -> list[FigureRow]:
         totals.scores.append(score)
         totals.all_met += _meets_every_agreement(outcomes)
         _count_outcomes(totals, [a[0] for a in reference.agreements], outcomes, +1)
-        for block_id, state in zip(reference.block_ids, levels, strict=True):
-            if state.level in (Level.IN_USE, Level.NOT_APPLICABLE):
-                counts = totals.blocks.setdefault(block_id, [0, 0, 0, 0])
-                if state.level == Level.IN_USE:
-                    counts[IN_USE] += 1
-                    counts[IN_USE_POP] += m.population
-                else:
-                    counts[NOT_APPLICABLE] += 1
-                    counts[NOT_APPLICABLE_POP] += m.population
+        _count_blocks(totals.blocks, reference.block_ids, levels, m.population, +1)
     return figure_rows(
         groups,
         block_ids=reference.rules_on(on).block_ids,
@@ -533,16 +544,13 @@ class _Replay:
     # contributions -----------------------------------------------------------
 
     def _block_counts(self, m: _Municipality, sign: int) -> None:
-        blocks = self.groups[m.group].blocks
-        for block_id, state in zip(self.ref.block_ids, self.levels[m.id], strict=True):
-            if state.level == Level.IN_USE:
-                counts = blocks.setdefault(block_id, [0, 0, 0, 0])
-                counts[IN_USE] += sign
-                counts[IN_USE_POP] += sign * m.population
-            elif state.level == Level.NOT_APPLICABLE:
-                counts = blocks.setdefault(block_id, [0, 0, 0, 0])
-                counts[NOT_APPLICABLE] += sign
-                counts[NOT_APPLICABLE_POP] += sign * m.population
+        _count_blocks(
+            self.groups[m.group].blocks,
+            self.ref.block_ids,
+            self.levels[m.id],
+            m.population,
+            sign,
+        )
 
     def _status_counts(
         self, m: _Municipality, outcomes: dict[int, Outcome], sign: int

@@ -99,6 +99,17 @@ class MunicipalityScore(models.Model):
     def __str__(self) -> str:
         return f"{self.municipality_id}: {self.score}"
 
+    @staticmethod
+    def agreement_count_fields() -> dict[str, str]:
+        """The field that counts the agreements of each status."""
+        return {
+            ComplianceStatus.MET: "agreements_met",
+            ComplianceStatus.ON_TRACK: "agreements_on_track",
+            ComplianceStatus.AT_RISK: "agreements_at_risk",
+            ComplianceStatus.OVERDUE: "agreements_overdue",
+            ComplianceStatus.NOT_APPLICABLE: "agreements_not_applicable",
+        }
+
     def is_stale(self, newest_status_update: datetime.datetime | None) -> bool:
         """True when a status was saved after these figures were computed.
 

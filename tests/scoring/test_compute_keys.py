@@ -7,6 +7,7 @@ on SQLite and PostgreSQL alike (one SQL path).
 from __future__ import annotations
 
 import datetime
+from unittest import mock
 
 import pytest
 
@@ -14,6 +15,7 @@ from agreements.models import ResultAgreement
 from buildingblocks.levels import Level
 from buildingblocks.models import AdoptionStatus
 from municipalities.models import Municipality
+from scoring import compute
 from scoring.compute import recompute_all, recompute_municipality
 from scoring.models import (
     AgreementCompliance,
@@ -96,6 +98,58 @@ def test_a_wrong_stored_row_is_repaired(world):
     AgreementCompliance.objects.filter(pk=row.pk).update(status=wrong)
     assert recompute_all(today=TODAY)["compliance"] == 1
     assert stored_statuses() == expected_statuses()
+
+
+WRONG_FIELDS = [
+    {"reason": ComplianceReason.UNPLANNED},
+    {"exempted": True},
+    {"lapsed_on": datetime.date(2001, 2, 3)},
+]
+
+
+@pytest.mark.parametrize("packed", [15, 2])
+@pytest.mark.parametrize("wrong", WRONG_FIELDS, ids=["reason", "exempted", "lapsed"])
+def test_any_wrong_field_of_a_stored_row_is_repaired(world, packed, wrong):
+    """Rows are compared per municipality first (codes packed in words of
+    `_PACKED` agreements); a change in any field still tells."""
+    with mock.patch.object(compute, "_PACKED", packed):
+        recompute_all(today=TODAY)
+        for i, target in enumerate(world.municipalities[:4]):
+            row = AgreementCompliance.objects.filter(municipality=target)[i]
+            AgreementCompliance.objects.filter(pk=row.pk).update(**wrong)
+        assert recompute_all(today=TODAY)["compliance"] == 4
+    assert stored_statuses() == expected_statuses()
+
+
+def test_a_missing_or_foreign_stored_row_is_repaired(world):
+    recompute_all(today=TODAY)
+    missing, foreign = world.municipalities[0], world.municipalities[1]
+    AgreementCompliance.objects.filter(municipality=missing).first().delete()
+    # A row of another agreement in place of one of its own: as many rows.
+    row = AgreementCompliance.objects.filter(municipality=foreign).first()
+    other = ResultAgreement.objects.create(
+        number=98, title="Ander", deadline=datetime.date(2015, 1, 1)
+    )
+    AgreementCompliance.objects.filter(pk=row.pk).update(agreement=other)
+    other_id = other.pk
+    # The recompute reads the agreements without it, as after its removal.
+    with mock.patch.object(
+        compute,
+        "_read_inputs",
+        lambda on, read=compute._read_inputs: _without(read(on), other_id),
+    ):
+        assert recompute_all(today=TODAY)["compliance"] == 3
+        assert {k: v for k, v in stored_statuses().items() if k[1] != other_id} == {
+            k: v for k, v in expected_statuses().items() if k[1] != other_id
+        }
+
+
+def _without(inputs, agreement_id):
+    return compute._Inputs(
+        inputs.blocks,
+        inputs.requirements,
+        [a for a in inputs.agreements if a[0] != agreement_id],
+    )
 
 
 def test_an_expiring_plan_rewrites_only_its_reason(world):
