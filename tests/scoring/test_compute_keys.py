@@ -9,6 +9,9 @@ from __future__ import annotations
 import datetime
 from unittest import mock
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
 import pytest
 
 from agreements.models import ResultAgreement
@@ -23,6 +26,8 @@ from scoring.models import (
     ComplianceStatus,
     MunicipalityScore,
 )
+from scoring.recompute import outcomes
+from scoring.recompute.inputs import _Inputs, _read_inputs
 from tests.scoring.conftest import TODAY
 from tests.scoring.test_compute import expected_per_municipality
 
@@ -112,13 +117,19 @@ WRONG_FIELDS = [
 def test_any_wrong_field_of_a_stored_row_is_repaired(world, packed, wrong):
     """Rows are compared per municipality first (codes packed in words of
     `_PACKED` agreements); a change in any field still tells."""
-    with mock.patch.object(compute, "_PACKED", packed):
+    with (
+        mock.patch.object(outcomes, "_PACKED", packed),
+        CaptureQueriesContext(connection) as queries,
+    ):
         recompute_all(today=TODAY)
         for i, target in enumerate(world.municipalities[:4]):
             row = AgreementCompliance.objects.filter(municipality=target)[i]
             AgreementCompliance.objects.filter(pk=row.pk).update(**wrong)
         assert recompute_all(today=TODAY)["compliance"] == 4
     assert stored_statuses() == expected_statuses()
+    # The patch took effect: with 2 agreements a word, the codes span several.
+    statements = " ".join(query["sql"] for query in queries.captured_queries)
+    assert ("codes_1" in statements) == (packed < len(world.agreements))
 
 
 def test_a_missing_or_foreign_stored_row_is_repaired(world):
@@ -132,11 +143,12 @@ def test_a_missing_or_foreign_stored_row_is_repaired(world):
     )
     AgreementCompliance.objects.filter(pk=row.pk).update(agreement=other)
     other_id = other.pk
-    # The recompute reads the agreements without it, as after its removal.
+    # The recompute reads the agreements without it, as after its removal
+    # (patched where scoring.compute looks it up).
     with mock.patch.object(
         compute,
         "_read_inputs",
-        lambda on, read=compute._read_inputs: _without(read(on), other_id),
+        lambda on, read=_read_inputs: _without(read(on), other_id),
     ):
         assert recompute_all(today=TODAY)["compliance"] == 3
         assert {k: v for k, v in stored_statuses().items() if k[1] != other_id} == {
@@ -145,7 +157,7 @@ def test_a_missing_or_foreign_stored_row_is_repaired(world):
 
 
 def _without(inputs, agreement_id):
-    return compute._Inputs(
+    return _Inputs(
         inputs.blocks,
         inputs.requirements,
         [a for a in inputs.agreements if a[0] != agreement_id],

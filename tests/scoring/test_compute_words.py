@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from unittest import mock
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
 import pytest
 
-from scoring import compute
 from scoring.compute import recompute_all, recompute_municipality
 from scoring.models import Aggregate, MunicipalityScore
+from scoring.recompute import sql
 from tests.scoring.conftest import TODAY
 from tests.scoring.test_compute import expected_per_municipality
 from tests.scoring.test_compute_levels import assert_same_figures, stored_figures
@@ -24,7 +27,10 @@ from tests.scoring.test_compute_levels import assert_same_figures, stored_figure
 @pytest.mark.django_db
 @pytest.mark.parametrize("word", [1, 3])
 def test_sets_spanning_several_words_give_the_same_figures(world, word):
-    with mock.patch.object(compute, "_WORD", word):
+    with (
+        mock.patch.object(sql, "_WORD", word),
+        CaptureQueriesContext(connection) as queries,
+    ):
         recompute_all(today=TODAY)
         expected = expected_per_municipality()
         assert_same_figures(stored_figures(), expected)
@@ -33,6 +39,10 @@ def test_sets_spanning_several_words_give_the_same_figures(world, word):
         recompute_municipality(first.pk, today=TODAY)
         assert_same_figures(stored_figures(), expected)
         aggregates = aggregate_values()
+    # The patch took effect: the pass wrote, and the aggregates read, second words.
+    statements = " ".join(query["sql"] for query in queries.captured_queries)
+    assert "remaining_1" in statements
+    assert "in_use_blocks_1" in statements
     # Back at the real word size the stored rows are already right.
     assert recompute_all(today=TODAY)["compliance"] == 0
     assert aggregate_values() == aggregates
