@@ -458,3 +458,38 @@ def test_only_a_failed_report_can_be_retried(
     assert callbacks == []
     report.refresh_from_db()
     assert report.state == Report.State.RUNNING
+
+
+def _plan_too_late(report_data):
+    """Veenendaal plans DigiD after the deadline of agreement 1 (2030)."""
+    from scoring.compute import recompute_all
+
+    veenendaal = report_data["municipalities"][1]
+    AdoptionStatus.objects.filter(
+        municipality=veenendaal, block=report_data["blocks"][0]
+    ).update(planned_date=datetime.date(2031, 1, 1))
+    recompute_all()
+    return veenendaal
+
+
+@pytest.mark.parametrize(
+    ("language", "version", "forecast"),
+    [
+        ("en", "Method v7", "Yes: plan after the deadline"),
+        ("nl", "Methode v7", "Ja: planning na de deadline"),
+    ],
+)
+def test_scorecard_pdf_shows_the_method_version_and_the_forecast(
+    report_data, language, version, forecast
+):
+    from scoring.models import MunicipalityScore
+
+    veenendaal = _plan_too_late(report_data)
+    # Another version than the current one: the PDF reads the score row's.
+    MunicipalityScore.objects.filter(municipality=veenendaal).update(method_version="7")
+    report = make(Report.Kind.SCORECARD, municipality=veenendaal.pk, language=language)
+    text, _pages = pdf_text(report)
+    assert version in text
+    assert forecast in text
+    # Agreement 2 (2015) is overdue: already missed, not forecast.
+    assert text.count(forecast) == 1
