@@ -142,6 +142,18 @@ def footer_overlaps(image: Image.Image) -> bool:
     )
 
 
+def page_problems(pages: list[Image.Image]) -> dict[int, list[str]]:
+    """Page number → the first few places where it prints outside its box."""
+    problems = {}
+    for number, page in enumerate(pages, start=1):
+        found = ink_outside_content(page)
+        if footer_overlaps(page):
+            found.append("content runs into the footer")
+        if found:
+            problems[number] = found[:3]
+    return problems
+
+
 def test_every_page_of_the_progress_report_stays_inside_its_margins(
     report_data, many_blocks, pdftoppm, tmp_path
 ):
@@ -161,11 +173,33 @@ def test_every_page_of_the_progress_report_stays_inside_its_margins(
     pages = render_pages(pdftoppm, pdf, tmp_path)
 
     assert len(pages) >= 8
-    problems = {}
-    for number, page in enumerate(pages, start=1):
-        found = ink_outside_content(page)
-        if footer_overlaps(page):
-            found.append("content runs into the footer")
-        if found:
-            problems[number] = found[:3]
+    problems = page_problems(pages)
+    assert not problems, problems
+
+
+def test_every_page_of_the_scorecard_stays_inside_its_margins(
+    report_data, many_blocks, pdftoppm, tmp_path
+):
+    """The agreements table with its forecast column fits the page width too."""
+    from buildingblocks.models import AdoptionStatus
+    from scoring.compute import recompute_all
+
+    veenendaal = report_data["municipalities"][1]
+    # A forecast in the table: DigiD planned after agreement 1's deadline.
+    AdoptionStatus.objects.filter(
+        municipality=veenendaal, block=report_data["blocks"][0]
+    ).update(planned_date=datetime.date(2031, 1, 1))
+    recompute_all()
+    report = Report.objects.create(
+        kind=Report.Kind.SCORECARD,
+        parameters={"language": "nl", "municipality": veenendaal.pk},
+    )
+    assert run_report(report.pk) == Report.State.DONE
+    report.refresh_from_db()
+    with report.file.open("rb") as handle:
+        pdf = handle.read()
+
+    pages = render_pages(pdftoppm, pdf, tmp_path)
+
+    problems = page_problems(pages)
     assert not problems, problems
