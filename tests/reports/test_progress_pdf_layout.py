@@ -178,21 +178,12 @@ def test_every_page_of_the_progress_report_stays_inside_its_margins(
 
 
 def test_every_page_of_the_scorecard_stays_inside_its_margins(
-    report_data, many_blocks, pdftoppm, tmp_path
+    many_blocks, plan_too_late, pdftoppm, tmp_path
 ):
     """The agreements table with its forecast column fits the page width too."""
-    from buildingblocks.models import AdoptionStatus
-    from scoring.compute import recompute_all
-
-    veenendaal = report_data["municipalities"][1]
-    # A forecast in the table: DigiD planned after agreement 1's deadline.
-    AdoptionStatus.objects.filter(
-        municipality=veenendaal, block=report_data["blocks"][0]
-    ).update(planned_date=datetime.date(2031, 1, 1))
-    recompute_all()
     report = Report.objects.create(
         kind=Report.Kind.SCORECARD,
-        parameters={"language": "nl", "municipality": veenendaal.pk},
+        parameters={"language": "nl", "municipality": plan_too_late.pk},
     )
     assert run_report(report.pk) == Report.State.DONE
     report.refresh_from_db()

@@ -460,18 +460,6 @@ def test_only_a_failed_report_can_be_retried(
     assert report.state == Report.State.RUNNING
 
 
-def _plan_too_late(report_data):
-    """Veenendaal plans DigiD after the deadline of agreement 1 (2030)."""
-    from scoring.compute import recompute_all
-
-    veenendaal = report_data["municipalities"][1]
-    AdoptionStatus.objects.filter(
-        municipality=veenendaal, block=report_data["blocks"][0]
-    ).update(planned_date=datetime.date(2031, 1, 1))
-    recompute_all()
-    return veenendaal
-
-
 @pytest.mark.parametrize(
     ("language", "version", "forecast"),
     [
@@ -480,11 +468,11 @@ def _plan_too_late(report_data):
     ],
 )
 def test_scorecard_pdf_shows_the_method_version_and_the_forecast(
-    report_data, language, version, forecast
+    report_data, plan_too_late, language, version, forecast
 ):
     from scoring.models import MunicipalityScore
 
-    veenendaal = _plan_too_late(report_data)
+    veenendaal = plan_too_late
     # Another version than the current one: the PDF reads the score row's.
     MunicipalityScore.objects.filter(municipality=veenendaal).update(method_version="7")
     report = make(Report.Kind.SCORECARD, municipality=veenendaal.pk, language=language)
