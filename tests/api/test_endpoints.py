@@ -441,7 +441,7 @@ def test_the_openapi_document_describes_the_method_version(world):
         field = schemas[name]["properties"]["methodVersion"]
         assert field["type"] == "string"
         assert field["nullable"] is True
-        assert "scoring method" in field["description"]
+        assert "/methode/" in field["description"]  # the link to the changelog
         assert "methodVersion" in schemas[name]["required"]
 
 
