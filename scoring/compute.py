@@ -1020,8 +1020,8 @@ def _rewrite_aggregates(inputs: _Inputs, stamp: Any) -> int:
     Aggregate.objects.all().delete()
     return insert_rows(
         Aggregate,
-        [*FIGURE_COLUMNS, "computed_at"],
-        [(*figure_record(row), stamp) for row in rows],
+        [*FIGURE_COLUMNS, "computed_at", "method_version"],
+        [(*figure_record(row), stamp, METHOD_VERSION) for row in rows],
     )
 
 
