@@ -365,7 +365,7 @@ def municipality_trend(
     that has the score of `until` already (a scorecard on a past date) passes it
     as `score_on_until`.
     """
-    rows = municipality_history(municipality) if history is None else history
+    rows = municipality_history(municipality) if history is None else list(history)
     last = last_day_of(municipality)
     if until is not None:
         last = min(last, until)
@@ -374,12 +374,15 @@ def municipality_trend(
     if not days or min(days) > last:
         return []
     months = replay.completed_months(min(days), last)
+    changes = [(row.day, row.block_id, row.level) for row in rows]
     if last == timezone.localdate():
         # Nothing is dated after today: the current month's series point is today's.
-        series = replay.score_series(municipality.pk, [*months, last.replace(day=1)])
+        series = replay.score_series(
+            municipality.pk, [*months, last.replace(day=1)], changes
+        )
         *series, (_month, final) = series
     else:
-        series = replay.score_series(municipality.pk, months)
+        series = replay.score_series(municipality.pk, months, changes)
         if score_on_until is not ... and last == until:
             final = score_on_until
         else:
