@@ -296,6 +296,20 @@ class BlockVersions:
         """The blocks counted on `day`, in display order."""
         return [block for block, _ in self._in_force(day)]
 
+    def active_weights(self) -> replay.ActiveWeights:
+        """block id → its active versions' (valid from, valid until, weight), as
+        scoring.history.score_series reads them itself."""
+        weights: replay.ActiveWeights = {}
+        for version in sorted(
+            (v for versions in self._versions.values() for _, _, v in versions),
+            key=lambda v: v.valid_from,
+        ):
+            if version.active:
+                weights.setdefault(version.block_id, []).append(
+                    (version.valid_from, version.valid_until, float(version.weight))
+                )
+        return weights
+
 
 @dataclass(frozen=True)
 class HistoryRow:
@@ -354,6 +368,7 @@ def municipality_trend(
     *,
     until: datetime.date | None = None,
     score_on_until: float | None | object = ...,
+    versions: BlockVersions | None = None,
 ) -> list[TrendPoint]:
     """This municipality's monthly score within its existence, from the one replay.
 
@@ -363,7 +378,7 @@ def municipality_trend(
     of `valid_from`) and a former municipality's trend stops at its last day:
     whatever the table holds outside that period is not its score. A caller
     that has the score of `until` already (a scorecard on a past date) passes it
-    as `score_on_until`.
+    as `score_on_until`, and one that has read the block versions passes them.
     """
     rows = municipality_history(municipality) if history is None else list(history)
     last = last_day_of(municipality)
@@ -375,14 +390,15 @@ def municipality_trend(
         return []
     months = replay.completed_months(min(days), last)
     changes = [(row.day, row.block_id, row.level) for row in rows]
+    weights = None if versions is None else versions.active_weights()
     if last == timezone.localdate():
         # Nothing is dated after today: the current month's series point is today's.
         series = replay.score_series(
-            municipality.pk, [*months, last.replace(day=1)], changes
+            municipality.pk, [*months, last.replace(day=1)], changes, weights
         )
         *series, (_month, final) = series
     else:
-        series = replay.score_series(municipality.pk, months, changes)
+        series = replay.score_series(municipality.pk, months, changes, weights)
         if score_on_until is not ... and last == until:
             final = score_on_until
         else:

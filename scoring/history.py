@@ -739,26 +739,33 @@ def snapshot_scores(since: datetime.date, *, today: datetime.date | None = None)
         )
 
 
+# block id → the (valid from, valid until, weight) of its active versions, oldest first.
+ActiveWeights = dict[int, list[tuple[datetime.date, datetime.date | None, float]]]
+
+
 def score_series(
     municipality_id: int,
     months: list[datetime.date],
     changes: Iterable[tuple[datetime.date, int, str]] | None = None,
+    versions: ActiveWeights | None = None,
 ) -> list[tuple[datetime.date, float | None]]:
     """The adoption score of one municipality at the end of each given month,
     under the block weights in force at each month end.
 
-    `changes` are its (local day, block id, level) changes, oldest first, for a
-    caller that has read its history already; else they are read here.
+    `changes` are its (local day, block id, level) changes, oldest first, and
+    `versions` the active block versions: for a caller that has read them
+    already; else they are read here.
     """
-    versions: dict[int, list[tuple[datetime.date, datetime.date | None, float]]] = {}
-    for block_id, valid_from, valid_until, weight in (
-        BlockVersion.objects.filter(active=True)
-        .order_by("valid_from")
-        .values_list("block_id", "valid_from", "valid_until", "weight")
-    ):
-        versions.setdefault(block_id, []).append(
-            (valid_from, valid_until, float(weight))
-        )
+    if versions is None:
+        versions = {}
+        for block_id, valid_from, valid_until, weight in (
+            BlockVersion.objects.filter(active=True)
+            .order_by("valid_from")
+            .values_list("block_id", "valid_from", "valid_until", "weight")
+        ):
+            versions.setdefault(block_id, []).append(
+                (valid_from, valid_until, float(weight))
+            )
     levels = dict.fromkeys(versions, Level.NOT_STARTED.value)
     if changes is None:
         changes = (
