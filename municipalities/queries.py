@@ -34,7 +34,7 @@ from buildingblocks.models import (
     BuildingBlock,
     StatusChange,
 )
-from municipalities.models import Merger, Municipality
+from municipalities.models import Municipality
 from scoring import history as replay
 from scoring import rules
 from scoring.models import (
@@ -418,20 +418,22 @@ def merger_links(
 ]:
     """(successors, predecessors) with the merger date; a split has several successors.
 
-    Two queries: the mergers it went into, and the municipalities that went into it.
+    One query: the municipalities it went into, and those that went into it.
     """
-    successors = [
-        (merger.successor, merger.date)
-        for merger in Merger.objects.filter(merged=municipality)
-        .exclude(successor=municipality)
-        .select_related("successor")
-        .order_by("date", "successor__name")
-    ]
-    predecessors = [
-        (m, m.merged_on)
-        for m in Municipality.objects.filter(mergers_out__successor=municipality)
+    went_into = (
+        Municipality.objects.filter(mergers_in__merged=municipality)
         .exclude(pk=municipality.pk)
-        .annotate(merged_on=F("mergers_out__date"))
-        .order_by("mergers_out__date", "name")
-    ]
+        .annotate(merged_on=F("mergers_in__date"), is_successor=Value(True))
+        .order_by()  # a compound query orders only as a whole
+    )
+    came_from = (
+        Municipality.objects.filter(mergers_out__successor=municipality)
+        .exclude(pk=municipality.pk)
+        .annotate(merged_on=F("mergers_out__date"), is_successor=Value(False))
+        .order_by()
+    )
+    successors: list[tuple[Municipality, datetime.date]] = []
+    predecessors: list[tuple[Municipality, datetime.date]] = []
+    for m in went_into.union(came_from, all=True).order_by("merged_on", "name"):
+        (successors if m.is_successor else predecessors).append((m, m.merged_on))
     return successors, predecessors
