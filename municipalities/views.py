@@ -406,6 +406,8 @@ class PastScore:
     agreements_not_applicable: int = 0
     agreements_exempted: int = 0
     computed_at: None = None
+    # The replay runs today's scoring code, so its scores are of today's method.
+    method_version: str = timetravel.REPLAY_METHOD_VERSION
 
 
 @dataclass
