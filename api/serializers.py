@@ -26,6 +26,20 @@ def camel(value: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
+def method_version_field() -> serializers.CharField:
+    """The version of the scoring method behind an object's scores and figures."""
+    return serializers.CharField(
+        allow_null=True,
+        help_text=_(
+            "Version of the scoring method that produced these figures (the "
+            "changelog is on the method page, /methode/). Today and on a month "
+            "end: the version stored with the figures; on another reference "
+            "date: the current method, which rebuilt them from the history. "
+            "Empty when no figures have been computed yet."
+        ),
+    )
+
+
 class StatusCountsField(serializers.DictField):
     """Municipalities (or agreements) per compliance status, one key per status."""
 
@@ -104,6 +118,7 @@ class MunicipalitySummarySerializer(serializers.Serializer):
         allow_null=True, help_text=_("Current rank; empty for a reference date")
     )
     agreementStatusCounts = StatusCountsField()
+    methodVersion = method_version_field()
     url = serializers.URLField(help_text=_("This municipality in the API"))
 
 
@@ -171,6 +186,7 @@ class BlockSerializer(serializers.Serializer):
     coverage = serializers.FloatField(
         allow_null=True, help_text=_("Share of inhabitants covered, 0 to 1")
     )
+    methodVersion = method_version_field()
 
 
 class BlockListSerializer(serializers.Serializer):
@@ -209,6 +225,7 @@ class AgreementSerializer(serializers.Serializer):
     revisions = RevisionSerializer(many=True)
     complianceShare = serializers.FloatField(allow_null=True)
     statusCounts = StatusCountsField()
+    methodVersion = method_version_field()
 
 
 class AgreementListSerializer(serializers.Serializer):
@@ -252,6 +269,7 @@ class ScopeFiguresSerializer(serializers.Serializer):
     meanScore = serializers.FloatField(allow_null=True)
     medianScore = serializers.FloatField(allow_null=True)
     allAgreementsMet = serializers.IntegerField(allow_null=True)
+    methodVersion = method_version_field()
     blocks = BlockFigureSerializer(many=True)
     agreements = AgreementFigureSerializer(many=True)
 
@@ -276,6 +294,7 @@ class TrendPointSerializer(serializers.Serializer):
     meanScore = serializers.FloatField(allow_null=True)
     medianScore = serializers.FloatField(allow_null=True)
     allAgreementsMet = serializers.IntegerField(allow_null=True)
+    methodVersion = method_version_field()
 
 
 class TrendSerializer(serializers.Serializer):

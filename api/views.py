@@ -218,7 +218,9 @@ def _municipality_url(request: Request, municipality: Municipality) -> str:
     return request.build_absolute_uri(f"/api/v1/gemeenten/{municipality.cbs_code}")
 
 
-def _summary(request, municipality, score, rank, counts) -> dict[str, Any]:
+def _summary(
+    request, municipality, score, rank, counts, method_version: str | None
+) -> dict[str, Any]:
     return {
         "cbsCode": municipality.cbs_code,
         "name": municipality.name,
@@ -230,6 +232,7 @@ def _summary(request, municipality, score, rank, counts) -> dict[str, Any]:
         "adoptionScore": score,
         "rank": rank,
         "agreementStatusCounts": status_counts(counts),
+        "methodVersion": method_version,
         "url": _municipality_url(request, municipality),
     }
 
@@ -284,7 +287,14 @@ class MunicipalityListView(ApiView):
             municipalities = list(page.object_list)
             counts = self._compliance_counts(m.pk for m in municipalities)
             results = [
-                _summary(request, m, m.adoption_score, m.score_rank, counts[m.pk])
+                _summary(
+                    request,
+                    m,
+                    m.adoption_score,
+                    m.score_rank,
+                    counts[m.pk],
+                    m.method_version,
+                )
                 for m in municipalities
             ]
         else:
@@ -295,7 +305,14 @@ class MunicipalityListView(ApiView):
             paginator = Paginator(pairs, size)
             page = self._page(paginator, p)
             results = [
-                _summary(request, m, standing.score, None, _counted(standing.statuses))
+                _summary(
+                    request,
+                    m,
+                    standing.score,
+                    None,
+                    _counted(standing.statuses),
+                    timetravel.REPLAY_METHOD_VERSION,
+                )
                 for m, standing in page.object_list
             ]
         return {
@@ -360,6 +377,7 @@ class MunicipalityDetailView(ApiView):
             score_row = getattr(municipality, "score", None)
             score = score_row.score if score_row else None
             rank = score_row.rank if score_row else None
+            method_version = score_row.method_version if score_row else None
             current = {
                 status.block_id: status
                 for status in AdoptionStatus.objects.filter(municipality=municipality)
@@ -382,6 +400,7 @@ class MunicipalityDetailView(ApiView):
                     _("This municipality did not exist on the reference date.")
                 )
             score, rank = standing.score, None
+            method_version = timetravel.REPLAY_METHOD_VERSION
             statuses = [
                 _past_status_row(block, standing.states.get(block.pk))
                 for block in blocks
@@ -389,7 +408,14 @@ class MunicipalityDetailView(ApiView):
             compliance = standing.statuses
             deadlines = reconstruction.deadlines
         return {
-            **_summary(request, municipality, score, rank, _counted(compliance)),
+            **_summary(
+                request,
+                municipality,
+                score,
+                rank,
+                _counted(compliance),
+                method_version,
+            ),
             "peildatum": on,
             "populationDate": municipality.population_date,
             "active": municipality.active,
@@ -435,9 +461,11 @@ def _past_status_row(block: BuildingBlock, state: rules.BlockState | None):
 
 
 def _national(on: datetime.date | None) -> dict[str, Any]:
-    return _figures_by_scope(timetravel.figures(on)).get(
+    rows, method_version = timetravel.versioned_figures(on)
+    national = _figures_by_scope(rows).get(
         (Scope.NATIONAL, ""), {"values": {}, "blocks": {}, "agreements": {}}
     )
+    return {**national, "methodVersion": method_version}
 
 
 def _block(block: BuildingBlock, national: dict[str, Any]) -> dict[str, Any]:
@@ -454,6 +482,7 @@ def _block(block: BuildingBlock, national: dict[str, Any]) -> dict[str, Any]:
         "confidence": block.confidence,
         "inUseShare": figures.get(Measure.IN_USE_SHARE),
         "coverage": figures.get(Measure.COVERAGE),
+        "methodVersion": national["methodVersion"],
     }
 
 
@@ -529,6 +558,7 @@ def _agreement(agreement: ResultAgreement, national, on: datetime.date | None):
         ],
         "complianceShare": figures.get(Measure.COMPLIANCE_SHARE),
         "statusCounts": status_counts(figures.get("counts", {})),
+        "methodVersion": national["methodVersion"],
     }
 
 
@@ -598,7 +628,8 @@ class FiguresView(ConditionalMixin, ApiView):
         block_codes = dict(BuildingBlock.objects.values_list("pk", "code"))
         numbers = dict(ResultAgreement.objects.values_list("pk", "number"))
         results = []
-        grouped = _figures_by_scope(timetravel.figures(on))
+        rows, method_version = timetravel.versioned_figures(on)
+        grouped = _figures_by_scope(rows)
         order = {scope: i for i, scope in enumerate(SCOPE_NAMES)}
         for (scope, key), entry in sorted(
             grouped.items(), key=lambda x: (order[x[0][0]], x[0][1])
@@ -614,6 +645,7 @@ class FiguresView(ConditionalMixin, ApiView):
                     "meanScore": values.get(Measure.MEAN_SCORE),
                     "medianScore": values.get(Measure.MEDIAN_SCORE),
                     "allAgreementsMet": _int(values.get(Measure.ALL_MET)),
+                    "methodVersion": method_version,
                     "blocks": [
                         {
                             "block": block_codes[block_id],
@@ -665,10 +697,13 @@ class TrendView(ConditionalMixin, ApiView):
         if p.get("tot"):
             rows = rows.filter(month__lte=p["tot"])
         months: dict[datetime.date, dict[str, float | None]] = defaultdict(dict)
-        for month, measure, value in rows.order_by("month").values_list(
-            "month", "measure", "value"
+        # A rebuild rewrites a month whole: its rows share one version.
+        versions: dict[datetime.date, str] = {}
+        for month, measure, value, version in rows.order_by("month").values_list(
+            "month", "measure", "value", "method_version"
         ):
             months[month][measure] = value
+            versions[month] = version
         results = [
             {
                 "month": month,
@@ -676,6 +711,7 @@ class TrendView(ConditionalMixin, ApiView):
                 "meanScore": values.get(Measure.MEAN_SCORE),
                 "medianScore": values.get(Measure.MEDIAN_SCORE),
                 "allAgreementsMet": _int(values.get(Measure.ALL_MET)),
+                "methodVersion": versions[month],
             }
             for month, values in months.items()
         ]

@@ -34,7 +34,7 @@ from buildingblocks.models import (
     BuildingBlock,
     StatusChange,
 )
-from municipalities.models import Merger, Municipality
+from municipalities.models import Municipality
 from scoring import history as replay
 from scoring import rules
 from scoring.models import (
@@ -296,6 +296,20 @@ class BlockVersions:
         """The blocks counted on `day`, in display order."""
         return [block for block, _ in self._in_force(day)]
 
+    def active_weights(self) -> replay.ActiveWeights:
+        """block id → its active versions' (valid from, valid until, weight), as
+        scoring.history.score_series reads them itself."""
+        weights: replay.ActiveWeights = {}
+        for version in sorted(
+            (v for versions in self._versions.values() for _, _, v in versions),
+            key=lambda v: v.valid_from,
+        ):
+            if version.active:
+                weights.setdefault(version.block_id, []).append(
+                    (version.valid_from, version.valid_until, float(version.weight))
+                )
+        return weights
+
 
 @dataclass(frozen=True)
 class HistoryRow:
@@ -354,6 +368,7 @@ def municipality_trend(
     *,
     until: datetime.date | None = None,
     score_on_until: float | None | object = ...,
+    versions: BlockVersions | None = None,
 ) -> list[TrendPoint]:
     """This municipality's monthly score within its existence, from the one replay.
 
@@ -363,9 +378,9 @@ def municipality_trend(
     of `valid_from`) and a former municipality's trend stops at its last day:
     whatever the table holds outside that period is not its score. A caller
     that has the score of `until` already (a scorecard on a past date) passes it
-    as `score_on_until`.
+    as `score_on_until`, and one that has read the block versions passes them.
     """
-    rows = municipality_history(municipality) if history is None else history
+    rows = municipality_history(municipality) if history is None else list(history)
     last = last_day_of(municipality)
     if until is not None:
         last = min(last, until)
@@ -374,12 +389,16 @@ def municipality_trend(
     if not days or min(days) > last:
         return []
     months = replay.completed_months(min(days), last)
+    changes = [(row.day, row.block_id, row.level) for row in rows]
+    weights = None if versions is None else versions.active_weights()
     if last == timezone.localdate():
         # Nothing is dated after today: the current month's series point is today's.
-        series = replay.score_series(municipality.pk, [*months, last.replace(day=1)])
+        series = replay.score_series(
+            municipality.pk, [*months, last.replace(day=1)], changes, weights
+        )
         *series, (_month, final) = series
     else:
-        series = replay.score_series(municipality.pk, months)
+        series = replay.score_series(municipality.pk, months, changes, weights)
         if score_on_until is not ... and last == until:
             final = score_on_until
         else:
@@ -399,20 +418,22 @@ def merger_links(
 ]:
     """(successors, predecessors) with the merger date; a split has several successors.
 
-    Two queries: the mergers it went into, and the municipalities that went into it.
+    One query: the municipalities it went into, and those that went into it.
     """
-    successors = [
-        (merger.successor, merger.date)
-        for merger in Merger.objects.filter(merged=municipality)
-        .exclude(successor=municipality)
-        .select_related("successor")
-        .order_by("date", "successor__name")
-    ]
-    predecessors = [
-        (m, m.merged_on)
-        for m in Municipality.objects.filter(mergers_out__successor=municipality)
+    went_into = (
+        Municipality.objects.filter(mergers_in__merged=municipality)
         .exclude(pk=municipality.pk)
-        .annotate(merged_on=F("mergers_out__date"))
-        .order_by("mergers_out__date", "name")
-    ]
+        .annotate(merged_on=F("mergers_in__date"), is_successor=Value(True))
+        .order_by()  # a compound query orders only as a whole
+    )
+    came_from = (
+        Municipality.objects.filter(mergers_out__successor=municipality)
+        .exclude(pk=municipality.pk)
+        .annotate(merged_on=F("mergers_out__date"), is_successor=Value(False))
+        .order_by()
+    )
+    successors: list[tuple[Municipality, datetime.date]] = []
+    predecessors: list[tuple[Municipality, datetime.date]] = []
+    for m in went_into.union(came_from, all=True).order_by("merged_on", "name"):
+        (successors if m.is_successor else predecessors).append((m, m.merged_on))
     return successors, predecessors

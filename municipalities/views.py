@@ -238,13 +238,14 @@ class MunicipalityDetailView(DetailView):
         ]
         weights = {block.pk: block.weight for block in blocks}
         trend = (
-            queries.municipality_trend(municipality, history)
+            queries.municipality_trend(municipality, history, versions=versions)
             if past is None
             else queries.municipality_trend(
                 municipality,
                 history,
                 until=on,
                 score_on_until=past.score.score if past.score else None,
+                versions=versions,
             )
         )
         successors, predecessors = queries.merger_links(municipality)
@@ -405,6 +406,8 @@ class PastScore:
     agreements_not_applicable: int = 0
     agreements_exempted: int = 0
     computed_at: None = None
+    # The replay runs today's scoring code, so its scores are of today's method.
+    method_version: str = timetravel.REPLAY_METHOD_VERSION
 
 
 @dataclass

@@ -19,17 +19,17 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from agreements.models import ResultAgreement
 from buildingblocks.levels import Level
 from buildingblocks.models import AdoptionStatus, StatusChange
+from municipalities import queries as municipality_queries
 from municipalities import scorecard as explanation
 from municipalities.models import Municipality
 from nupportal.formats import format_number
 from reports import progress as figures
 from reports import queries
+from scoring import projections
 from scoring.models import (
     Aggregate,
-    AgreementCompliance,
     Measure,
     MunicipalityScore,
     Scope,
@@ -310,11 +310,13 @@ def scorecard(report, out: IO[bytes], progress: Progress) -> None:
         s.block_id: s for s in AdoptionStatus.objects.filter(municipality=municipality)
     }
     score = MunicipalityScore.objects.filter(municipality=municipality).first()
-    compliance = {
-        c.agreement_id: c.status
-        for c in AgreementCompliance.objects.filter(municipality=municipality)
-    }
-    agreements = list(ResultAgreement.objects.order_by("number"))
+    # Annotated with the municipality's status, as on the scorecard page.
+    agreements = list(municipality_queries.agreements_for(municipality))
+    if municipality.active:
+        # "Will miss the deadline": the scorecard page's forecast (one query).
+        projections.flag_misses(
+            agreements, municipality.size_class, timezone.localdate()
+        )
     benchmarks = {
         (a.scope, a.key): a.value
         for a in Aggregate.objects.filter(
@@ -349,10 +351,8 @@ def scorecard(report, out: IO[bytes], progress: Progress) -> None:
         "agreements": [
             (
                 a,
-                compliance.get(a.pk),
-                _status_label(compliance[a.pk])
-                if a.pk in compliance
-                else _("not computed"),
+                a.status,
+                _status_label(a.status) if a.status else _("not computed"),
             )
             for a in agreements
         ],

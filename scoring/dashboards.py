@@ -96,20 +96,12 @@ def snapshot_trend(
 ) -> list[tuple[str, str, datetime.date, float | None]]:
     """(scope, key, month, value) of one figure, national and per size class.
 
-    Two queries, through scoring.queries (which knows how snapshots are stored).
+    One query, through scoring.queries (which knows how snapshots are stored).
     With `until`, only the months that had ended by then.
     """
-    rows = [
-        (Scope.NATIONAL, "", month, value)
-        for month, value in queries.snapshot_series(
-            measure, block=block, agreement=agreement
-        )
-    ]
-    by_key = queries.snapshot_series_by_key(
-        measure, Scope.SIZE_CLASS, block=block, agreement=agreement
+    rows = queries.national_and_size_class_series(
+        measure, block=block, agreement=agreement
     )
-    for key, points in by_key.items():
-        rows += [(Scope.SIZE_CLASS, key, month, value) for month, value in points]
     if until is not None:
         rows = [row for row in rows if history.month_end(row[2]) <= until]
     return rows

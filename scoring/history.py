@@ -423,11 +423,18 @@ def states_on(
 ) -> dict[tuple[int, int], rules.BlockState]:
     """(municipality id, block id) → state at the end of `on`, for blocks with history.
 
-    Blocks missing from the result were `not_started` on that date.
+    Blocks missing from the result were `not_started` on that date. Read once
+    per (day, municipalities) within `one_reference_load()`: a page on another
+    day replays its figures (`figures_on`) and its standings from the same states.
     """
+    ids = None if municipality_ids is None else frozenset(municipality_ids)
+    memo = _request_reference.get()
+    key = ("states", on, ids)
+    if memo is not None and key in memo:
+        return memo[key]
     changes = StatusChange.objects.filter(changed_at__lt=end_of_day(on))
-    if municipality_ids is not None:
-        changes = changes.filter(municipality_id__in=list(municipality_ids))
+    if ids is not None:
+        changes = changes.filter(municipality_id__in=list(ids))
     latest = (
         changes.annotate(
             newest=Window(
@@ -439,7 +446,12 @@ def states_on(
         .filter(newest=1)
         .values_list("municipality_id", "block_id", "to_level", "to_planned_date")
     )
-    return {(m, b): rules.BlockState(level, planned) for m, b, level, planned in latest}
+    states = {
+        (m, b): rules.BlockState(level, planned) for m, b, level, planned in latest
+    }
+    if memo is not None:
+        memo[key] = states
+    return states
 
 
 def figures_on(on: datetime.date) -> list[FigureRow]:
@@ -735,35 +747,53 @@ def snapshot_scores(since: datetime.date, *, today: datetime.date | None = None)
         )
 
 
+# block id → the (valid from, valid until, weight) of its active versions, oldest first.
+ActiveWeights = dict[int, list[tuple[datetime.date, datetime.date | None, float]]]
+
+
 def score_series(
-    municipality_id: int, months: list[datetime.date]
+    municipality_id: int,
+    months: list[datetime.date],
+    changes: Iterable[tuple[datetime.date, int, str]] | None = None,
+    versions: ActiveWeights | None = None,
 ) -> list[tuple[datetime.date, float | None]]:
     """The adoption score of one municipality at the end of each given month,
-    under the block weights in force at each month end."""
-    versions: dict[int, list[tuple[datetime.date, datetime.date | None, float]]] = {}
-    for block_id, valid_from, valid_until, weight in (
-        BlockVersion.objects.filter(active=True)
-        .order_by("valid_from")
-        .values_list("block_id", "valid_from", "valid_until", "weight")
-    ):
-        versions.setdefault(block_id, []).append(
-            (valid_from, valid_until, float(weight))
-        )
+    under the block weights in force at each month end.
+
+    `changes` are its (local day, block id, level) changes, oldest first, and
+    `versions` the active block versions: for a caller that has read them
+    already; else they are read here.
+    """
+    if versions is None:
+        versions = {}
+        for block_id, valid_from, valid_until, weight in (
+            BlockVersion.objects.filter(active=True)
+            .order_by("valid_from")
+            .values_list("block_id", "valid_from", "valid_until", "weight")
+        ):
+            versions.setdefault(block_id, []).append(
+                (valid_from, valid_until, float(weight))
+            )
     levels = dict.fromkeys(versions, Level.NOT_STARTED.value)
-    changes = iter(
-        StatusChange.objects.filter(municipality_id=municipality_id)
-        .order_by("changed_at", "id")
-        .values_list("changed_at", "block_id", "to_level")
-    )
-    upcoming = next(changes, None)
+    if changes is None:
+        changes = (
+            (timezone.localdate(changed_at), block_id, level)
+            for changed_at, block_id, level in StatusChange.objects.filter(
+                municipality_id=municipality_id
+            )
+            .order_by("changed_at", "id")
+            .values_list("changed_at", "block_id", "to_level")
+        )
+    pending = iter(changes)
+    upcoming = next(pending, None)
     series = []
     for month in sorted(months):
         on = month_end(month)
-        cutoff = end_of_day(on)
-        while upcoming is not None and upcoming[0] < cutoff:
+        # A change counts for the day it was made on (`end_of_day`).
+        while upcoming is not None and upcoming[0] <= on:
             if upcoming[1] in levels:
                 levels[upcoming[1]] = upcoming[2]
-            upcoming = next(changes, None)
+            upcoming = next(pending, None)
         weighted = (
             (rules.version_in_force(versions[block_id], on), level)
             for block_id, level in levels.items()

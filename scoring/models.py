@@ -213,6 +213,11 @@ class Aggregate(FigureBase):
     block = unchecked_reference("buildingblocks.BuildingBlock", models.CASCADE)
     agreement = unchecked_reference("agreements.ResultAgreement", models.CASCADE)
     computed_at = models.DateTimeField(_("computed at"))
+    # The scoring method of the recompute that wrote it (scoring.method_version):
+    # every recompute rewrites all rows, so they share one version.
+    method_version = models.CharField(
+        _("method version"), max_length=10, default=current_method_version
+    )
 
     class Meta:
         verbose_name = _("aggregate figure")

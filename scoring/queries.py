@@ -5,6 +5,7 @@ Trends come from the Snapshot rows written by scoring.history.
 
     snapshot_series(Measure.MEAN_SCORE)   → [(month, value), …]
     snapshot_series_by_key(Measure.MEAN_SCORE, Scope.SIZE_CLASS) → {"xs": [(month, value), …]}
+    national_and_size_class_series(Measure.MEAN_SCORE) → [(scope, key, month, value), …]
     stale_municipality_ids()              → saved after their score was computed
 """
 
@@ -78,6 +79,25 @@ def snapshot_series_by_key(
     ):
         result.setdefault(key, []).append((month, value))
     return result
+
+
+def national_and_size_class_series(
+    measure: str, *, block: Any = None, agreement: Any = None
+) -> list[tuple[str, str, datetime.date, float | None]]:
+    """(scope, key, month, value) of one figure, nationally and per size class.
+
+    The national rows first, then each size class's, each oldest first: the
+    rows of `snapshot_series` and `snapshot_series_by_key` in one query.
+    """
+    rows = _snapshots(measure, block, agreement, "", None).filter(
+        Q(scope=Scope.NATIONAL, key="") | Q(scope=Scope.SIZE_CLASS)
+    )
+    # "national" sorts before "size_class", and its key is "".
+    return list(
+        rows.order_by("scope", "key", "month").values_list(
+            "scope", "key", "month", "value"
+        )
+    )
 
 
 def stale_municipality_ids() -> list[int]:

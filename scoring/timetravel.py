@@ -30,11 +30,13 @@ from nupportal.formats import format_number, round_half_up
 from scoring import history
 from scoring.figures import FigureRow
 from scoring.history import Reconstruction, Standing
+from scoring.method_version import METHOD_VERSION
 from scoring.models import Aggregate, Snapshot
 
 __all__ = [
     "PARAMETER",
     "PROGRAMME_START",
+    "REPLAY_METHOD_VERSION",
     "Reconstruction",
     "Standing",
     "change",
@@ -44,6 +46,7 @@ __all__ = [
     "parse",
     "ranks",
     "standings_on",
+    "versioned_figures",
 ]
 
 # The query parameter of every dashboard page, export and API resource.
@@ -56,6 +59,9 @@ _FORMATS = ("%Y-%m-%d", "%d-%m-%Y")
 _FIGURE_FIELDS = ("scope", "key", "measure", "block_id", "agreement_id", "status")
 
 standings_on = history.standings_on
+# The scoring method of what the replay (standings_on, history.figures_on)
+# rebuilds: it runs today's code.
+REPLAY_METHOD_VERSION = METHOD_VERSION
 
 
 @dataclass(frozen=True)
@@ -131,17 +137,37 @@ def compare_of_request(request: HttpRequest) -> Parsed:
 
 def figures(on: datetime.date | None) -> list[FigureRow]:
     """Every aggregate figure: current when `on` is None, else at the end of `on`."""
+    return versioned_figures(on)[0]
+
+
+def versioned_figures(
+    on: datetime.date | None,
+) -> tuple[list[FigureRow], str | None]:
+    """`figures(on)` and the scoring method that made them (None: no figures yet).
+
+    The stored rows' version for today and a month end; a replay runs the
+    current method. In the same query as the figures.
+    """
     if on is None:
-        return list(Aggregate.objects.values_list(*_FIGURE_FIELDS, "value"))
+        return _split(
+            Aggregate.objects.values_list(*_FIGURE_FIELDS, "value", "method_version")
+        )
     if on == history.month_end(on):
-        rows = list(
+        rows, version = _split(
             Snapshot.objects.filter(month=history.month_start(on)).values_list(
-                *_FIGURE_FIELDS, "value"
+                *_FIGURE_FIELDS, "value", "method_version"
             )
         )
         if rows:
-            return rows
-    return history.figures_on(on)
+            return rows, version
+    return history.figures_on(on), REPLAY_METHOD_VERSION
+
+
+def _split(rows: Iterable[tuple]) -> tuple[list[FigureRow], str | None]:
+    # A recompute rewrites every aggregate, a rebuild every row of a month: the
+    # rows of one answer share one version.
+    rows = list(rows)
+    return [row[:-1] for row in rows], rows[0][-1] if rows else None
 
 
 def existing_on(on: datetime.date) -> Q:

@@ -9,6 +9,7 @@ from django.db import connection
 from municipalities.models import Province
 from scoring.figure_writes import FIGURE_COLUMNS, figure_record, insert_rows
 from scoring.figures import GroupKey, GroupTotals, add_block_counts, figure_rows
+from scoring.method_version import METHOD_VERSION
 from scoring.models import Aggregate, MunicipalityScore
 from scoring.recompute.inputs import _Inputs
 from scoring.recompute.outcomes import _KINDS
@@ -103,6 +104,6 @@ def _rewrite_aggregates(inputs: _Inputs, stamp: Any) -> int:
     Aggregate.objects.all().delete()
     return insert_rows(
         Aggregate,
-        [*FIGURE_COLUMNS, "computed_at"],
-        [(*figure_record(row), stamp) for row in rows],
+        [*FIGURE_COLUMNS, "computed_at", "method_version"],
+        [(*figure_record(row), stamp, METHOD_VERSION) for row in rows],
     )

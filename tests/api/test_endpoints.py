@@ -13,8 +13,9 @@ from rest_framework.authtoken.models import Token
 
 from buildingblocks.levels import Level
 from buildingblocks.models import StatusChange
-from scoring import rules
+from scoring import rules, timetravel
 from scoring.history import end_of_day
+from scoring.method_version import METHOD_VERSION
 from tests.api.conftest import EDITOR_NAME, EVIDENCE, NOTE
 from tests.factories import UserFactory
 
@@ -352,3 +353,105 @@ def test_an_empty_or_unknown_format_is_a_bad_request(world):
     assert get("/bouwstenen?format=").status_code == 400
     # DRF refuses a representation the resource does not have before the view.
     assert get("/bouwstenen?format=xml").status_code == 404
+
+
+# --- the scoring method behind the figures ---------------------------------------------
+
+
+def test_a_municipality_carries_the_method_version_of_its_score_row(world):
+    from scoring.models import MunicipalityScore
+
+    # Another version than the current one: the key is read from the row.
+    MunicipalityScore.objects.filter(municipality=world.utrecht).update(
+        method_version="7"
+    )
+    listed = {
+        row["cbsCode"]: row["methodVersion"]
+        for row in get("/gemeenten").json()["results"]
+    }
+    assert listed["GM0344"] == "7"
+    assert listed["GM0307"] == METHOD_VERSION
+    assert get("/gemeenten/GM0344").json()["methodVersion"] == "7"
+    rows = list(
+        csv.DictReader(
+            io.StringIO(get("/gemeenten", HTTP_ACCEPT="text/csv").content.decode())
+        )
+    )
+    assert {row["cbsCode"]: row["methodVersion"] for row in rows}["GM0344"] == "7"
+
+
+def test_on_a_reference_date_a_municipality_has_the_version_of_the_replay(world):
+    from scoring.models import MunicipalityScore
+
+    MunicipalityScore.objects.update(method_version="7")
+    body = get("/gemeenten?peildatum=2014-12-30").json()
+    assert {row["methodVersion"] for row in body["results"]} == {
+        timetravel.REPLAY_METHOD_VERSION
+    }
+    detail = get("/gemeenten/GM0344?peildatum=2013-01-15").json()
+    assert detail["methodVersion"] == timetravel.REPLAY_METHOD_VERSION
+
+
+def test_figures_carry_the_version_of_the_rows_that_made_them(world):
+    from scoring.models import Aggregate, Snapshot
+
+    Aggregate.objects.update(method_version="7")
+    Snapshot.objects.filter(month=datetime.date(2014, 12, 1)).update(method_version="5")
+    today = get("/cijfers").json()["results"]
+    assert {row["methodVersion"] for row in today} == {"7"}
+    # A month end: the snapshot of that month; another day: the replay.
+    month_end = get("/cijfers?peildatum=2014-12-31").json()["results"]
+    assert {row["methodVersion"] for row in month_end} == {"5"}
+    other_day = get("/cijfers?peildatum=2014-12-30").json()["results"]
+    assert {row["methodVersion"] for row in other_day} == {
+        timetravel.REPLAY_METHOD_VERSION
+    }
+    blocks = get("/bouwstenen").json()["results"]
+    assert {row["methodVersion"] for row in blocks} == {"7"}
+    past_block = get("/bouwstenen/digid?peildatum=2014-12-31").json()
+    assert past_block["methodVersion"] == "5"
+    agreement = get("/resultaatafspraken/1?peildatum=2014-12-31").json()
+    assert agreement["methodVersion"] == "5"
+    assert get("/resultaatafspraken").json()["results"][0]["methodVersion"] == "7"
+
+
+def test_each_trend_month_carries_the_version_of_its_snapshot(world):
+    from scoring.models import Snapshot
+
+    Snapshot.objects.filter(month=datetime.date(2014, 11, 1)).update(method_version="1")
+    body = get("/trends?vanaf=2014-11-01&tot=2014-12-31").json()
+    assert [(p["month"], p["methodVersion"]) for p in body["results"]] == [
+        ("2014-11-01", "1"),
+        ("2014-12-01", METHOD_VERSION),
+    ]
+    rows = list(csv.DictReader(io.StringIO(get("/trends?format=csv").content.decode())))
+    assert all(row["methodVersion"] for row in rows)
+
+
+def test_the_openapi_document_describes_the_method_version(world):
+    schemas = get("/openapi.json").json()["components"]["schemas"]
+    for name in (
+        "MunicipalitySummary",
+        "MunicipalityDetail",
+        "Block",
+        "Agreement",
+        "ScopeFigures",
+        "TrendPoint",
+    ):
+        field = schemas[name]["properties"]["methodVersion"]
+        assert field["type"] == "string"
+        assert field["nullable"] is True
+        assert "/methode/" in field["description"]  # the link to the changelog
+        assert "methodVersion" in schemas[name]["required"]
+
+
+def test_the_method_version_costs_no_query_per_municipality(
+    world, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one_page:
+        get("/gemeenten?paginaGrootte=1")
+    with django_assert_max_num_queries(len(one_page)):
+        get("/gemeenten?paginaGrootte=4")

@@ -400,10 +400,11 @@ def test_agreement_list_shows_deadline_postponements_and_compliance(client, worl
 
 
 def _query_count(client, django_assert_max_num_queries, path) -> int:
-    # 18: the editor's scorecard with its PDF button: the one query of the size
-    # class's compliance history for "will miss the deadline", and the score
-    # trend reading its blocks and history through scoring.history.score_series.
-    with django_assert_max_num_queries(18) as captured:
+    # The house budget of 15, also for the editor's scorecard with its PDF
+    # button and the one query of the size class's compliance history for
+    # "will miss the deadline" (its trend replays the history and block
+    # versions the page has read already).
+    with django_assert_max_num_queries(15) as captured:
         response = client.get(path)
     assert response.status_code == 200
     return len(captured.captured_queries)

@@ -130,6 +130,20 @@ def report_data(db):
 
 
 @pytest.fixture
+def plan_too_late(report_data):
+    """Veenendaal, planning DigiD after agreement 1's deadline (2030): the
+    scorecard forecasts it will miss it."""
+    from scoring.compute import recompute_all
+
+    veenendaal = report_data["municipalities"][1]
+    AdoptionStatus.objects.filter(
+        municipality=veenendaal, block=report_data["blocks"][0]
+    ).update(planned_date=datetime.date(2031, 1, 1))
+    recompute_all()
+    return veenendaal
+
+
+@pytest.fixture
 def report_worker(transactional_db, monkeypatch, settings, tmp_path):
     """A real Celery worker for reports (see tests/celery_worker.py)."""
     from reports import tasks

@@ -142,6 +142,18 @@ def footer_overlaps(image: Image.Image) -> bool:
     )
 
 
+def page_problems(pages: list[Image.Image]) -> dict[int, list[str]]:
+    """Page number → the first few places where it prints outside its box."""
+    problems = {}
+    for number, page in enumerate(pages, start=1):
+        found = ink_outside_content(page)
+        if footer_overlaps(page):
+            found.append("content runs into the footer")
+        if found:
+            problems[number] = found[:3]
+    return problems
+
+
 def test_every_page_of_the_progress_report_stays_inside_its_margins(
     report_data, many_blocks, pdftoppm, tmp_path
 ):
@@ -161,11 +173,24 @@ def test_every_page_of_the_progress_report_stays_inside_its_margins(
     pages = render_pages(pdftoppm, pdf, tmp_path)
 
     assert len(pages) >= 8
-    problems = {}
-    for number, page in enumerate(pages, start=1):
-        found = ink_outside_content(page)
-        if footer_overlaps(page):
-            found.append("content runs into the footer")
-        if found:
-            problems[number] = found[:3]
+    problems = page_problems(pages)
+    assert not problems, problems
+
+
+def test_every_page_of_the_scorecard_stays_inside_its_margins(
+    many_blocks, plan_too_late, pdftoppm, tmp_path
+):
+    """The agreements table with its forecast column fits the page width too."""
+    report = Report.objects.create(
+        kind=Report.Kind.SCORECARD,
+        parameters={"language": "nl", "municipality": plan_too_late.pk},
+    )
+    assert run_report(report.pk) == Report.State.DONE
+    report.refresh_from_db()
+    with report.file.open("rb") as handle:
+        pdf = handle.read()
+
+    pages = render_pages(pdftoppm, pdf, tmp_path)
+
+    problems = page_problems(pages)
     assert not problems, problems

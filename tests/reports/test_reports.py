@@ -458,3 +458,26 @@ def test_only_a_failed_report_can_be_retried(
     assert callbacks == []
     report.refresh_from_db()
     assert report.state == Report.State.RUNNING
+
+
+@pytest.mark.parametrize(
+    ("language", "version", "forecast"),
+    [
+        ("en", "Method v7", "Yes: plan after the deadline"),
+        ("nl", "Methode v7", "Ja: planning na de deadline"),
+    ],
+)
+def test_scorecard_pdf_shows_the_method_version_and_the_forecast(
+    report_data, plan_too_late, language, version, forecast
+):
+    from scoring.models import MunicipalityScore
+
+    veenendaal = plan_too_late
+    # Another version than the current one: the PDF reads the score row's.
+    MunicipalityScore.objects.filter(municipality=veenendaal).update(method_version="7")
+    report = make(Report.Kind.SCORECARD, municipality=veenendaal.pk, language=language)
+    text, _pages = pdf_text(report)
+    assert version in text
+    assert forecast in text
+    # Agreement 2 (2015) is overdue: already missed, not forecast.
+    assert text.count(forecast) == 1

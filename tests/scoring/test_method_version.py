@@ -72,3 +72,15 @@ def test_the_scorecard_the_export_and_the_method_page_show_it(client, world):
         page = client.get(url).content.decode()
         assert all(word in page for word in words), url
         assert 'id="method-versions"' in page
+
+
+def test_a_past_scorecard_names_the_method_of_its_replay(client, world):
+    recompute_all()
+    municipality = world.municipalities[0]
+    # The replay runs today's code: the stored row's older method does not leak in.
+    MunicipalityScore.objects.update(method_version="1")
+    card = client.get(
+        f"/gemeenten/{municipality.slug}/", {"peildatum": "2014-06-15"}
+    ).content.decode()
+    assert f"methode v{METHOD_VERSION}" in card
+    assert "methode v1<" not in card

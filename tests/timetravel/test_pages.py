@@ -10,12 +10,13 @@ import re
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 import pytest
 
 from buildingblocks.levels import Level
 from buildingblocks.models import BuildingBlock
-from municipalities.models import Municipality
+from municipalities.models import Merger, Municipality
 from scoring import history, rules
 from scoring.charts import number
 from scoring.compute import recompute_all
@@ -315,6 +316,57 @@ def test_queries_do_not_grow_with_the_municipalities(client, world):
     snapshot_scores(datetime.date(2012, 1, 1))
     cache.clear()
     large = {url: _count(client, url) for url in urls}
+    assert small == large
+
+
+# The house budget: at most 15 queries per page, whatever the number of
+# municipalities (docs/performance.md, "Pages on a past date").
+BUDGET = 15
+
+
+def _merge_into(
+    successor: Municipality, date: datetime.date, *merged: Municipality
+) -> None:
+    merger = Merger.objects.create(
+        date=date, successor=successor, applied_at=timezone.now()
+    )
+    merger.merged.set(merged)
+
+
+@pytest.mark.parametrize("on", DATES, ids=["month-end", "other-day"])
+@pytest.mark.parametrize(
+    "path",
+    ["/en/?peildatum={on}", "/en/gemeenten/utrecht/?peildatum={on}"],
+    ids=["overview-cache-emptied", "scorecard-with-merger-links"],
+)
+def test_past_pages_keep_the_budget_whatever_the_size(client, world, path, on):
+    url = path.format(on=on.isoformat())
+    former = Municipality.objects.get(slug="maarssen")
+    _merge_into(world.utrecht, datetime.date(2015, 1, 1), former)
+
+    def count() -> int:
+        # Anonymous, with the cache emptied: the overview is rendered, not replayed.
+        cache.clear()
+        return _count(client, url)
+
+    small = count()
+    province = world.utrecht.province
+    for i in range(12):
+        m = MunicipalityFactory(province=province, population=30_000 + i)
+        set_level(m, world.digid, Level.IN_USE, datetime.date(2012, 4, 1 + i))
+        set_level(m, world.bag, Level.PREPARING, datetime.date(2013, 6, 1 + i))
+    _merge_into(
+        world.utrecht,
+        datetime.date(2016, 1, 1),
+        *MunicipalityFactory.create_batch(
+            3, province=province, population=0, active=False, successor=world.utrecht
+        ),
+    )
+    recompute_all()
+    snapshot_scores(datetime.date(2012, 1, 1))
+    large = count()
+
+    assert small <= BUDGET, small
     assert small == large
 
 
