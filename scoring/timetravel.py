@@ -184,7 +184,7 @@ def municipalities_on(on: datetime.date) -> QuerySet[Municipality]:
 def ranks(scores: Mapping[int, float | None]) -> dict[int, int]:
     """Competition ranks (1, 2, 2, 4) by score, highest first; unscored have none.
 
-    The same ranking as scoring.compute's RANK() OVER (ORDER BY score DESC).
+    The same ranking as scoring.recompute's RANK() OVER (ORDER BY score DESC).
     """
     ordered = sorted((s, m) for m, s in scores.items() if s is not None)
     ordered.reverse()
