@@ -14,21 +14,23 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from rest_framework import exceptions
 from rest_framework.views import set_rollback
 
 PROBLEM_JSON = "application/problem+json"
 
+# Marked with gettext_noop so makemessages finds them; translated per request below.
 _DETAILS = {
-    400: "The request has invalid parameters.",
-    401: "Authentication is needed: log in or send a valid token.",
-    403: "You may not read this resource.",
-    404: "This resource does not exist.",
-    405: "The API is read-only: use GET.",
-    406: "The API answers in application/json or text/csv only.",
-    429: "Too many requests: wait before you try again.",
-    500: "Something went wrong on our side; it has been logged.",
+    400: gettext_noop("The request has invalid parameters."),
+    401: gettext_noop("Authentication is needed: log in or send a valid token."),
+    403: gettext_noop("You may not read this resource."),
+    404: gettext_noop("This resource does not exist."),
+    405: gettext_noop("The API is read-only: use GET."),
+    406: gettext_noop("The API answers in application/json or text/csv only."),
+    429: gettext_noop("Too many requests: wait before you try again."),
+    500: gettext_noop("Something went wrong on our side; it has been logged."),
 }
 
 

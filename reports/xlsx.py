@@ -188,7 +188,7 @@ def compliance_workbook(report, out: IO[bytes], progress: Progress) -> None:
             _("Current deadline"),
             _("Deadline is the programme end"),
             _("Postponements"),
-            *[_(s.label) for s in ComplianceStatus],
+            *[str(s.label) for s in ComplianceStatus],
         ],
         (
             [
