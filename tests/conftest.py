@@ -7,9 +7,19 @@ from django.core.cache import cache
 from django.db import connection
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from tests.ci import missing_tool
 from tests.factories import EditorMembershipFactory, MunicipalityFactory, UserFactory
+
+# A property either holds or not: how long an example takes on a loaded 2-core
+# machine (a CI run beside the browser tests) must not fail it. The default
+# 200 ms deadline and the too-slow health check did, now and then.
+hypothesis_settings.register_profile(
+    "portal", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("portal")
 
 
 @pytest.hookimpl(tryfirst=True)
