@@ -32,10 +32,12 @@ def method_version_field() -> serializers.CharField:
         allow_null=True,
         help_text=_(
             "Version of the scoring method that produced these figures (the "
-            "changelog is on the method page, /methode/). Today and on a month "
-            "end: the version stored with the figures; on another reference "
-            "date: the current method, which rebuilt them from the history. "
-            "Empty when no figures have been computed yet."
+            "changelog is on the method page, /methode/). Today, and for the "
+            "figures of blocks, agreements and the country on a month end: the "
+            "version stored with them; a municipality's scores on any reference "
+            "date and every figure on another day: the current method, which "
+            "rebuilt them from the history. Empty when no figures have been "
+            "computed yet."
         ),
     )
 

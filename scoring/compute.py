@@ -33,8 +33,8 @@ bit masks, window functions, write-only-the-difference statements); the level
 values and ranks in it come from buildingblocks.levels, the blocks and
 requirements are read once (scoring.recompute.inputs, `_read_inputs`: the
 versions in force on the day of the recompute, issue 14), and tests check its
-answers against scoring.rules on both databases. Every score row records the
-scoring-method version.
+answers against scoring.rules on both databases. Every score and aggregate row
+records the scoring-method version.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The version of the scoring method, recorded on every score and snapshot.
 
 Bump `METHOD_VERSION` whenever a change to the rules (scoring.rules, the SQL
-of scoring.compute, the replay of scoring.history) can change a figure, and
+of scoring.recompute, the replay of scoring.history) can change a figure, and
 add a line to `CHANGELOG`: the method page (/methode/) lists it. A score row
 carries the version of the recompute that wrote it, a snapshot the version of
 the rebuild that made it, so figures made under different methods can be

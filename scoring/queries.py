@@ -3,8 +3,6 @@
 Every function here is one query, whatever the number of municipalities.
 Trends come from the Snapshot rows written by scoring.history.
 
-    snapshot_series(Measure.MEAN_SCORE)   → [(month, value), …]
-    snapshot_series_by_key(Measure.MEAN_SCORE, Scope.SIZE_CLASS) → {"xs": [(month, value), …]}
     national_and_size_class_series(Measure.MEAN_SCORE) → [(scope, key, month, value), …]
     stale_municipality_ids()              → saved after their score was computed
 """
@@ -24,61 +22,11 @@ def _id(obj: Any) -> int | None:
     return getattr(obj, "pk", obj)
 
 
-def _snapshots(
-    measure: str,
-    block: Any,
-    agreement: Any,
-    status: str,
-    since: datetime.date | None,
-    **scope: str,
-) -> QuerySet[Snapshot]:
-    """The Snapshot rows of one figure in a scope (`scope=`, and `key=` for one)."""
-    rows = Snapshot.objects.filter(
-        measure=measure,
-        block_id=_id(block),
-        agreement_id=_id(agreement),
-        status=status,
-        **scope,
+def _snapshots(measure: str, block: Any, agreement: Any) -> QuerySet[Snapshot]:
+    """The Snapshot rows of one figure (`block` / `agreement`: an instance or id)."""
+    return Snapshot.objects.filter(
+        measure=measure, block_id=_id(block), agreement_id=_id(agreement), status=""
     )
-    return rows if since is None else rows.filter(month__gte=since)
-
-
-def snapshot_series(
-    measure: str,
-    *,
-    scope: str = Scope.NATIONAL,
-    key: str = "",
-    block: Any = None,
-    agreement: Any = None,
-    status: str = "",
-    since: datetime.date | None = None,
-) -> list[tuple[datetime.date, float | None]]:
-    """Monthly values of one figure, oldest first; `month` is the first day of the month.
-
-    `block` / `agreement` take an instance or an id (for per-block and
-    per-agreement measures); `status` is for Measure.STATUS_COUNT.
-    """
-    rows = _snapshots(measure, block, agreement, status, since, scope=scope, key=key)
-    return list(rows.order_by("month").values_list("month", "value"))
-
-
-def snapshot_series_by_key(
-    measure: str,
-    scope: str,
-    *,
-    block: Any = None,
-    agreement: Any = None,
-    status: str = "",
-    since: datetime.date | None = None,
-) -> dict[str, list[tuple[datetime.date, float | None]]]:
-    """Monthly values of one figure for every size class (or province)."""
-    rows = _snapshots(measure, block, agreement, status, since, scope=scope)
-    result: dict[str, list[tuple[datetime.date, float | None]]] = {}
-    for key, month, value in rows.order_by("key", "month").values_list(
-        "key", "month", "value"
-    ):
-        result.setdefault(key, []).append((month, value))
-    return result
 
 
 def national_and_size_class_series(
@@ -86,10 +34,10 @@ def national_and_size_class_series(
 ) -> list[tuple[str, str, datetime.date, float | None]]:
     """(scope, key, month, value) of one figure, nationally and per size class.
 
-    The national rows first, then each size class's, each oldest first: the
-    rows of `snapshot_series` and `snapshot_series_by_key` in one query.
+    The national rows first, then each size class's, each oldest first, in one
+    query.
     """
-    rows = _snapshots(measure, block, agreement, "", None).filter(
+    rows = _snapshots(measure, block, agreement).filter(
         Q(scope=Scope.NATIONAL, key="") | Q(scope=Scope.SIZE_CLASS)
     )
     # "national" sorts before "size_class", and its key is "".

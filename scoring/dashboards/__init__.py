@@ -8,8 +8,8 @@ stored as fractions (0–1) by scoring.figures and shown here as percentages.
 
 One module per page (overview, block, agreement) plus the spread charts several
 pages share (spreads), the monthly trends (trends) and the labels (labels). The
-names below are what the views import; they live in, and are patched in, those
-modules.
+names below are the package's public ones (what the views and tests import);
+they live in, and are patched in, those modules.
 """
 
 from scoring.dashboards.agreement import MissingBlocks, agreement_context

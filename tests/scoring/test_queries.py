@@ -21,30 +21,39 @@ from tests.scoring.conftest import TODAY
 
 @pytest.mark.django_db
 def test_no_series_before_any_snapshot():
-    assert queries.snapshot_series(Measure.MEAN_SCORE) == []
+    assert queries.national_and_size_class_series(Measure.MEAN_SCORE) == []
 
 
 @pytest.mark.django_db
-def test_snapshot_series(municipality):
+def test_national_and_size_class_series(municipality):
     block = StatusChangeFactory(
         municipality=municipality,
         changed_at=datetime.datetime(2012, 3, 10, tzinfo=datetime.UTC),
     ).block
     snapshot_scores(datetime.date(2012, 1, 1), today=datetime.date(2012, 6, 1))
-    series = queries.snapshot_series(Measure.IN_USE_SHARE, block=block)
-    assert series == [
-        (datetime.date(2012, 1, 1), 0.0),
-        (datetime.date(2012, 2, 1), 0.0),
-        (datetime.date(2012, 3, 1), 1.0),
-        (datetime.date(2012, 4, 1), 1.0),
-        (datetime.date(2012, 5, 1), 1.0),
+    months = [datetime.date(2012, m, 1) for m in range(1, 6)]
+    shares = [0.0, 0.0, 1.0, 1.0, 1.0]
+    rows = queries.national_and_size_class_series(Measure.IN_USE_SHARE, block=block)
+    # The country first, then the one size class, each oldest first.
+    assert rows == [
+        *((Scope.NATIONAL, "", m, v) for m, v in zip(months, shares, strict=True)),
+        *(
+            (Scope.SIZE_CLASS, municipality.size_class, m, v)
+            for m, v in zip(months, shares, strict=True)
+        ),
     ]
-    assert queries.snapshot_series(
-        Measure.MEAN_SCORE, since=datetime.date(2012, 4, 1)
-    ) == [(datetime.date(2012, 4, 1), 100.0), (datetime.date(2012, 5, 1), 100.0)]
-    by_size = queries.snapshot_series_by_key(Measure.MEAN_SCORE, Scope.SIZE_CLASS)
-    assert list(by_size) == [municipality.size_class]
-    assert len(by_size[municipality.size_class]) == 5
+    # Another measure, and another block's figure, are other rows.
+    means = queries.national_and_size_class_series(Measure.MEAN_SCORE)
+    assert [v for scope, _k, _m, v in means if scope == Scope.NATIONAL][-2:] == [
+        100.0,
+        100.0,
+    ]
+    assert (
+        queries.national_and_size_class_series(
+            Measure.IN_USE_SHARE, block=block.pk + 1000
+        )
+        == []
+    )
 
 
 @pytest.mark.django_db
