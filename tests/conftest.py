@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.utils import translation
 
 import pytest
 from hypothesis import HealthCheck
@@ -36,6 +37,15 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         )
     if item.get_closest_marker("redis") and not settings.REDIS_URL:
         missing_tool("needs Redis: set REDIS_URL=redis://…")
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in Dutch: a request to an /en/ page leaves English active
+    in the thread, and a later test's reverse() then gave /en/ URLs."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

@@ -139,6 +139,7 @@ def test_nav_items_pick_the_longest_matching_url():
 
 
 @pytest.mark.django_db
+@translation.override("en")
 def test_nav_items_by_role():
     editor = EditorMembershipFactory().user
     king = UserFactory(username="king-nav", groups=["king_staff"], is_staff=True)

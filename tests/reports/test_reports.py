@@ -9,6 +9,7 @@ import logging
 
 from django.core.files.storage import default_storage
 from django.urls import reverse
+from django.utils import translation
 
 import openpyxl
 import pytest
@@ -361,6 +362,7 @@ def test_scorecard_request_forbidden_for_vdp_and_anonymous(client, vdp_user):
 # --- failures are named truthfully and can be retried ------------------------
 
 
+@translation.override("en")
 def test_a_broker_failure_is_reported_as_the_queue_being_unavailable(monkeypatch):
     from kombu.exceptions import OperationalError as BrokerError
 
