@@ -297,8 +297,8 @@ class BlockVersions:
         return [block for block, _ in self._in_force(day)]
 
     def active_weights(self) -> replay.ActiveWeights:
-        """block id → its active versions' (valid from, valid until, weight), as
-        scoring.history.score_series reads them itself."""
+        """block id → its active versions' (valid from, valid until, weight), oldest
+        first: what scoring.history.score_series weighs the levels with."""
         weights: replay.ActiveWeights = {}
         for version in sorted(
             (v for versions in self._versions.values() for _, _, v in versions),
@@ -390,15 +390,13 @@ def municipality_trend(
         return []
     months = replay.completed_months(min(days), last)
     changes = [(row.day, row.block_id, row.level) for row in rows]
-    weights = None if versions is None else versions.active_weights()
+    weights = (BlockVersions() if versions is None else versions).active_weights()
     if last == timezone.localdate():
         # Nothing is dated after today: the current month's series point is today's.
-        series = replay.score_series(
-            municipality.pk, [*months, last.replace(day=1)], changes, weights
-        )
+        series = replay.score_series([*months, last.replace(day=1)], changes, weights)
         *series, (_month, final) = series
     else:
-        series = replay.score_series(municipality.pk, months, changes, weights)
+        series = replay.score_series(months, changes, weights)
         if score_on_until is not ... and last == until:
             final = score_on_until
         else:

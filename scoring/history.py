@@ -752,38 +752,18 @@ ActiveWeights = dict[int, list[tuple[datetime.date, datetime.date | None, float]
 
 
 def score_series(
-    municipality_id: int,
     months: list[datetime.date],
-    changes: Iterable[tuple[datetime.date, int, str]] | None = None,
-    versions: ActiveWeights | None = None,
+    changes: Iterable[tuple[datetime.date, int, str]],
+    versions: ActiveWeights,
 ) -> list[tuple[datetime.date, float | None]]:
-    """The adoption score of one municipality at the end of each given month,
-    under the block weights in force at each month end.
+    """One municipality's adoption score at the end of each given month, under
+    the block weights in force at each month end.
 
     `changes` are its (local day, block id, level) changes, oldest first, and
-    `versions` the active block versions: for a caller that has read them
-    already; else they are read here.
+    `versions` the active block versions; the scorecard has read both already
+    (municipalities.queries.municipality_trend).
     """
-    if versions is None:
-        versions = {}
-        for block_id, valid_from, valid_until, weight in (
-            BlockVersion.objects.filter(active=True)
-            .order_by("valid_from")
-            .values_list("block_id", "valid_from", "valid_until", "weight")
-        ):
-            versions.setdefault(block_id, []).append(
-                (valid_from, valid_until, float(weight))
-            )
     levels = dict.fromkeys(versions, Level.NOT_STARTED.value)
-    if changes is None:
-        changes = (
-            (timezone.localdate(changed_at), block_id, level)
-            for changed_at, block_id, level in StatusChange.objects.filter(
-                municipality_id=municipality_id
-            )
-            .order_by("changed_at", "id")
-            .values_list("changed_at", "block_id", "to_level")
-        )
     pending = iter(changes)
     upcoming = next(pending, None)
     series = []

@@ -32,7 +32,6 @@ from scoring.history import (
     figures_on,
     month_end,
     rules_in_force,
-    score_series,
     snapshot_scores,
     states_on,
 )
@@ -46,7 +45,7 @@ from tests.scoring.conftest import TODAY
 from tests.scoring.test_compute import expected_per_municipality
 from tests.scoring.test_compute_levels import assert_same_figures, stored_figures
 from tests.scoring.test_history import TODAY as HISTORY_TODAY
-from tests.scoring.test_history import at, build_history
+from tests.scoring.test_history import at, build_history, series_of
 
 D = datetime.date
 JAN = D(2014, 1, 1)
@@ -407,7 +406,7 @@ def test_score_series_and_rules_in_force_use_the_weights_of_each_date():
     assert after.weights[blocks[0].pk] == 3.0
     months = completed_months(D(2011, 1, 1), HISTORY_TODAY)
     m = everyone[0]
-    series = dict(score_series(m.id, months))
+    series = dict(series_of(m.id, months))
     for month in months[::5]:
         on = month_end(month)
         weights = rules_in_force(on).weights
