@@ -268,15 +268,13 @@ class PastDateTableMixin:
 
 
 def standings_of_request(request: HttpRequest) -> Reconstruction | None:
-    """That day's standings for a request on a past date (replayed once), else None."""
+    """That day's standings for a request on a past date, else None.
+
+    Replayed once per request: `standings_on` keeps them for the request
+    (history.one_reference_load, around every request).
+    """
     on = requested(request)
-    if on is None:
-        return None
-    cached = getattr(request, "_reference_standings", None)
-    if cached is None:
-        cached = standings_on(on)
-        request._reference_standings = cached
-    return cached
+    return None if on is None else standings_on(on)
 
 
 def is_time_travel_view(view_name: str | None) -> bool:
